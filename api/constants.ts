@@ -1,0 +1,201 @@
+// Every name that crosses the wire between Tessera's programs, the cluster and workloads: one documented constant each.
+//
+// Sections are owned by area (policy, issuer, sidecar, admission, controller); add a name to its section,
+// never inline a wire string elsewhere.
+
+// ---------------------------------------------------------------------------------------------------------
+// API group and resources
+// ---------------------------------------------------------------------------------------------------------
+
+/** The API group of Tessera's custom resources. */
+export const API_GROUP = "tessera.dev";
+/** The served and stored version of Tessera's custom resources. */
+export const API_VERSION = "v1alpha1";
+/** apiVersion field value of every Tessera resource. */
+export const API_GROUP_VERSION = `${API_GROUP}/${API_VERSION}`;
+/** Kind of the namespaced, team-owned policy. */
+export const KIND_TOKEN_POLICY = "TokenPolicy";
+/** Kind of the cluster-scoped, operator-owned policy and guardrails. */
+export const KIND_CLUSTER_TOKEN_POLICY = "ClusterTokenPolicy";
+/** Plural resource name of TokenPolicy (used in REST paths and RBAC). */
+export const RESOURCE_TOKEN_POLICIES = "tokenpolicies";
+/** Plural resource name of ClusterTokenPolicy (used in REST paths and RBAC). */
+export const RESOURCE_CLUSTER_TOKEN_POLICIES = "clustertokenpolicies";
+
+// ---------------------------------------------------------------------------------------------------------
+// Policy conditions and status
+// ---------------------------------------------------------------------------------------------------------
+
+/** Status condition: the policy compiled and stays within every guardrail that applies to it. */
+export const CONDITION_ACCEPTED = "Accepted";
+/** Status condition: the policy is accepted and the controller serves issuance under it. */
+export const CONDITION_READY = "Ready";
+
+// ---------------------------------------------------------------------------------------------------------
+// Token claims (RFC 7519, RFC 9068, RFC 8693) and Tessera's own claims
+// ---------------------------------------------------------------------------------------------------------
+
+/** JOSE header `typ` of every Tessera access token (RFC 9068 section 2.1). */
+export const ACCESS_TOKEN_TYP = "at+jwt";
+/** Registered claims that only the issuer sets; no policy may set them. */
+export const ISSUER_OWNED_CLAIMS = [
+  "iss",
+  "sub",
+  "aud",
+  "exp",
+  "nbf",
+  "iat",
+  "jti",
+  "client_id",
+  "scope",
+  "act",
+  "may_act",
+  "cnf",
+  "auth_time",
+] as const;
+/** Authorization claims (RFC 9068 section 2.2.3) only ClusterTokenPolicies may set, unless a guardrail says more. */
+export const CLUSTER_RESERVED_CLAIMS = ["groups", "roles", "entitlements"] as const;
+/** Claim holding the policy a token was minted under: { kind, namespace?, name, generation }. */
+export const CLAIM_POLICY = "tessera.dev/policy";
+/** Claim holding the pod binding: { name, uid, namespace, node? }. */
+export const CLAIM_POD = "tessera.dev/pod";
+/** Claim holding the cluster name. */
+export const CLAIM_CLUSTER = "tessera.dev/cluster";
+/** Claim holding the environment (e.g. prod, staging) the cluster serves. */
+export const CLAIM_ENVIRONMENT = "tessera.dev/environment";
+/** Claim holding the subject's namespace. */
+export const CLAIM_NAMESPACE = "tessera.dev/namespace";
+/** Claim holding the subject's service account name. */
+export const CLAIM_SERVICE_ACCOUNT = "tessera.dev/serviceaccount";
+/** Prefix every Tessera-owned claim starts with; policies may not set claims under it. */
+export const TESSERA_CLAIM_PREFIX = "tessera.dev/";
+
+// ---------------------------------------------------------------------------------------------------------
+// Kubernetes projected service-account token claims
+// ---------------------------------------------------------------------------------------------------------
+
+/** Private claim of a bound service-account token holding namespace, pod, serviceaccount, node. */
+export const K8S_TOKEN_CLAIM = "kubernetes.io";
+/** Username prefix of a service account in `sub`. */
+export const K8S_SERVICE_ACCOUNT_SUBJECT_PREFIX = "system:serviceaccount:";
+
+// ---------------------------------------------------------------------------------------------------------
+// OAuth 2.0 token exchange (RFC 8693) wire names
+// ---------------------------------------------------------------------------------------------------------
+
+/** grant_type of a token exchange. */
+export const GRANT_TYPE_TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
+/** Token type of a JWT (RFC 8693 section 3): the projected service-account token and actor tokens. */
+export const TOKEN_TYPE_JWT = "urn:ietf:params:oauth:token-type:jwt";
+/** Token type of an access token (RFC 8693 section 3): what the issuer returns. */
+export const TOKEN_TYPE_ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token";
+/** Media type of a form-encoded request body. */
+export const MEDIA_TYPE_FORM = "application/x-www-form-urlencoded";
+/** Media type of JSON responses. */
+export const MEDIA_TYPE_JSON = "application/json";
+
+// ---------------------------------------------------------------------------------------------------------
+// Issuer HTTP paths
+// ---------------------------------------------------------------------------------------------------------
+
+/** Token exchange endpoint. */
+export const PATH_TOKEN = "/v1/token";
+/** RFC 7662 introspection endpoint. */
+export const PATH_INTROSPECT = "/v1/introspect";
+/** Explain endpoint: what a pod would get, and why, without minting. */
+export const PATH_EXPLAIN = "/v1/explain";
+/** Re-issuance channel: a sidecar's long-poll for entitlement changes of its pod. */
+export const PATH_WATCH = "/v1/watch";
+/** JWKS with every published verification key. */
+export const PATH_JWKS = "/.well-known/jwks.json";
+/** OpenID-style discovery document (issuer, jwks_uri, supported algorithms). */
+export const PATH_DISCOVERY = "/.well-known/openid-configuration";
+/** OAuth authorization server metadata (RFC 8414). */
+export const PATH_OAUTH_METADATA = "/.well-known/oauth-authorization-server";
+/** Liveness. */
+export const PATH_HEALTHZ = "/healthz";
+/** Readiness. */
+export const PATH_READYZ = "/readyz";
+/** Prometheus metrics. */
+export const PATH_METRICS = "/metrics";
+
+/** Default audience a pod's projected service-account token carries for Tessera's issuer. */
+export const DEFAULT_TESSERA_AUDIENCE = "tessera.dev/issuer";
+
+// ---------------------------------------------------------------------------------------------------------
+// Sidecar: local endpoint, files and configuration (the contract the admission webhook injects)
+// ---------------------------------------------------------------------------------------------------------
+
+/** Local endpoint path an application reads a token from. */
+export const SIDECAR_PATH_TOKEN = "/v1/token";
+/**
+ * Header every request to the sidecar's token endpoint must carry with value "true": a browser, or a request
+ * forged through SSRF, cannot set it by accident (as cloud metadata servers require).
+ */
+export const SIDECAR_GUARD_HEADER = "Tessera-Token-Request";
+/** Default loopback port of the sidecar's local endpoint. */
+export const SIDECAR_DEFAULT_PORT = 8777;
+
+/** Sidecar env: issuer base URL (https://...). */
+export const ENV_ISSUER_URL = "TESSERA_ISSUER_URL";
+/** Sidecar env: path to the PEM CA bundle that signs the issuer's serving certificate. */
+export const ENV_ISSUER_CA_FILE = "TESSERA_ISSUER_CA_FILE";
+/** Sidecar env: path of the projected service-account token file. */
+export const ENV_SUBJECT_TOKEN_FILE = "TESSERA_SUBJECT_TOKEN_FILE";
+/** Sidecar env: the tokens to hold, JSON array of { name, audience, scopes? }. */
+export const ENV_TOKENS = "TESSERA_TOKENS";
+/** Sidecar env: directory where token files are written (a shared in-memory volume). */
+export const ENV_TOKEN_DIR = "TESSERA_TOKEN_DIR";
+/** Sidecar env: loopback port of the local endpoint. */
+export const ENV_SIDECAR_PORT = "TESSERA_SIDECAR_PORT";
+/** Sidecar env: optional Unix socket path of the local endpoint. */
+export const ENV_SIDECAR_SOCKET = "TESSERA_SIDECAR_SOCKET";
+/** Sidecar env: log level (pino level name). */
+export const ENV_LOG_LEVEL = "TESSERA_LOG_LEVEL";
+
+/** Application env: base URL of the sidecar's local endpoint (http://127.0.0.1:PORT). */
+export const ENV_APP_ENDPOINT = "TESSERA_ENDPOINT";
+/** Application env: directory holding token files. */
+export const ENV_APP_TOKEN_DIR = "TESSERA_TOKEN_DIR";
+
+// ---------------------------------------------------------------------------------------------------------
+// Admission: pod labels and annotations
+// ---------------------------------------------------------------------------------------------------------
+
+/** Pod label (value "enabled") that opts a pod into injection; selected by the webhook's objectSelector. */
+export const LABEL_INJECT = "tessera.dev/inject";
+/** Namespace label (value "enabled") that opts every pod of a namespace into injection. */
+export const LABEL_NAMESPACE_INJECT = "tessera.dev/inject";
+/** Value of the opt-in labels. */
+export const INJECT_ENABLED = "enabled";
+/** Pod annotation: comma-separated audiences to hold tokens for. */
+export const ANNOTATION_AUDIENCES = "tessera.dev/audiences";
+/** Pod annotation: space-separated scopes to request. */
+export const ANNOTATION_SCOPES = "tessera.dev/scopes";
+/** Pod annotation: comma-separated container names that do not get the token volume and env. */
+export const ANNOTATION_SKIP_CONTAINERS = "tessera.dev/skip-containers";
+/** Pod annotation set by the webhook on injection: the injector version, makes injection idempotent. */
+export const ANNOTATION_INJECTED = "tessera.dev/injected";
+/** Name of the injected sidecar container. */
+export const SIDECAR_CONTAINER_NAME = "tessera-sidecar";
+/** Name of the injected projected service-account token volume. */
+export const VOLUME_SUBJECT_TOKEN = "tessera-subject-token";
+/** Name of the injected shared in-memory token volume. */
+export const VOLUME_TOKENS = "tessera-tokens";
+/** Name of the injected volume holding the issuer's CA bundle. */
+export const VOLUME_ISSUER_CA = "tessera-issuer-ca";
+
+// ---------------------------------------------------------------------------------------------------------
+// Controller
+// ---------------------------------------------------------------------------------------------------------
+
+/** Name of the Lease the controller replicas elect a leader with. */
+export const LEADER_LEASE_NAME = "tessera-controller";
+/** Name of the Secret that holds the issuer's signing keys. */
+export const SECRET_SIGNING_KEYS = "tessera-signing-keys";
+/** Name of the Secret that holds the webhook CA and serving certificate. */
+export const SECRET_WEBHOOK_TLS = "tessera-webhook-tls";
+/** Label on every object the controller creates. */
+export const LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
+/** Value of LABEL_MANAGED_BY. */
+export const MANAGED_BY_TESSERA = "tessera";

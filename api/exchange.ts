@@ -1,0 +1,58 @@
+// RFC 8693 token exchange and RFC 6749 error wire types, shared by the issuer and the sidecar.
+
+/** Successful token exchange response (RFC 8693 section 2.2.1). */
+export interface TokenExchangeResponse {
+  readonly access_token: string;
+  readonly issued_token_type: string;
+  readonly token_type: "Bearer";
+  readonly expires_in: number;
+  /** Present when the granted scope differs from the requested one. */
+  readonly scope?: string;
+}
+
+/** Error codes of RFC 6749 section 5.2 and RFC 8693 section 2.2.2. */
+export const OAUTH_ERROR_CODES = [
+  "invalid_request",
+  "invalid_client",
+  "invalid_grant",
+  "unauthorized_client",
+  "unsupported_grant_type",
+  "invalid_scope",
+  "invalid_target",
+  "access_denied",
+  "server_error",
+  "temporarily_unavailable",
+] as const;
+export type OAuthErrorCode = (typeof OAUTH_ERROR_CODES)[number];
+
+/** Error response body (RFC 6749 section 5.2), plus Tessera's decision reason when a policy denied. */
+export interface OAuthErrorResponse {
+  readonly error: OAuthErrorCode;
+  readonly error_description: string;
+  /** Machine-readable denial reason from the policy decision (see DenialReason). */
+  readonly tessera_reason?: string;
+  /** Decision id: find the decision record in the issuer's log. */
+  readonly tessera_decision_id?: string;
+}
+
+/** RFC 7662 introspection response. */
+export interface IntrospectionResponse {
+  readonly active: boolean;
+  readonly [claim: string]: unknown;
+}
+
+/** One token the sidecar holds, as configured by the webhook (ENV_TOKENS). */
+export interface SidecarTokenSpec {
+  /** File name under the token directory, and the key an application may ask for. */
+  readonly name: string;
+  readonly audience: string;
+  readonly scopes?: readonly string[];
+}
+
+/** A message on the re-issuance channel: the pod's entitlement changed, refresh now. */
+export interface EntitlementChange {
+  /** Monotonic version of the pod's entitlement; the sidecar sends the last one it saw. */
+  readonly version: string;
+  /** Why: policy-changed, policy-deleted, revoked, labels-changed, pod-deleted. */
+  readonly reason: string;
+}

@@ -1,0 +1,192 @@
+// TokenPolicy and ClusterTokenPolicy resource types: the TypeScript face of crds/, kept in agreement by a test.
+
+/** Standard Kubernetes label selector. */
+export interface LabelSelector {
+  readonly matchLabels?: Readonly<Record<string, string>>;
+  readonly matchExpressions?: readonly LabelSelectorRequirement[];
+}
+
+export interface LabelSelectorRequirement {
+  readonly key: string;
+  readonly operator: "In" | "NotIn" | "Exists" | "DoesNotExist";
+  readonly values?: readonly string[];
+}
+
+/** Who owns a policy: the team answerable for what it grants. */
+export interface PolicyOwner {
+  /** Team name, e.g. "payments". */
+  readonly team: string;
+  /** A way to reach the team: an email address, a chat channel or a URL. */
+  readonly contact?: string;
+}
+
+/** Which subjects a policy grants tokens to. Every field that is set must match (AND); at least one is required. */
+export interface PolicySubjects {
+  /** Service account names (in the policy's namespace for TokenPolicy; in any selected namespace for the cluster kind). */
+  readonly serviceAccounts?: readonly string[];
+  /** Pods whose labels match. */
+  readonly podSelector?: LabelSelector;
+}
+
+/** Which subjects a ClusterTokenPolicy grants to: the namespaced fields plus the namespaces they may live in. */
+export interface ClusterPolicySubjects extends PolicySubjects {
+  /** Namespaces whose labels match; required, `{}` selects every namespace. */
+  readonly namespaceSelector: LabelSelector;
+}
+
+/** Scopes a policy may grant. */
+export interface PolicyScopes {
+  /** Every scope the policy may grant. */
+  readonly allowed: readonly string[];
+  /** Scopes granted when the request names none; each must be in `allowed`. */
+  readonly default?: readonly string[];
+}
+
+/** A claim whose value is computed by a CEL expression over the subject and request. */
+export interface PolicyClaim {
+  /** The claim name, e.g. "tenant". Issuer-owned and Tessera claims are refused. */
+  readonly name: string;
+  /** CEL expression; its result (string, number, bool, list or map) becomes the claim value. */
+  readonly expression: string;
+}
+
+/** A named CEL condition that must hold for the policy to grant anything. */
+export interface PolicyCondition {
+  /** Short name shown in decisions and explain output, e.g. "production-only". */
+  readonly name: string;
+  /** CEL expression returning bool. */
+  readonly expression: string;
+  /** Message shown to the caller when the condition is false. */
+  readonly message: string;
+}
+
+/** One kind of actor that may act for the subject (RFC 8693 `act`). */
+export interface PolicyActor {
+  /** Actor is a Kubernetes service account (its projected token is the actor_token). */
+  readonly serviceAccount?: { readonly namespace: string; readonly name: string };
+  /** Actor is a Tessera access token holder whose `sub` equals this value. */
+  readonly subject?: string;
+}
+
+/** Who may act for the subject and how long the chain may grow. */
+export interface PolicyDelegation {
+  /** Actors allowed to act for the subject; a request with any other actor is denied. */
+  readonly actors: readonly PolicyActor[];
+  /** Longest `act` chain allowed, counting the new actor (1 = direct delegation only). */
+  readonly maxChainLength: number;
+}
+
+/** Spec shared by both policy kinds. */
+export interface PolicySpecCommon {
+  /** Who answers for this policy; required. */
+  readonly owner: PolicyOwner;
+  /** Free text for people. */
+  readonly description?: string;
+  /** Audiences this policy may grant. Requests for any other audience are not served by it. */
+  readonly audiences: readonly string[];
+  /** Scopes this policy may grant; none when absent. */
+  readonly scopes?: PolicyScopes;
+  /** Lifetime of minted tokens in seconds (default 600), clamped by guardrails. */
+  readonly ttlSeconds?: number;
+  /** Claims computed by CEL. */
+  readonly claims?: readonly PolicyClaim[];
+  /** Conditions that must all hold. */
+  readonly conditions?: readonly PolicyCondition[];
+  /** Delegation: who may act for the subject. Absent means no actor_token is accepted. */
+  readonly delegation?: PolicyDelegation;
+  /** Tokens this policy issued before this RFC 3339 time are revoked (introspection reports them inactive). */
+  readonly revokeBefore?: string;
+  /** Higher wins among policies of the same kind that match the same request; ties are conflicts. */
+  readonly priority?: number;
+}
+
+export interface TokenPolicySpec extends PolicySpecCommon {
+  readonly subjects: PolicySubjects;
+}
+
+/** Limits that every TokenPolicy in the selected namespaces must stay within. */
+export interface PolicyGuardrails {
+  /** Namespaces these guardrails apply to; absent means every namespace. */
+  readonly namespaceSelector?: LabelSelector;
+  /** Longest TTL a TokenPolicy may grant; longer ones are clamped. */
+  readonly maxTtlSeconds?: number;
+  /** Audiences TokenPolicies may grant; absent means any not reserved. */
+  readonly allowedAudiences?: readonly string[];
+  /** Audiences only ClusterTokenPolicies may grant (e.g. the kube-apiserver's). */
+  readonly reservedAudiences?: readonly string[];
+  /** Scopes TokenPolicies may grant; absent means any. */
+  readonly allowedScopes?: readonly string[];
+  /** Claim names TokenPolicies may set; absent means any not reserved. */
+  readonly allowedClaims?: readonly string[];
+  /** Claim names only ClusterTokenPolicies may set, beyond groups, roles and entitlements. */
+  readonly reservedClaims?: readonly string[];
+  /** Longest delegation chain a TokenPolicy may allow. */
+  readonly maxDelegationChainLength?: number;
+}
+
+export interface ClusterTokenPolicySpec extends Partial<PolicySpecCommon> {
+  readonly owner: PolicyOwner;
+  /** Grants: absent means this ClusterTokenPolicy only sets guardrails. */
+  readonly subjects?: ClusterPolicySubjects;
+  /** Guardrails over namespaced TokenPolicies. */
+  readonly guardrails?: PolicyGuardrails;
+}
+
+/** A status condition (metav1.Condition). */
+export interface Condition {
+  readonly type: string;
+  readonly status: "True" | "False" | "Unknown";
+  readonly reason: string;
+  readonly message: string;
+  readonly observedGeneration?: number;
+  readonly lastTransitionTime: string;
+}
+
+export interface PolicyStatus {
+  readonly observedGeneration?: number;
+  readonly conditions?: readonly Condition[];
+  /** Pods this policy currently selects. */
+  readonly podsMatched?: number;
+  /** Pods that opted in and match but run without the sidecar (injection was bypassed). */
+  readonly podsUninjected?: number;
+  /** Time of the last token issued under this policy (RFC 3339). */
+  readonly lastIssuanceTime?: string;
+}
+
+export interface ObjectMeta {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly uid?: string;
+  readonly generation?: number;
+  readonly resourceVersion?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly creationTimestamp?: string;
+  readonly deletionTimestamp?: string;
+}
+
+export interface TokenPolicy {
+  readonly apiVersion: "tessera.dev/v1alpha1";
+  readonly kind: "TokenPolicy";
+  readonly metadata: ObjectMeta;
+  readonly spec: TokenPolicySpec;
+  readonly status?: PolicyStatus;
+}
+
+export interface ClusterTokenPolicy {
+  readonly apiVersion: "tessera.dev/v1alpha1";
+  readonly kind: "ClusterTokenPolicy";
+  readonly metadata: ObjectMeta;
+  readonly spec: ClusterTokenPolicySpec;
+  readonly status?: PolicyStatus;
+}
+
+export type AnyTokenPolicy = TokenPolicy | ClusterTokenPolicy;
+
+/** Stable reference to the policy a decision was made under. */
+export interface PolicyRef {
+  readonly kind: "TokenPolicy" | "ClusterTokenPolicy";
+  readonly namespace?: string;
+  readonly name: string;
+  readonly generation: number;
+}

@@ -1,0 +1,117 @@
+// The policy engine's contract: the subject vector, a token request, and the decision (which is also the audit record).
+
+import type { PolicyRef } from "../../../api/token-policy.ts";
+
+/** A JSON value, the only kind of value a claim may hold. */
+export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+/** One actor in a delegation chain (RFC 8693 `act`), verified by the issuer before it reaches the engine. */
+export interface Actor {
+  /** The actor's subject, e.g. system:serviceaccount:agents:planner. */
+  readonly sub: string;
+  /** The issuer that vouched for the actor (the cluster's service-account issuer, or Tessera). */
+  readonly iss: string;
+  /** Set when the actor is a Kubernetes service account. */
+  readonly serviceAccount?: { readonly namespace: string; readonly name: string };
+}
+
+/** Who is asking: every dimension a policy may select on or read. */
+export interface Subject {
+  readonly serviceAccount: { readonly namespace: string; readonly name: string; readonly uid?: string };
+  readonly namespace: { readonly name: string; readonly labels: Readonly<Record<string, string>> };
+  readonly pod: {
+    readonly name: string;
+    readonly uid: string;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly annotations: Readonly<Record<string, string>>;
+    readonly nodeName?: string;
+    /** Owner kind and name, e.g. Job/deploy-42, when the pod has a controller owner. */
+    readonly owner?: { readonly kind: string; readonly name: string };
+  };
+  readonly cluster: { readonly name: string; readonly environment: string };
+  /**
+   * Delegation chain, current actor first (RFC 8693 section 4.1: the outermost `act` is the current actor).
+   * Empty when nobody acts for the subject.
+   */
+  readonly actors: readonly Actor[];
+}
+
+/** What is being asked for. */
+export interface TokenRequest {
+  /** Requested audiences (RFC 8693 audience/resource); at least one. */
+  readonly audiences: readonly string[];
+  /** Requested scopes; empty means the policy's defaults. */
+  readonly scopes: readonly string[];
+}
+
+/** Machine-readable reason a request was denied. */
+export type DenialReason =
+  | "NoMatchingPolicy"
+  | "AudienceNotAllowed"
+  | "ScopeNotAllowed"
+  | "ConditionFailed"
+  | "PolicyConflict"
+  | "PolicyNotAccepted"
+  | "DelegationNotAllowed"
+  | "DelegationChainTooLong"
+  | "GuardrailViolation"
+  | "ClaimEvaluationFailed";
+
+/** Result of one CEL condition, kept for explain. */
+export interface ConditionResult {
+  readonly name: string;
+  readonly passed: boolean;
+  /** The condition's message when it failed, or the evaluation error. */
+  readonly message?: string;
+}
+
+/** How one candidate policy fared against the subject and request; the raw material of explain. */
+export interface PolicyEvaluation {
+  readonly policy: PolicyRef;
+  /** Did its subjects (service accounts, selectors, namespaces) select the subject? */
+  readonly selected: boolean;
+  /** Does it allow every requested audience? */
+  readonly audienceAllowed: boolean;
+  readonly conditions: readonly ConditionResult[];
+  /** Why it was not used, when it was not. */
+  readonly skippedBecause?: string;
+}
+
+/** What a decision grants. */
+export interface Grant {
+  readonly audiences: readonly string[];
+  readonly scopes: readonly string[];
+  readonly ttlSeconds: number;
+  readonly claims: Readonly<Record<string, JsonValue>>;
+  /** Guardrails that narrowed the grant, e.g. "ttl clamped to 300s by ClusterTokenPolicy/baseline". */
+  readonly clamps: readonly string[];
+}
+
+interface DecisionCommon {
+  /** Unique id; equals the minted token's jti when allowed. */
+  readonly id: string;
+  /** Decision time, RFC 3339, from the injected clock. */
+  readonly at: string;
+  readonly subject: Subject;
+  readonly request: TokenRequest;
+  /** Every policy considered, in precedence order. */
+  readonly evaluations: readonly PolicyEvaluation[];
+}
+
+export interface AllowedDecision extends DecisionCommon {
+  readonly allowed: true;
+  readonly policy: PolicyRef;
+  readonly grant: Grant;
+}
+
+export interface DeniedDecision extends DecisionCommon {
+  readonly allowed: false;
+  readonly reason: DenialReason;
+  /** A message a person can act on. */
+  readonly message: string;
+  /** The policy that denied, when one was chosen before the denial. */
+  readonly policy?: PolicyRef;
+}
+
+/** The decision is also the audit record: everything needed to explain it later. */
+export type Decision = AllowedDecision | DeniedDecision;
