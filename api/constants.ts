@@ -184,6 +184,24 @@ export const VOLUME_SUBJECT_TOKEN = "tessera-subject-token";
 export const VOLUME_TOKENS = "tessera-tokens";
 /** Name of the injected volume holding the issuer's CA bundle. */
 export const VOLUME_ISSUER_CA = "tessera-issuer-ca";
+/** Value of LABEL_INJECT that opts a pod out although its namespace opted in. */
+export const INJECT_DISABLED = "disabled";
+/** Pod annotation set by the webhook when the issuer CA is inline: a downwardAPI volume projects it into a file. */
+export const ANNOTATION_ISSUER_CA = "tessera.dev/issuer-ca";
+/** Namespace label the apiserver sets to the namespace's own name (used to exclude namespaces from webhooks). */
+export const LABEL_NAMESPACE_NAME = "kubernetes.io/metadata.name";
+/** Webhook server path of the pod mutating webhook. */
+export const PATH_MUTATE_PODS = "/mutate-pods";
+/** Webhook server path of the TokenPolicy / ClusterTokenPolicy validating webhook. */
+export const PATH_VALIDATE_POLICIES = "/validate-policies";
+/** Name of the MutatingWebhookConfiguration and ValidatingWebhookConfiguration the controller owns. */
+export const WEBHOOK_CONFIGURATION_NAME = "tessera";
+/** Mutating webhook entry for pods labelled LABEL_INJECT=enabled. */
+export const WEBHOOK_INJECT_LABELLED_PODS = "labelled-pods.inject.tessera.dev";
+/** Mutating webhook entry for pods in namespaces labelled LABEL_NAMESPACE_INJECT=enabled. */
+export const WEBHOOK_INJECT_NAMESPACE_PODS = "namespace-pods.inject.tessera.dev";
+/** Validating webhook entry for TokenPolicy and ClusterTokenPolicy. */
+export const WEBHOOK_VALIDATE_POLICIES = "policies.validate.tessera.dev";
 
 // ---------------------------------------------------------------------------------------------------------
 // Controller
