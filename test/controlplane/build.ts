@@ -1,0 +1,122 @@
+// Builds the control plane binaries from Go modules into a version-keyed cache, only the ones that are missing.
+import { spawn } from "node:child_process";
+import { access, constants, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ControlPlaneError } from "./errors.ts";
+import { BINARIES, binaryFileName, type BinaryName, type BinarySpec } from "./versions.ts";
+
+/** Directory of this file: the helper Go modules live beside it. */
+const CONTROL_PLANE_DIR = dirname(fileURLToPath(import.meta.url));
+
+export type BinaryPaths = Readonly<Record<BinaryName, string>>;
+
+export interface BuildOptions {
+  readonly cacheDir: string;
+  /** Which binaries to make sure of; all by default. */
+  readonly names?: readonly BinaryName[];
+  /** Progress lines for a person; builds take minutes. */
+  readonly log?: (line: string) => void;
+  /** Environment for `go` (GOPATH, GOCACHE, GOPROXY ...), passed in by the entry point. */
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export function binaryPath(cacheDir: string, spec: BinarySpec): string {
+  return join(cacheDir, "bin", binaryFileName(spec));
+}
+
+export function binaryPaths(cacheDir: string): BinaryPaths {
+  return {
+    "kube-apiserver": binaryPath(cacheDir, BINARIES["kube-apiserver"]),
+    etcd: binaryPath(cacheDir, BINARIES.etcd),
+    helm: binaryPath(cacheDir, BINARIES.helm),
+  };
+}
+
+async function isExecutable(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The names among `names` whose binary is not in the cache yet. */
+export async function missingBinaries(
+  cacheDir: string,
+  names: readonly BinaryName[] = Object.keys(BINARIES) as BinaryName[],
+): Promise<BinaryName[]> {
+  const missing: BinaryName[] = [];
+  for (const name of names) {
+    if (!(await isExecutable(binaryPath(cacheDir, BINARIES[name])))) missing.push(name);
+  }
+  return missing;
+}
+
+function runGo(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn("go", args, { cwd, env, stdio: ["ignore", "inherit", "pipe"] });
+    let stderr = "";
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (chunk: string) => {
+      stderr = (stderr + chunk).slice(-8000);
+      process.stderr.write(chunk);
+    });
+    child.on("error", (err) => {
+      reject(new ControlPlaneError("BUILD_FAILED", `cannot run go (is Go installed?): ${err.message}`, { cause: err }));
+    });
+    child.on("close", (code, signal) => {
+      if (code === 0) resolvePromise();
+      else {
+        const how = signal === null ? `exit code ${String(code)}` : `signal ${signal}`;
+        reject(new ControlPlaneError("BUILD_FAILED", `go ${args.join(" ")} failed (${how}):\n${stderr}`));
+      }
+    });
+  });
+}
+
+/** Builds one binary into a private temp dir in the cache, then renames it into place: never a half-written file. */
+async function buildOne(spec: BinarySpec, cacheDir: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const binDir = join(cacheDir, "bin");
+  await mkdir(binDir, { recursive: true });
+  const work = await mkdtemp(join(cacheDir, `.build-${spec.name}-`));
+  try {
+    // GOTOOLCHAIN=local: build with the Go on this machine, never download another toolchain.
+    const goEnv: NodeJS.ProcessEnv = { ...env, GOTOOLCHAIN: "local", CGO_ENABLED: "0" };
+    if (spec.moduleDir !== undefined) {
+      const out = join(work, spec.name);
+      await runGo(
+        ["build", "-trimpath", "-o", out, "-ldflags", spec.ldflags, spec.goPackage],
+        join(CONTROL_PLANE_DIR, spec.moduleDir),
+        goEnv,
+      );
+      await rename(out, binaryPath(cacheDir, spec));
+    } else {
+      // helm has no replace directives, so it installs straight from its module at a pinned version.
+      await runGo(
+        ["install", "-trimpath", "-ldflags", spec.ldflags, `${spec.goPackage}@${spec.version}`],
+        work,
+        { ...goEnv, GOBIN: work },
+      );
+      await rename(join(work, spec.name), binaryPath(cacheDir, spec));
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Makes sure every requested binary is in the cache, building the missing ones one after another. */
+export async function ensureBinaries(options: BuildOptions): Promise<BinaryPaths> {
+  const log = options.log ?? (() => undefined);
+  const env = options.env;
+  const missing = await missingBinaries(options.cacheDir, options.names);
+  for (const name of missing) {
+    const spec = BINARIES[name];
+    log(`building ${name} ${spec.version} (first run on this machine only; kube-apiserver takes minutes)`);
+    const started = Date.now();
+    await buildOne(spec, options.cacheDir, env);
+    log(`built ${name} ${spec.version} in ${Math.round((Date.now() - started) / 1000)} s`);
+  }
+  return binaryPaths(options.cacheDir);
+}

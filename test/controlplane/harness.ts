@@ -1,0 +1,288 @@
+// Starts and stops a real etcd + kube-apiserver on loopback with a throwaway PKI, for tests and the demo.
+import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { KubeConfig, RbacAuthorizationV1Api, type V1ClusterRoleBinding } from "@kubernetes/client-node";
+import { DEFAULT_TESSERA_AUDIENCE } from "../../api/constants.ts";
+import { apiserverArgs, apiserverUrl, etcdArgs } from "./args.ts";
+import type { BinaryPaths } from "./build.ts";
+import { ControlPlaneError } from "./errors.ts";
+import { httpsGet } from "./https-get.ts";
+import type { ControlPlaneInfo } from "./info.ts";
+import { renderKubeconfig } from "./kubeconfig.ts";
+import { kubeBody } from "./plain.ts";
+import { generatePki, type ControlPlanePki } from "./pki.ts";
+import { freeLoopbackPorts } from "./ports.ts";
+import { ManagedProcess } from "./process.ts";
+
+export interface ControlPlaneOptions {
+  readonly binaries: BinaryPaths;
+  /** Extra kube-apiserver flags, appended after the defaults (a later flag wins). */
+  readonly apiserverArgs?: readonly string[];
+  /**
+   * A structured AuthenticationConfiguration (apiserver.config.k8s.io) the apiserver loads with
+   * --authentication-config, e.g. to trust Tessera as a JWT issuer. It replaces the --oidc-* flags; the apiserver
+   * starts even while the issuer is unreachable and re-reads the file when it changes.
+   */
+  readonly authenticationConfig?: Readonly<Record<string, unknown>>;
+  /** Audiences accepted in TokenReview besides the apiserver's own; Tessera's default audience when unset. */
+  readonly apiAudiences?: readonly string[];
+  /** How long to wait for /readyz (the apiserver needs up to a minute on two cores). */
+  readonly readyTimeoutMs?: number;
+  /** Progress lines for a person. */
+  readonly log?: (line: string) => void;
+  readonly now?: () => Date;
+}
+
+export interface ControlPlane extends ControlPlaneInfo {
+  readonly kubeConfig: KubeConfig;
+  readonly logPaths: { readonly etcd: string; readonly apiserver: string };
+  /** Serializable connection info for another process. */
+  info(): ControlPlaneInfo;
+  /** Stops the apiserver only; etcd and every stored object stay. */
+  stopApiserver(): Promise<void>;
+  /** Starts the apiserver again on the same port with the same flags and waits for /readyz. */
+  startApiserver(): Promise<void>;
+  restartApiserver(): Promise<void>;
+  /** Rewrites the --authentication-config file (the apiserver reloads it); only if started with one. */
+  writeAuthenticationConfig(config: Readonly<Record<string, unknown>>): Promise<void>;
+  /** Stops both processes and removes the scratch directory. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const AUTHN_CONFIG_FILE = "authentication-config.json";
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
+}
+
+/** Polls `probe` until it returns true, failing early if `proc` dies. */
+async function waitReady(
+  proc: ManagedProcess,
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError = "";
+  for (;;) {
+    if (proc.exitDescription !== undefined) {
+      throw new ControlPlaneError(
+        "PROCESS_EXITED",
+        `${proc.name} exited (${proc.exitDescription}) before ${what}; last log lines:\n${await proc.logTail()}`,
+      );
+    }
+    try {
+      if (await probe()) return;
+    } catch (err) {
+      lastError = err instanceof Error ? err.message : String(err);
+    }
+    if (Date.now() > deadline) {
+      throw new ControlPlaneError(
+        "NOT_READY",
+        `${proc.name} not ${what} after ${timeoutMs} ms (${lastError}); last log lines:\n${await proc.logTail()}`,
+      );
+    }
+    await sleep(250);
+  }
+}
+
+async function writePki(dir: string, pki: ControlPlanePki): Promise<Record<string, string>> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const files: Record<string, string> = {
+    caCert: pki.ca.certPem,
+    servingCert: pki.serving.certPem,
+    servingKey: pki.serving.keyPem,
+    saPublic: pki.serviceAccount.publicKeyPem,
+    saPrivate: pki.serviceAccount.privateKeyPem,
+  };
+  const paths: Record<string, string> = {};
+  for (const [name, pem] of Object.entries(files)) {
+    const path = join(dir, `${name}.pem`);
+    await writeFile(path, pem, { mode: 0o600 });
+    paths[name] = path;
+  }
+  return paths;
+}
+
+function requirePath(paths: Record<string, string>, name: string): string {
+  const path = paths[name];
+  if (path === undefined) throw new ControlPlaneError("BAD_STATE", `PKI file ${name} was not written`);
+  return path;
+}
+
+/** Lets anyone read the apiserver's OIDC discovery and JWKS, as relying parties outside the cluster must. */
+async function allowAnonymousDiscovery(kubeConfig: KubeConfig): Promise<void> {
+  const rbac = kubeConfig.makeApiClient(RbacAuthorizationV1Api);
+  await rbac.createClusterRoleBinding({
+    body: kubeBody<V1ClusterRoleBinding>({
+      metadata: { name: "tessera-test:service-account-issuer-discovery" },
+      roleRef: {
+        apiGroup: "rbac.authorization.k8s.io",
+        kind: "ClusterRole",
+        name: "system:service-account-issuer-discovery",
+      },
+      subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "system:unauthenticated" }],
+    }),
+  });
+}
+
+export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
+  const log = options.log ?? (() => undefined);
+  const now = options.now ?? (() => new Date());
+  const readyTimeoutMs = options.readyTimeoutMs ?? 120_000;
+  const tempDir = await mkdtemp(join(tmpdir(), "tessera-controlplane-"));
+  const processes: { etcd?: ManagedProcess; apiserver?: ManagedProcess } = {};
+  let stopped = false;
+
+  // Last resort when the host process ends without calling stop(): no orphaned servers, no leftover keys.
+  const onExit = (): void => {
+    processes.apiserver?.killNow();
+    processes.etcd?.killNow();
+    rmSync(tempDir, { recursive: true, force: true });
+  };
+  process.on("exit", onExit);
+
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await processes.apiserver?.stop();
+    await processes.etcd?.stop();
+    process.off("exit", onExit);
+    await rm(tempDir, { recursive: true, force: true });
+  };
+
+  try {
+    const [etcdClientPort, etcdPeerPort, apiPort] = await freeLoopbackPorts(3);
+    if (etcdClientPort === undefined || etcdPeerPort === undefined || apiPort === undefined) {
+      throw new ControlPlaneError("NO_FREE_PORT", "could not reserve three loopback ports");
+    }
+    const url = apiserverUrl(apiPort);
+    const pki = await generatePki(now());
+    const pkiPaths = await writePki(join(tempDir, "pki"), pki);
+    const logPaths = { etcd: join(tempDir, "etcd.log"), apiserver: join(tempDir, "kube-apiserver.log") };
+
+    let authenticationConfigFile: string | undefined;
+    if (options.authenticationConfig !== undefined) {
+      authenticationConfigFile = join(tempDir, AUTHN_CONFIG_FILE);
+      await writeFile(authenticationConfigFile, JSON.stringify(options.authenticationConfig, null, 2));
+    }
+
+    const etcdUrl = `http://127.0.0.1:${etcdClientPort}`;
+    log(`starting etcd on ${etcdUrl}`);
+    const etcd = new ManagedProcess({
+      name: "etcd",
+      command: options.binaries.etcd,
+      args: etcdArgs({ dataDir: join(tempDir, "etcd-data"), clientPort: etcdClientPort, peerPort: etcdPeerPort }),
+      logPath: logPaths.etcd,
+      cwd: tempDir,
+    });
+    processes.etcd = etcd;
+    await waitReady(
+      etcd,
+      "healthy",
+      async () => {
+        const res = await fetch(`${etcdUrl}/health`, { signal: AbortSignal.timeout(2_000) });
+        return res.ok && ((await res.json()) as { health?: unknown }).health === "true";
+      },
+      30_000,
+    );
+
+    const apiAudiences = [url, ...(options.apiAudiences ?? [DEFAULT_TESSERA_AUDIENCE])];
+    const args = apiserverArgs({
+      etcdUrl,
+      securePort: apiPort,
+      certDir: join(tempDir, "apiserver-certs"),
+      servingCertFile: requirePath(pkiPaths, "servingCert"),
+      servingKeyFile: requirePath(pkiPaths, "servingKey"),
+      clientCaFile: requirePath(pkiPaths, "caCert"),
+      saPublicKeyFile: requirePath(pkiPaths, "saPublic"),
+      saPrivateKeyFile: requirePath(pkiPaths, "saPrivate"),
+      extraAudiences: apiAudiences.slice(1),
+      ...(authenticationConfigFile !== undefined ? { authenticationConfigFile } : {}),
+      extraArgs: options.apiserverArgs ?? [],
+    });
+    const adminTls = { caPem: pki.ca.certPem, certPem: pki.admin.certPem, keyPem: pki.admin.keyPem };
+
+    const startApiserver = async (): Promise<void> => {
+      if (stopped) throw new ControlPlaneError("BAD_STATE", "the control plane was stopped");
+      if (processes.apiserver !== undefined && processes.apiserver.exitDescription === undefined) {
+        throw new ControlPlaneError("BAD_STATE", "the apiserver is already running");
+      }
+      log(`starting kube-apiserver on ${url}`);
+      const apiserver = new ManagedProcess({
+        name: "kube-apiserver",
+        command: options.binaries["kube-apiserver"],
+        args,
+        logPath: logPaths.apiserver,
+        cwd: tempDir,
+      });
+      processes.apiserver = apiserver;
+      await waitReady(
+        apiserver,
+        "ready",
+        async () => (await httpsGet(`${url}/readyz`, adminTls)).status === 200,
+        readyTimeoutMs,
+      );
+    };
+    const stopApiserver = async (): Promise<void> => {
+      await processes.apiserver?.stop();
+    };
+
+    const startedAt = Date.now();
+    await startApiserver();
+    log(`kube-apiserver ready in ${Math.round((Date.now() - startedAt) / 100) / 10} s`);
+
+    const kubeconfigPath = join(tempDir, "kubeconfig");
+    await writeFile(
+      kubeconfigPath,
+      renderKubeconfig({
+        server: url,
+        caPem: pki.ca.certPem,
+        clientCertPem: pki.admin.certPem,
+        clientKeyPem: pki.admin.keyPem,
+        name: "tessera-local",
+      }),
+      { mode: 0o600 },
+    );
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(kubeconfigPath);
+    await allowAnonymousDiscovery(kubeConfig);
+
+    const info: ControlPlaneInfo = {
+      kubeconfigPath,
+      apiserverUrl: url,
+      caPem: pki.ca.certPem,
+      serviceAccountIssuer: url,
+      apiAudiences,
+      tempDir,
+      binaries: options.binaries,
+    };
+    return {
+      ...info,
+      kubeConfig,
+      logPaths,
+      info: () => info,
+      stopApiserver,
+      startApiserver,
+      restartApiserver: async () => {
+        await stopApiserver();
+        await startApiserver();
+      },
+      writeAuthenticationConfig: async (config) => {
+        if (authenticationConfigFile === undefined) {
+          throw new ControlPlaneError("BAD_STATE", "the apiserver was started without an authentication config");
+        }
+        // Write then rename: the apiserver must never read a half-written file.
+        const staging = `${authenticationConfigFile}.tmp`;
+        await writeFile(staging, JSON.stringify(config, null, 2));
+        await rename(staging, authenticationConfigFile);
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
