@@ -1,0 +1,47 @@
+// Redaction layer of the decision log: no string shaped like a token or key ever reaches a log line.
+
+/** What a refused string is replaced with, so the line still says something was there. */
+export const REDACTED_JWT = "[redacted:jwt]";
+export const REDACTED_KEY = "[redacted:key]";
+
+// A compact JWS/JWE starts with a base64url JSON header, and every JSON object starts with `{"` = "eyJ".
+const JWT_SHAPE = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.?/;
+// PEM armour of any kind (private keys, certificates, public keys): none belongs in a decision record.
+const PEM_SHAPE = /-----BEGIN [A-Z0-9 ]+-----/;
+// Private members of a JWK (RFC 7518 section 6): the value under such a key inside a JWK-shaped object is secret.
+const PRIVATE_JWK_MEMBERS = new Set(["d", "p", "q", "dp", "dq", "qi", "k", "oth"]);
+
+/** True when `value` looks like a JWT or a PEM block (anywhere inside it). */
+export function looksLikeSecret(value: string): boolean {
+  return JWT_SHAPE.test(value) || PEM_SHAPE.test(value);
+}
+
+function redactString(value: string): string {
+  if (PEM_SHAPE.test(value)) return REDACTED_KEY;
+  if (JWT_SHAPE.test(value)) return REDACTED_JWT;
+  return value;
+}
+
+function isJwkShaped(value: Readonly<Record<string, unknown>>): boolean {
+  return typeof value["kty"] === "string";
+}
+
+/**
+ * A deep copy of `value` in which every token- or key-shaped string and every private JWK member is replaced.
+ * Depth is bounded so a hostile, deeply nested claim value cannot blow the stack of the logger.
+ */
+export function redact(value: unknown, depth = 0): unknown {
+  if (depth > 32) return "[redacted:depth]";
+  if (typeof value === "string") return redactString(value);
+  if (Array.isArray(value)) return value.map((item: unknown) => redact(item, depth + 1));
+  if (value !== null && typeof value === "object") {
+    const record = value as Readonly<Record<string, unknown>>;
+    const jwk = isJwkShaped(record);
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(record)) {
+      out[redactString(key)] = jwk && PRIVATE_JWK_MEMBERS.has(key) ? REDACTED_KEY : redact(item, depth + 1);
+    }
+    return out;
+  }
+  return value;
+}
