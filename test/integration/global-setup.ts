@@ -1,0 +1,25 @@
+// One real control plane per integration run: builds missing binaries, starts etcd + kube-apiserver, shares its info.
+import type { TestProject } from "vitest/node";
+import { ensureBinaries } from "../controlplane/build.ts";
+import { loadControlPlaneConfig } from "../controlplane/config.ts";
+import { startControlPlane } from "../controlplane/harness.ts";
+import type { ControlPlaneInfo } from "../controlplane/info.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    controlPlane: ControlPlaneInfo;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const config = loadControlPlaneConfig(process.env);
+  const log = (line: string): void => {
+    console.log(`[control plane] ${line}`);
+  };
+  const binaries = await ensureBinaries({ cacheDir: config.cacheDir, env: process.env, log });
+  const controlPlane = await startControlPlane({ binaries, log });
+  project.provide("controlPlane", controlPlane.info());
+  return async () => {
+    await controlPlane.stop();
+  };
+}
