@@ -150,6 +150,11 @@ export const ENV_TOKEN_DIR = "TESSERA_TOKEN_DIR";
 export const ENV_SIDECAR_PORT = "TESSERA_SIDECAR_PORT";
 /** Sidecar env: optional Unix socket path of the local endpoint. */
 export const ENV_SIDECAR_SOCKET = "TESSERA_SIDECAR_SOCKET";
+/**
+ * Sidecar env: optional port of a second listener on every interface serving only /healthz, /readyz and
+ * /metrics (never tokens), so the kubelet's startup/readiness probes and Prometheus can reach them.
+ */
+export const ENV_SIDECAR_HEALTH_PORT = "TESSERA_SIDECAR_HEALTH_PORT";
 /** Sidecar env: log level (pino level name). */
 export const ENV_LOG_LEVEL = "TESSERA_LOG_LEVEL";
 

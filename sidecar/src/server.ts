@@ -1,0 +1,274 @@
+// The workload-facing local endpoint: loopback HTTP (and an optional Unix socket) serving tokens, health and metrics.
+import fs from "node:fs/promises";
+import http from "node:http";
+import type { Logger } from "pino";
+import {
+  MEDIA_TYPE_JSON,
+  PATH_HEALTHZ,
+  PATH_METRICS,
+  PATH_READYZ,
+  SIDECAR_GUARD_HEADER,
+  SIDECAR_PATH_TOKEN,
+} from "../../api/constants.ts";
+import type { OAuthErrorResponse, TokenExchangeResponse } from "../../api/exchange.ts";
+import type { SidecarErrorCode } from "./errors.ts";
+import type { TokenKey } from "./token-key.ts";
+import { audienceProblem, scopesProblem, splitScopes, tokenKey } from "./token-key.ts";
+import type { TokenResult } from "./token-service.ts";
+
+/** What the local endpoint needs from the rest of the sidecar. */
+export interface LocalApi {
+  get(key: TokenKey): Promise<TokenResult>;
+  keyForName(name: string): TokenKey | undefined;
+  readiness(): { readonly ready: boolean; readonly missing: readonly string[]; readonly podGone: boolean };
+  metricsText(): string;
+}
+
+/** Error body of the local API: the OAuth shape, plus the sidecar's own code when the sidecar (not the issuer) failed. */
+export type LocalErrorBody = OAuthErrorResponse & { readonly tessera_sidecar_error?: SidecarErrorCode };
+
+export interface HandlerOptions {
+  readonly api: LocalApi;
+  readonly logger: Logger;
+  readonly now: () => Date;
+  /** Host header check (DNS rebinding defence); receives the raw header. */
+  readonly hostAllowed: (host: string | undefined) => boolean;
+  /** False on the probe listener: it serves health and metrics only, never tokens. */
+  readonly serveTokens: boolean;
+}
+
+const GUARD_HEADER = SIDECAR_GUARD_HEADER.toLowerCase();
+const TOKEN_QUERY_PARAMS = new Set(["audience", "scope", "name"]);
+
+export function localHandler(options: HandlerOptions): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+  const { api, logger, hostAllowed, serveTokens } = options;
+  return (req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      logger.error({ err: err instanceof Error ? err.message : "error" }, "local request failed");
+      if (!res.headersSent) sendError(res, 500, { error: "server_error", error_description: "internal error" });
+      else res.destroy();
+    });
+  };
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (!hostAllowed(req.headers.host)) {
+      sendError(res, 403, {
+        error: "access_denied",
+        error_description: "Host header must name this sidecar's loopback address (127.0.0.1:PORT or localhost:PORT)",
+      });
+      return;
+    }
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const route = url.pathname;
+    const known = route === PATH_HEALTHZ || route === PATH_READYZ || route === PATH_METRICS || (serveTokens && route === SIDECAR_PATH_TOKEN);
+    if (!known) {
+      sendError(res, 404, { error: "invalid_request", error_description: `no such endpoint ${route.slice(0, 100)}` });
+      return;
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.setHeader("allow", "GET, HEAD");
+      sendError(res, 405, { error: "invalid_request", error_description: "only GET is supported" });
+      return;
+    }
+    switch (route) {
+      case PATH_HEALTHZ:
+        sendText(res, 200, "ok\n");
+        return;
+      case PATH_READYZ: {
+        const r = api.readiness();
+        if (r.ready) sendText(res, 200, "ok\n");
+        else sendText(res, 503, r.podGone ? "pod is gone\n" : `not ready: no valid token for ${r.missing.join(", ")}\n`);
+        return;
+      }
+      case PATH_METRICS:
+        res.statusCode = 200;
+        res.setHeader("content-type", "text/plain; version=0.0.4; charset=utf-8");
+        res.setHeader("cache-control", "no-store");
+        res.end(api.metricsText());
+        return;
+      default:
+        await serveToken(req, res, url);
+    }
+  }
+
+  async function serveToken(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    if (req.headers[GUARD_HEADER] !== "true") {
+      sendError(res, 400, {
+        error: "invalid_request",
+        error_description: `missing request header "${SIDECAR_GUARD_HEADER}: true" (required so that browsers and forwarded requests cannot read tokens)`,
+      });
+      return;
+    }
+    const parsed = parseTokenQuery(url.searchParams, api);
+    if ("status" in parsed) {
+      sendError(res, parsed.status, parsed.body);
+      return;
+    }
+    const result = await api.get(parsed.key);
+    switch (result.kind) {
+      case "token": {
+        const t = result.token;
+        const expiresIn = Math.max(0, Math.floor((t.expiresAt.getTime() - options.now().getTime()) / 1000));
+        const scope = t.scope ?? (parsed.key.scopes.length > 0 ? parsed.key.scopes.join(" ") : undefined);
+        const body: TokenExchangeResponse = {
+          access_token: t.accessToken,
+          issued_token_type: t.issuedTokenType,
+          token_type: "Bearer",
+          expires_in: expiresIn,
+          ...(scope === undefined ? {} : { scope }),
+        };
+        sendJson(res, 200, body);
+        return;
+      }
+      case "denied":
+        // The issuer's answer, reason included; a denial is the caller's problem (400/403), never a 500.
+        sendError(res, result.denial.status === 400 ? 400 : 403, result.denial.error);
+        return;
+      case "unavailable":
+        res.setHeader("retry-after", "1");
+        sendError(res, 503, {
+          error: "temporarily_unavailable",
+          error_description: result.message,
+          tessera_sidecar_error: result.code,
+        });
+        return;
+    }
+  }
+}
+
+type ParsedQuery = { readonly key: TokenKey } | { readonly status: number; readonly body: LocalErrorBody };
+
+function parseTokenQuery(params: URLSearchParams, api: LocalApi): ParsedQuery {
+  const bad = (status: number, error: OAuthErrorResponse["error"], description: string): ParsedQuery => ({
+    status,
+    body: { error, error_description: description },
+  });
+  const unknown = [...params.keys()].filter((k) => !TOKEN_QUERY_PARAMS.has(k));
+  if (unknown.length > 0) return bad(400, "invalid_request", `unknown query parameter(s): ${unknown.slice(0, 5).join(", ")}`);
+  const names = params.getAll("name");
+  const audiences = params.getAll("audience");
+  const scopes = splitScopes(params.getAll("scope"));
+  if (names.length > 0) {
+    if (names.length > 1 || audiences.length > 0 || scopes.length > 0) {
+      return bad(400, "invalid_request", "name cannot be combined with audience, scope or another name");
+    }
+    const key = api.keyForName(names[0] ?? "");
+    return key === undefined ? bad(400, "invalid_target", "no configured token has that name") : { key };
+  }
+  if (audiences.length !== 1) return bad(400, "invalid_request", "exactly one audience (or a configured name) is required");
+  const audience = audiences[0] ?? "";
+  const audError = audienceProblem(audience);
+  if (audError !== undefined) return bad(400, "invalid_target", audError);
+  const scopeError = scopesProblem(scopes);
+  if (scopeError !== undefined) return bad(400, "invalid_scope", scopeError);
+  return { key: tokenKey(audience, scopes) };
+}
+
+function noStore(res: http.ServerResponse): void {
+  res.setHeader("cache-control", "no-store");
+  res.setHeader("pragma", "no-cache");
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  res.statusCode = status;
+  noStore(res);
+  res.setHeader("content-type", MEDIA_TYPE_JSON);
+  res.end(JSON.stringify(body));
+}
+
+function sendError(res: http.ServerResponse, status: number, body: LocalErrorBody): void {
+  sendJson(res, status, body);
+}
+
+function sendText(res: http.ServerResponse, status: number, text: string): void {
+  res.statusCode = status;
+  noStore(res);
+  res.setHeader("content-type", "text/plain; charset=utf-8");
+  res.end(text);
+}
+
+/** Host values the loopback listener accepts. */
+export function loopbackHostCheck(port: number): (host: string | undefined) => boolean {
+  const allowed = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  return (host) => host !== undefined && allowed.has(host.toLowerCase());
+}
+
+/** Over a Unix socket there is no port in play; clients name the sidecar "localhost" (curl does). */
+function socketHostCheck(host: string | undefined): boolean {
+  if (host === undefined) return true;
+  const name = host.toLowerCase().replace(/:\d+$/, "");
+  return name === "localhost" || name === "127.0.0.1";
+}
+
+export interface LocalServersOptions {
+  readonly api: LocalApi;
+  readonly logger: Logger;
+  readonly now: () => Date;
+  readonly port: number;
+  readonly socketPath: string | undefined;
+  readonly healthPort: number | undefined;
+}
+
+export interface LocalServers {
+  /** Bound loopback port (differs from the configured one when that was 0). */
+  readonly port: number;
+  readonly healthPort: number | undefined;
+  close(): Promise<void>;
+}
+
+/** Starts the loopback listener, the optional socket and the optional probe listener. */
+export async function startLocalServers(options: LocalServersOptions): Promise<LocalServers> {
+  const { api, logger, now } = options;
+  const servers: http.Server[] = [];
+  const make = (hostAllowed: (h: string | undefined) => boolean, serveTokens: boolean): http.Server => {
+    const server = http.createServer({ requestTimeout: 10_000, headersTimeout: 5_000 }, localHandler({ api, logger, now, hostAllowed, serveTokens }));
+    // Small keep-alive so shutdown does not wait on idle clients.
+    server.keepAliveTimeout = 2_000;
+    servers.push(server);
+    return server;
+  };
+  // The Host check needs the bound port, known only after listen when the configured port is 0.
+  let check = loopbackHostCheck(options.port);
+  const tcp = make((h) => check(h), true);
+  const port = await listen(tcp, { host: "127.0.0.1", port: options.port });
+  check = loopbackHostCheck(port);
+
+  if (options.socketPath !== undefined) {
+    await fs.rm(options.socketPath, { force: true });
+    await listen(make(socketHostCheck, true), { path: options.socketPath });
+    await fs.chmod(options.socketPath, 0o660);
+  }
+  let healthPort: number | undefined;
+  if (options.healthPort !== undefined) {
+    // Every interface, because the kubelet probes the pod IP; this listener never serves tokens.
+    healthPort = await listen(make(() => true, false), { port: options.healthPort });
+  }
+  return {
+    port,
+    healthPort,
+    async close() {
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.close(() => {
+                resolve();
+              });
+              s.closeAllConnections();
+            }),
+        ),
+      );
+    },
+  };
+}
+
+function listen(server: http.Server, where: { host?: string; port?: number; path?: string }): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(where, () => {
+      server.off("error", reject);
+      const addr = server.address();
+      resolve(typeof addr === "object" && addr !== null ? addr.port : 0);
+    });
+  });
+}
