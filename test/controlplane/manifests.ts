@@ -24,11 +24,14 @@ function isKubernetesObject(value: unknown): value is KubernetesObject {
   return typeof v["apiVersion"] === "string" && typeof v["kind"] === "string";
 }
 
-/** Every Kubernetes object in the `.yaml`/`.yml` files of `dir` (not recursive), in file-name order. */
-export async function loadManifestDir(dir: string): Promise<LoadedManifest[]> {
+/**
+ * Every Kubernetes object in the `.yaml`/`.yml` files of `dir`, in path order; subdirectories too when
+ * `recursive`. A missing directory holds nothing.
+ */
+export async function loadManifestDir(dir: string, recursive = false): Promise<LoadedManifest[]> {
   let entries: string[];
   try {
-    entries = await readdir(dir);
+    entries = await readdir(dir, { recursive });
   } catch {
     return [];
   }
