@@ -102,6 +102,8 @@ export const MEDIA_TYPE_JSON = "application/json";
 export const PATH_TOKEN = "/v1/token";
 /** RFC 7662 introspection endpoint. */
 export const PATH_INTROSPECT = "/v1/introspect";
+/** Revocation endpoint (RFC 7009 style): revoke a Tessera token, or a jti, for every replica. */
+export const PATH_REVOKE = "/v1/revoke";
 /** Explain endpoint: what a pod would get, and why, without minting. */
 export const PATH_EXPLAIN = "/v1/explain";
 /** Re-issuance channel: a sidecar's long-poll for entitlement changes of its pod. */
@@ -214,6 +216,8 @@ export const WEBHOOK_VALIDATE_POLICIES = "policies.validate.tessera.dev";
 
 /** Name of the Lease the controller replicas elect a leader with. */
 export const LEADER_LEASE_NAME = "tessera-controller";
+/** Name of the ConfigMap holding revoked token ids (jti -> exp) that every issuer replica reloads. */
+export const CONFIGMAP_REVOCATIONS = "tessera-revocations";
 /** Name of the Secret that holds the issuer's signing keys. */
 export const SECRET_SIGNING_KEYS = "tessera-signing-keys";
 /** Name of the Secret that holds the webhook CA and serving certificate. */
