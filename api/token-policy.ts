@@ -14,7 +14,7 @@ export interface LabelSelectorRequirement {
 
 /** Who owns a policy: the team answerable for what it grants. */
 export interface PolicyOwner {
-  /** Team name, e.g. "payments". */
+  /** Team name, a DNS label, e.g. "payments". */
   readonly team: string;
   /** A way to reach the team: an email address, a chat channel or a URL. */
   readonly contact?: string;
@@ -44,7 +44,10 @@ export interface PolicyScopes {
 
 /** A claim whose value is computed by a CEL expression over the subject and request. */
 export interface PolicyClaim {
-  /** The claim name, e.g. "tenant". Issuer-owned and Tessera claims are refused. */
+  /**
+   * The claim name, e.g. "tenant". Issuer-owned claims (ISSUER_OWNED_CLAIMS) and names under "tessera.dev/" are refused;
+   * a TokenPolicy may not set CLUSTER_RESERVED_CLAIMS either.
+   */
   readonly name: string;
   /** CEL expression; its result (string, number, bool, list or map) becomes the claim value. */
   readonly expression: string;
@@ -60,10 +63,16 @@ export interface PolicyCondition {
   readonly message: string;
 }
 
-/** One kind of actor that may act for the subject (RFC 8693 `act`). */
+/** A Kubernetes service account by namespace and name. */
+export interface ServiceAccountRef {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** One kind of actor that may act for the subject (RFC 8693 `act`); exactly one field is set. */
 export interface PolicyActor {
   /** Actor is a Kubernetes service account (its projected token is the actor_token). */
-  readonly serviceAccount?: { readonly namespace: string; readonly name: string };
+  readonly serviceAccount?: ServiceAccountRef;
   /** Actor is a Tessera access token holder whose `sub` equals this value. */
   readonly subject?: string;
 }
@@ -72,7 +81,7 @@ export interface PolicyActor {
 export interface PolicyDelegation {
   /** Actors allowed to act for the subject; a request with any other actor is denied. */
   readonly actors: readonly PolicyActor[];
-  /** Longest `act` chain allowed, counting the new actor (1 = direct delegation only). */
+  /** Longest `act` chain allowed, counting the new actor (1 = direct delegation only), 1..8. */
   readonly maxChainLength: number;
 }
 
@@ -86,7 +95,7 @@ export interface PolicySpecCommon {
   readonly audiences: readonly string[];
   /** Scopes this policy may grant; none when absent. */
   readonly scopes?: PolicyScopes;
-  /** Lifetime of minted tokens in seconds (default 600), clamped by guardrails. */
+  /** Lifetime of minted tokens in seconds, 60..86400 (default 600), clamped by guardrails. */
   readonly ttlSeconds?: number;
   /** Claims computed by CEL. */
   readonly claims?: readonly PolicyClaim[];
@@ -96,7 +105,7 @@ export interface PolicySpecCommon {
   readonly delegation?: PolicyDelegation;
   /** Tokens this policy issued before this RFC 3339 time are revoked (introspection reports them inactive). */
   readonly revokeBefore?: string;
-  /** Higher wins among policies of the same kind that match the same request; ties are conflicts. */
+  /** 0..1000 (default 0). Higher wins among policies of the same kind that match the same request; ties are conflicts. */
   readonly priority?: number;
 }
 
@@ -120,7 +129,7 @@ export interface PolicyGuardrails {
   readonly allowedClaims?: readonly string[];
   /** Claim names only ClusterTokenPolicies may set, beyond groups, roles and entitlements. */
   readonly reservedClaims?: readonly string[];
-  /** Longest delegation chain a TokenPolicy may allow. */
+  /** Longest delegation chain a TokenPolicy may allow, 0..8 (0 forbids delegation in TokenPolicies). */
   readonly maxDelegationChainLength?: number;
 }
 
