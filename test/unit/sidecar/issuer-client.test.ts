@@ -1,0 +1,141 @@
+// Issuer client: RFC 8693 request shape, and every kind of reply (token, denial, outage, garbage) as a typed outcome.
+import { describe, expect, it } from "vitest";
+import { GRANT_TYPE_TOKEN_EXCHANGE, PATH_TOKEN, PATH_WATCH, TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT } from "../../../api/constants.ts";
+import type { HttpRequest, HttpResponse, HttpTransport } from "../../../sidecar/src/http-transport.ts";
+import { TransportError } from "../../../sidecar/src/http-transport.ts";
+import { issuerClient } from "../../../sidecar/src/issuer-client.ts";
+import { tokenKey } from "../../../sidecar/src/token-key.ts";
+
+const key = tokenKey("https://payments.example", ["write", "read"]);
+
+function replying(status: number, body: string): { transport: HttpTransport; requests: HttpRequest[] } {
+  const requests: HttpRequest[] = [];
+  const transport: HttpTransport = (req) => {
+    requests.push(req);
+    return Promise.resolve<HttpResponse>({ status, contentType: "application/json", body });
+  };
+  return { transport, requests };
+}
+
+function failing(err: unknown): HttpTransport {
+  return () => Promise.reject(err instanceof Error ? err : new Error(String(err)));
+}
+
+const client = (transport: HttpTransport) => issuerClient({ issuerUrl: "https://issuer.example", transport });
+
+describe("issuerClient.exchange", () => {
+  it("sends an RFC 8693 form with the subject token, audience and sorted scopes", async () => {
+    const { transport, requests } = replying(
+      200,
+      JSON.stringify({ access_token: "a.b.c", issued_token_type: TOKEN_TYPE_ACCESS_TOKEN, token_type: "Bearer", expires_in: 600 }),
+    );
+    await client(transport).exchange("subject.jwt.value", key);
+    const req = requests[0];
+    expect(req?.method).toBe("POST");
+    expect(req?.url.href).toBe(`https://issuer.example${PATH_TOKEN}`);
+    expect(req?.headers["content-type"]).toBe("application/x-www-form-urlencoded");
+    expect(Object.fromEntries(new URLSearchParams(req?.body ?? ""))).toEqual({
+      grant_type: GRANT_TYPE_TOKEN_EXCHANGE,
+      subject_token: "subject.jwt.value",
+      subject_token_type: TOKEN_TYPE_JWT,
+      requested_token_type: TOKEN_TYPE_ACCESS_TOKEN,
+      audience: "https://payments.example",
+      scope: "read write",
+    });
+  });
+
+  it("parses a granted token", async () => {
+    const { transport } = replying(
+      200,
+      JSON.stringify({ access_token: "a.b.c", issued_token_type: TOKEN_TYPE_ACCESS_TOKEN, token_type: "bearer", expires_in: 600, scope: "read" }),
+    );
+    expect(await client(transport).exchange("s", key)).toEqual({
+      kind: "issued",
+      token: { accessToken: "a.b.c", issuedTokenType: TOKEN_TYPE_ACCESS_TOKEN, expiresInSeconds: 600, scope: "read" },
+    });
+  });
+
+  it.each([
+    [403, "access_denied", "no-matching-policy"],
+    [400, "invalid_target", "audience-not-allowed"],
+    [400, "invalid_scope", "scope-not-allowed"],
+    [401, "invalid_grant", undefined],
+  ])("passes a %i %s denial through with its reason", async (status, error, reason) => {
+    const body = { error, error_description: "denied by policy", tessera_reason: reason, tessera_decision_id: "d-1" };
+    const { transport } = replying(status, JSON.stringify(body));
+    expect(await client(transport).exchange("s", key)).toEqual({
+      kind: "denied",
+      denial: {
+        status,
+        error: { error, error_description: "denied by policy", ...(reason === undefined ? {} : { tessera_reason: reason }), tessera_decision_id: "d-1" },
+      },
+    });
+  });
+
+  it.each([
+    ["a 200 that is not JSON", 200, "<html>proxy</html>", "ISSUER_BAD_RESPONSE"],
+    ["a 200 without access_token", 200, JSON.stringify({ token_type: "Bearer", expires_in: 60 }), "ISSUER_BAD_RESPONSE"],
+    ["a 200 with a negative expires_in", 200, JSON.stringify({ access_token: "x", issued_token_type: "t", token_type: "Bearer", expires_in: -1 }), "ISSUER_BAD_RESPONSE"],
+    ["a 200 with a non-Bearer token type", 200, JSON.stringify({ access_token: "x", issued_token_type: "t", token_type: "DPoP", expires_in: 60 }), "ISSUER_BAD_RESPONSE"],
+    ["a 200 holding a JSON array", 200, "[]", "ISSUER_BAD_RESPONSE"],
+    ["a 403 with an HTML body", 403, "<html>forbidden</html>", "ISSUER_BAD_RESPONSE"],
+    ["a 400 with an unknown error code", 400, JSON.stringify({ error: "nope" }), "ISSUER_BAD_RESPONSE"],
+    ["a 302 redirect", 302, "", "ISSUER_BAD_RESPONSE"],
+    ["a 500", 500, JSON.stringify({ error: "server_error", error_description: "boom" }), "ISSUER_UNAVAILABLE"],
+    ["a 503 with garbage", 503, "upstream connect error", "ISSUER_UNAVAILABLE"],
+    ["a 429", 429, "", "ISSUER_UNAVAILABLE"],
+    ["a 400 temporarily_unavailable", 400, JSON.stringify({ error: "temporarily_unavailable", error_description: "x" }), "ISSUER_UNAVAILABLE"],
+  ])("reports %s as a failure to retry, never a crash", async (_case, status, body, code) => {
+    const { transport } = replying(status, body);
+    const outcome = await client(transport).exchange("s", key);
+    expect(outcome.kind).toBe("failed");
+    expect(outcome.kind === "failed" && outcome.failure.code).toBe(code);
+  });
+
+  it.each([
+    ["a timeout", new TransportError("timeout", "no complete response within 10000 ms"), "ISSUER_TIMEOUT"],
+    ["a refused connection", new TransportError("network", "connect ECONNREFUSED"), "ISSUER_UNREACHABLE"],
+    ["an oversized body", new TransportError("too_large", "response body exceeds 262144 bytes"), "ISSUER_BAD_RESPONSE"],
+    ["an unexpected throw", new Error("weird"), "ISSUER_UNREACHABLE"],
+  ])("reports %s as a typed failure", async (_case, err, code) => {
+    const outcome = await client(failing(err)).exchange("s", key);
+    expect(outcome.kind === "failed" && outcome.failure.code).toBe(code);
+  });
+});
+
+describe("issuerClient.watch", () => {
+  it("long-polls with the subject token as Bearer and the last version", async () => {
+    const { transport, requests } = replying(200, JSON.stringify({ version: "7", reason: "policy-changed" }));
+    expect(await client(transport).watch("subject.jwt.value", "6")).toEqual({
+      kind: "changed",
+      change: { version: "7", reason: "policy-changed" },
+    });
+    expect(requests[0]?.url.href).toBe(`https://issuer.example${PATH_WATCH}?since=6`);
+    expect(requests[0]?.headers["authorization"]).toBe("Bearer subject.jwt.value");
+    expect(requests[0]?.timeoutMs).toBeGreaterThan(25_000);
+  });
+
+  it.each([
+    ["204", 204, "", { kind: "unchanged" }],
+    [
+      "410",
+      410,
+      JSON.stringify({ error: "invalid_grant", error_description: "pod deleted", tessera_reason: "pod-not-found" }),
+      { kind: "gone", denial: { status: 410, error: { error: "invalid_grant", error_description: "pod deleted", tessera_reason: "pod-not-found" } } },
+    ],
+    ["401", 401, JSON.stringify({ error: "invalid_grant", error_description: "bad token" }), { kind: "denied", denial: { status: 401, error: { error: "invalid_grant", error_description: "bad token" } } }],
+  ])("maps a %s answer", async (_case, status, body, expected) => {
+    const { transport } = replying(status, body);
+    expect(await client(transport).watch("s", "1")).toEqual(expected);
+  });
+
+  it.each([
+    ["a 200 without a version", 200, JSON.stringify({ reason: "x" }), "ISSUER_BAD_RESPONSE"],
+    ["a 404 from an issuer without the channel", 404, "not found", "ISSUER_BAD_RESPONSE"],
+    ["a 502", 502, "", "ISSUER_UNAVAILABLE"],
+  ])("reports %s as a failure", async (_case, status, body, code) => {
+    const { transport } = replying(status, body);
+    const outcome = await client(transport).watch("s", "1");
+    expect(outcome.kind === "failed" && outcome.failure.code).toBe(code);
+  });
+});

@@ -1,0 +1,215 @@
+// Local endpoint: guard header, Host check, token JSON, denial passthrough, no-store, health, readiness, metrics, socket.
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SIDECAR_GUARD_HEADER } from "../../../api/constants.ts";
+import type { LocalApi, LocalServers } from "../../../sidecar/src/server.ts";
+import { startLocalServers } from "../../../sidecar/src/server.ts";
+import type { TokenKey } from "../../../sidecar/src/token-key.ts";
+import { tokenKey } from "../../../sidecar/src/token-key.ts";
+import type { TokenResult } from "../../../sidecar/src/token-service.ts";
+import { capturedLogger, manualClock, rawGet } from "./helpers.ts";
+
+const clock = manualClock();
+const asked: TokenKey[] = [];
+let ready = { ready: true, missing: [] as string[], podGone: false };
+
+const held = (accessToken: string): TokenResult => ({
+  kind: "token",
+  token: {
+    accessToken,
+    issuedTokenType: "urn:ietf:params:oauth:token-type:access_token",
+    scope: undefined,
+    requestedAt: clock.now(),
+    receivedAt: clock.now(),
+    expiresAt: new Date(clock.ms() + 299_500),
+  },
+});
+
+const api: LocalApi = {
+  get(key) {
+    asked.push(key);
+    switch (key.audience) {
+      case "https://payments.example":
+        return Promise.resolve(held("payments-token"));
+      case "https://denied.example":
+        return Promise.resolve({
+          kind: "denied",
+          denial: {
+            status: 403,
+            error: { error: "access_denied", error_description: "no policy grants this audience", tessera_reason: "no-matching-policy", tessera_decision_id: "d-9" },
+          },
+        });
+      case "https://bad-target.example":
+        return Promise.resolve({ kind: "denied", denial: { status: 400, error: { error: "invalid_target", error_description: "unknown audience" } } });
+      case "https://boom.example":
+        return Promise.reject(new Error("unexpected"));
+      default:
+        return Promise.resolve({ kind: "unavailable", code: "ISSUER_UNREACHABLE", message: "issuer unreachable: connect ECONNREFUSED" });
+    }
+  },
+  keyForName: (name) => (name === "payments" ? tokenKey("https://payments.example", ["read"]) : undefined),
+  readiness: () => ready,
+  metricsText: () => "tessera_sidecar_ready 1\n",
+};
+
+let servers: LocalServers;
+let dir: string;
+let socketPath: string;
+const { logger } = capturedLogger();
+const guard = { [SIDECAR_GUARD_HEADER]: "true" };
+
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), "tessera-sock-"));
+  socketPath = path.join(dir, "sidecar.sock");
+  servers = await startLocalServers({ api, logger, now: clock.now, port: 0, socketPath, healthPort: 0 });
+});
+afterAll(async () => {
+  await servers.close();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+const host = () => `127.0.0.1:${servers.port}`;
+const get = (p: string, headers: Record<string, string> = { ...guard, host: host() }) => rawGet({ port: servers.port }, p, headers);
+
+describe("local token endpoint", () => {
+  it("returns an RFC 8693-shaped token that must not be cached", async () => {
+    const res = await get("/v1/token?audience=https%3A%2F%2Fpayments.example&scope=write%20read&scope=read");
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({
+      access_token: "payments-token",
+      issued_token_type: "urn:ietf:params:oauth:token-type:access_token",
+      token_type: "Bearer",
+      expires_in: 299,
+      scope: "read write",
+    });
+    expect(res.headers["cache-control"]).toBe("no-store");
+    expect(res.headers["content-type"]).toBe("application/json");
+    expect(asked.at(-1)).toEqual(tokenKey("https://payments.example", ["read", "write"]));
+  });
+
+  it("serves a configured token by name", async () => {
+    const res = await get("/v1/token?name=payments");
+    expect(res.status).toBe(200);
+    expect(asked.at(-1)).toEqual(tokenKey("https://payments.example", ["read"]));
+  });
+
+  it.each([
+    ["is missing", {}],
+    ["is not \"true\"", { [SIDECAR_GUARD_HEADER]: "1" }],
+  ])("refuses with 400 when the guard header %s", async (_case, extra) => {
+    const res = await get("/v1/token?audience=https%3A%2F%2Fpayments.example", { host: host(), ...extra });
+    expect(res.status).toBe(400);
+    const body = JSON.parse(res.body) as { error: string; error_description: string };
+    expect(body.error).toBe("invalid_request");
+    expect(body.error_description).toContain(`${SIDECAR_GUARD_HEADER}: true`);
+    expect(res.body).not.toContain("payments-token");
+  });
+
+  it.each([
+    ["another name", "evil.example"],
+    ["the right name on another port", "127.0.0.1:1"],
+    ["a name that resolves to loopback", "rebind.attacker.example:8777"],
+    ["no port", "localhost"],
+  ])("refuses with 403 a Host header with %s", async (_case, badHost) => {
+    const res = await get("/v1/token?audience=https%3A%2F%2Fpayments.example", { ...guard, host: badHost });
+    expect(res.status).toBe(403);
+    expect(res.body).not.toContain("payments-token");
+  });
+
+  it("accepts localhost:PORT as Host", async () => {
+    const res = await get("/v1/token?audience=https%3A%2F%2Fpayments.example", { ...guard, host: `localhost:${servers.port}` });
+    expect(res.status).toBe(200);
+  });
+
+  it.each([
+    ["a policy denial", "https%3A%2F%2Fdenied.example", 403, { error: "access_denied", error_description: "no policy grants this audience", tessera_reason: "no-matching-policy", tessera_decision_id: "d-9" }],
+    ["an unknown audience", "https%3A%2F%2Fbad-target.example", 400, { error: "invalid_target", error_description: "unknown audience" }],
+  ])("passes %s through as the issuer's OAuth error", async (_case, audience, status, body) => {
+    const res = await get(`/v1/token?audience=${audience}`);
+    expect(res.status).toBe(status);
+    expect(JSON.parse(res.body)).toEqual(body);
+    expect(res.headers["cache-control"]).toBe("no-store");
+  });
+
+  it("answers 503 with the sidecar's code when no token can be had right now", async () => {
+    const res = await get("/v1/token?audience=down.example");
+    expect(res.status).toBe(503);
+    expect(res.headers["retry-after"]).toBe("1");
+    expect(JSON.parse(res.body)).toEqual({
+      error: "temporarily_unavailable",
+      error_description: "issuer unreachable: connect ECONNREFUSED",
+      tessera_sidecar_error: "ISSUER_UNREACHABLE",
+    });
+  });
+
+  it("answers 500 with no detail when something unexpected throws", async () => {
+    const res = await get("/v1/token?audience=https%3A%2F%2Fboom.example");
+    expect(res.status).toBe(500);
+    expect(JSON.parse(res.body)).toEqual({ error: "server_error", error_description: "internal error" });
+  });
+
+  it.each([
+    ["no audience", "/v1/token", 400, "invalid_request"],
+    ["two audiences", "/v1/token?audience=a&audience=b", 400, "invalid_request"],
+    ["an unknown name", "/v1/token?name=nope", 400, "invalid_target"],
+    ["a name with an audience", "/v1/token?name=payments&audience=a", 400, "invalid_request"],
+    ["an unknown parameter", "/v1/token?audience=a&foo=1", 400, "invalid_request"],
+    ["a bad scope", "/v1/token?audience=a&scope=%22quoted%22", 400, "invalid_scope"],
+    ["an audience with a control character", "/v1/token?audience=a%0Ab", 400, "invalid_target"],
+    ["an unknown path", "/v1/secrets", 404, "invalid_request"],
+  ])("rejects a request with %s", async (_case, p, status, error) => {
+    const res = await get(p);
+    expect(res.status).toBe(status);
+    expect((JSON.parse(res.body) as { error: string }).error).toBe(error);
+  });
+
+  it("refuses methods other than GET", async () => {
+    const res = await rawGet({ port: servers.port }, "/v1/token?audience=a", { ...guard, host: host() }, "POST");
+    expect(res.status).toBe(405);
+    expect(res.headers["allow"]).toBe("GET, HEAD");
+  });
+});
+
+describe("health, readiness and metrics", () => {
+  it("reports liveness, readiness and metrics without the guard header", async () => {
+    ready = { ready: true, missing: [], podGone: false };
+    expect((await get("/healthz", { host: host() })).status).toBe(200);
+    expect((await get("/readyz", { host: host() })).status).toBe(200);
+    const metrics = await get("/metrics", { host: host() });
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers["content-type"]).toContain("text/plain; version=0.0.4");
+    expect(metrics.body).toBe("tessera_sidecar_ready 1\n");
+  });
+
+  it("is unready and names the missing tokens", async () => {
+    ready = { ready: false, missing: ["payments"], podGone: false };
+    const res = await get("/readyz", { host: host() });
+    expect(res.status).toBe(503);
+    expect(res.body).toBe("not ready: no valid token for payments\n");
+    ready = { ready: true, missing: [], podGone: false };
+  });
+
+  it("serves probes on the health port from any Host, but never tokens", async () => {
+    const port = servers.healthPort ?? 0;
+    expect((await rawGet({ port }, "/readyz", { host: "10.1.2.3:9" })).status).toBe(200);
+    const token = await rawGet({ port }, "/v1/token?audience=https%3A%2F%2Fpayments.example", { ...guard, host: `127.0.0.1:${port}` });
+    expect(token.status).toBe(404);
+    expect(token.body).not.toContain("payments-token");
+  });
+});
+
+describe("Unix socket", () => {
+  it("serves tokens over the socket with the guard header", async () => {
+    const res = await rawGet({ socketPath }, "/v1/token?audience=https%3A%2F%2Fpayments.example", { ...guard, host: "localhost" });
+    expect(res.status).toBe(200);
+    expect((JSON.parse(res.body) as { access_token: string }).access_token).toBe("payments-token");
+    expect((await fs.stat(socketPath)).mode & 0o777).toBe(0o660);
+  });
+
+  it("still requires the guard header over the socket", async () => {
+    const res = await rawGet({ socketPath }, "/v1/token?audience=https%3A%2F%2Fpayments.example", { host: "localhost" });
+    expect(res.status).toBe(400);
+  });
+});
