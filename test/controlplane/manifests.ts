@@ -4,6 +4,7 @@ import { join } from "node:path";
 import {
   ApiextensionsV1Api,
   KubernetesObjectApi,
+  loadYaml,
   PatchStrategy,
   type KubeConfig,
   type KubernetesObject,
@@ -41,8 +42,10 @@ export async function loadManifestDir(dir: string, recursive = false): Promise<L
     const file = join(dir, name);
     for (const doc of parseAllDocuments(await readFile(file, "utf8"))) {
       if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors.map((e) => e.message).join("; ")}`);
-      const value: unknown = doc.toJS();
-      if (isKubernetesObject(value)) manifests.push({ file, object: value });
+      if (!isKubernetesObject(doc.toJS())) continue;
+      // client-node serializes requests through its typed models, which drop keys they only know by their JS name
+      // (a plain `x-kubernetes-validations` would vanish from a CRD): let it build its own model from the YAML.
+      manifests.push({ file, object: loadYaml<KubernetesObject>(doc.toString()) });
     }
   }
   return manifests;
