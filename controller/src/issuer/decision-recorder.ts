@@ -1,8 +1,8 @@
-// The issuer's audit hook: every decision, allowed or denied, is handed to a recorder after it is made.
-
+// Where every policy decision goes once made (the decision log, metrics, events): the issuer only knows this interface.
 import type { Decision } from "../policy/types.ts";
 
-/** Receives every decision the issuer makes; `jti` is set when a token was minted. Must never throw. */
+/** Receives each decision, allowed or denied. Must not throw and must not block the response. */
 export interface DecisionRecorder {
-  record(decision: Decision, outcome: { jti?: string }): void;
+  /** `outcome.jti` is the minted token's id when a token was issued. */
+  record(decision: Decision, outcome: { readonly jti?: string }): void;
 }

@@ -1,0 +1,106 @@
+// Issuer errors: one base class with a closed union of codes, each mapped to an OAuth error at the HTTP boundary.
+import type { OAuthErrorCode } from "../../../api/exchange.ts";
+
+/** Every way the issuer refuses or fails a request. */
+export type IssuerErrorCode =
+  // The request itself (RFC 8693 section 2.1).
+  | "MalformedRequest"
+  | "UnsupportedGrantType"
+  | "UnsupportedTokenType"
+  | "InvalidTarget"
+  | "InvalidScope"
+  // The subject or actor token (RFC 8725 checks).
+  | "TokenMalformed"
+  | "TokenAlgorithmNotAllowed"
+  | "TokenKeyUnknown"
+  | "TokenSignatureInvalid"
+  | "TokenIssuerMismatch"
+  | "TokenAudienceMismatch"
+  | "TokenExpired"
+  | "TokenNotYetValid"
+  | "TokenTooOld"
+  | "TokenClaimsMissing"
+  | "TokenKindMismatch"
+  | "TokenReviewRejected"
+  // The pod the token is bound to.
+  | "PodNotFound"
+  | "PodUidMismatch"
+  | "PodServiceAccountMismatch"
+  | "PodTerminating"
+  | "NamespaceNotFound"
+  // Delegation.
+  | "ActorInvalid"
+  // The issuer's own dependencies.
+  | "KeysUnavailable"
+  | "KeyStoreConflict"
+  | "KeyStoreInvalid"
+  | "UpstreamUnavailable";
+
+/** OAuth error code each issuer error is reported as. */
+const OAUTH_CODE: Readonly<Record<IssuerErrorCode, OAuthErrorCode>> = {
+  MalformedRequest: "invalid_request",
+  UnsupportedGrantType: "unsupported_grant_type",
+  UnsupportedTokenType: "invalid_request",
+  InvalidTarget: "invalid_target",
+  InvalidScope: "invalid_scope",
+  // A bad subject token is reported as invalid_grant (RFC 6749 section 5.2): the grant the client presented is
+  // unusable, so the client knows to fetch a fresh token rather than to fix its request.
+  TokenMalformed: "invalid_grant",
+  TokenAlgorithmNotAllowed: "invalid_grant",
+  TokenKeyUnknown: "invalid_grant",
+  TokenSignatureInvalid: "invalid_grant",
+  TokenIssuerMismatch: "invalid_grant",
+  TokenAudienceMismatch: "invalid_grant",
+  TokenExpired: "invalid_grant",
+  TokenNotYetValid: "invalid_grant",
+  TokenTooOld: "invalid_grant",
+  TokenClaimsMissing: "invalid_grant",
+  TokenKindMismatch: "invalid_grant",
+  TokenReviewRejected: "invalid_grant",
+  PodNotFound: "invalid_grant",
+  PodUidMismatch: "invalid_grant",
+  PodServiceAccountMismatch: "invalid_grant",
+  PodTerminating: "invalid_grant",
+  NamespaceNotFound: "invalid_grant",
+  ActorInvalid: "invalid_grant",
+  KeysUnavailable: "temporarily_unavailable",
+  KeyStoreConflict: "server_error",
+  KeyStoreInvalid: "server_error",
+  UpstreamUnavailable: "temporarily_unavailable",
+};
+
+export class IssuerError extends Error {
+  readonly code: IssuerErrorCode;
+
+  constructor(code: IssuerErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "IssuerError";
+    this.code = code;
+  }
+
+  /** The OAuth error code this error is reported as. */
+  get oauthError(): OAuthErrorCode {
+    return OAUTH_CODE[this.code];
+  }
+}
+
+/** True when `error` is an IssuerError with the given code (or any code when none is given). */
+export function isIssuerError(error: unknown, code?: IssuerErrorCode): error is IssuerError {
+  return error instanceof IssuerError && (code === undefined || error.code === code);
+}
+
+/** HTTP status of an OAuth error response (RFC 6749 section 5.2 uses 400 unless the client failed to authenticate). */
+export function httpStatusOf(code: OAuthErrorCode): number {
+  switch (code) {
+    case "invalid_client":
+      return 401;
+    case "access_denied":
+      return 403;
+    case "server_error":
+      return 500;
+    case "temporarily_unavailable":
+      return 503;
+    default:
+      return 400;
+  }
+}
