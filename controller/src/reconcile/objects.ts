@@ -1,0 +1,158 @@
+// The shapes Tessera keeps in its caches: only the fields its decisions read, parsed from raw apiserver JSON.
+import type { ClusterTokenPolicy, TokenPolicy } from "../../../api/token-policy.ts";
+
+export interface CachedMeta {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly uid: string;
+  readonly resourceVersion: string;
+  readonly generation?: number;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly deletionTimestamp?: string;
+}
+
+export interface CachedObject {
+  readonly metadata: CachedMeta;
+}
+
+/** A pod reduced to what issuance, matching and the uninjected check read (10,000 of them must stay small). */
+export interface SlimPod extends CachedObject {
+  readonly owner?: { readonly kind: string; readonly name: string };
+  readonly serviceAccountName: string;
+  readonly nodeName?: string;
+  readonly hostNetwork: boolean;
+  readonly containerNames: readonly string[];
+  readonly initContainerNames: readonly string[];
+  readonly phase?: string;
+}
+
+export interface SlimNamespace extends CachedObject {
+  readonly kind: "Namespace";
+}
+
+/** Secrets keep their data: the issuer's signing keys and the webhook certificate live there. */
+export interface CachedSecret extends CachedObject {
+  readonly type?: string;
+  readonly data: Readonly<Record<string, string>>;
+}
+
+export type CachedTokenPolicy = TokenPolicy & CachedObject;
+export type CachedClusterTokenPolicy = ClusterTokenPolicy & CachedObject;
+
+/** Annotations no decision reads and that can be large; dropped from the cache. */
+const DROPPED_ANNOTATIONS = new Set(["kubectl.kubernetes.io/last-applied-configuration"]);
+
+function record(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+function stringMap(value: unknown, drop?: ReadonlySet<string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const rec = record(value);
+  if (rec === undefined) return out;
+  for (const [k, v] of Object.entries(rec)) {
+    if (typeof v === "string" && drop?.has(k) !== true) out[k] = v;
+  }
+  return out;
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+/** Parses metadata, dropping managedFields and anything else not listed; undefined when name/uid are missing. */
+export function parseMeta(raw: unknown): CachedMeta | undefined {
+  const meta = record(record(raw)?.["metadata"]);
+  const name = str(meta?.["name"]);
+  const uid = str(meta?.["uid"]);
+  if (meta === undefined || name === undefined || uid === undefined) return undefined;
+  const namespace = str(meta["namespace"]);
+  const generation = meta["generation"];
+  const deletionTimestamp = str(meta["deletionTimestamp"]);
+  return {
+    name,
+    uid,
+    resourceVersion: str(meta["resourceVersion"]) ?? "",
+    labels: stringMap(meta["labels"]),
+    annotations: stringMap(meta["annotations"], DROPPED_ANNOTATIONS),
+    ...(namespace === undefined ? {} : { namespace }),
+    ...(typeof generation === "number" ? { generation } : {}),
+    ...(deletionTimestamp === undefined ? {} : { deletionTimestamp }),
+  };
+}
+
+function names(list: unknown): string[] {
+  if (!Array.isArray(list)) return [];
+  const out: string[] = [];
+  for (const item of list) {
+    const name = str(record(item)?.["name"]);
+    if (name !== undefined) out.push(name);
+  }
+  return out;
+}
+
+function controllerOwner(raw: unknown): { kind: string; name: string } | undefined {
+  const refs = record(record(raw)?.["metadata"])?.["ownerReferences"];
+  if (!Array.isArray(refs)) return undefined;
+  for (const ref of refs) {
+    const r = record(ref);
+    const kind = str(r?.["kind"]);
+    const name = str(r?.["name"]);
+    if (r?.["controller"] === true && kind !== undefined && name !== undefined) return { kind, name };
+  }
+  return undefined;
+}
+
+export function slimPod(raw: unknown): SlimPod | undefined {
+  const metadata = parseMeta(raw);
+  if (metadata === undefined) return undefined;
+  const spec = record(record(raw)?.["spec"]);
+  const status = record(record(raw)?.["status"]);
+  const owner = controllerOwner(raw);
+  const nodeName = str(spec?.["nodeName"]);
+  const phase = str(status?.["phase"]);
+  return {
+    metadata,
+    serviceAccountName: str(spec?.["serviceAccountName"]) ?? "default",
+    hostNetwork: spec?.["hostNetwork"] === true,
+    containerNames: names(spec?.["containers"]),
+    initContainerNames: names(spec?.["initContainers"]),
+    ...(owner === undefined ? {} : { owner }),
+    ...(nodeName === undefined ? {} : { nodeName }),
+    ...(phase === undefined ? {} : { phase }),
+  };
+}
+
+export function slimNamespace(raw: unknown): SlimNamespace | undefined {
+  const metadata = parseMeta(raw);
+  return metadata === undefined ? undefined : { kind: "Namespace", metadata };
+}
+
+export function cachedSecret(raw: unknown): CachedSecret | undefined {
+  const metadata = parseMeta(raw);
+  if (metadata === undefined) return undefined;
+  const type = str(record(raw)?.["type"]);
+  return { metadata, data: stringMap(record(raw)?.["data"]), ...(type === undefined ? {} : { type }) };
+}
+
+/** Policies are kept whole (spec and status are read); only managedFields goes. */
+export function cachedPolicy<T extends CachedTokenPolicy | CachedClusterTokenPolicy>(kind: T["kind"]) {
+  return (raw: unknown): T | undefined => {
+    const metadata = parseMeta(raw);
+    const rec = record(raw);
+    if (metadata === undefined || rec === undefined || record(rec["spec"]) === undefined) return undefined;
+    if (rec["kind"] !== undefined && rec["kind"] !== kind) return undefined;
+    return { ...rec, apiVersion: "tessera.dev/v1alpha1", kind, metadata } as unknown as T;
+  };
+}
+
+/** Cache key: namespace/name for namespaced objects, name for cluster-scoped ones. */
+export function objectKey(meta: { readonly name: string; readonly namespace?: string }): string {
+  return meta.namespace === undefined || meta.namespace === "" ? meta.name : `${meta.namespace}/${meta.name}`;
+}
+
+export function splitKey(key: string): { namespace?: string; name: string } {
+  const slash = key.indexOf("/");
+  return slash < 0 ? { name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}

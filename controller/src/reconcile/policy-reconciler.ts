@@ -1,0 +1,121 @@
+// Reconciles one root policy kind: gather from caches, decide the status (pure), write it only when it changed, emit Events.
+import type { Logger } from "pino";
+import {
+  API_GROUP_VERSION,
+  INJECT_ENABLED,
+  LABEL_INJECT,
+  RESOURCE_CLUSTER_TOKEN_POLICIES,
+  RESOURCE_TOKEN_POLICIES,
+  SIDECAR_CONTAINER_NAME,
+} from "../../../api/constants.ts";
+import type { AnyTokenPolicy } from "../../../api/token-policy.ts";
+import type { EventRecorder } from "./events.ts";
+import { gatherFacts, type Caches } from "./gather.ts";
+import type { IssuanceTracker } from "./issuance-tracker.ts";
+import { expectOk, type KubeClient } from "./kube-http.ts";
+import type { Leadership } from "./leader.ts";
+import type { CachedClusterTokenPolicy, CachedTokenPolicy, SlimPod } from "./objects.ts";
+import type { LivePolicySet } from "./policy-set.ts";
+import { decideStatus } from "./policy-status.ts";
+import type { Store } from "./store.ts";
+import type { ReconcileResult } from "./worker.ts";
+
+export interface PolicyReconcilerMetrics {
+  uninjectedPods(kind: string, key: string, count: number | undefined): void;
+  statusWrites(kind: string): void;
+}
+
+export interface PolicyReconcilerOptions<TC, TS> {
+  readonly kind: "TokenPolicy" | "ClusterTokenPolicy";
+  readonly client: KubeClient;
+  readonly caches: Caches;
+  readonly policySet: LivePolicySet<TC, TS>;
+  readonly tracker: IssuanceTracker;
+  readonly leadership: Leadership;
+  readonly events: EventRecorder;
+  /** Pods already warned about (one Event per pod uid); shared by both kinds. */
+  readonly warnedPods: Set<string>;
+  /** Re-parses a written object so the cache holds our own write at once (no double Events before the watch catches up). */
+  readonly transform: (raw: unknown) => CachedTokenPolicy | CachedClusterTokenPolicy | undefined;
+  readonly now: () => Date;
+  readonly log: Logger;
+  readonly metrics?: PolicyReconcilerMetrics;
+}
+
+export class PolicyReconciler<TC, TS> {
+  readonly #opts: PolicyReconcilerOptions<TC, TS>;
+
+  constructor(opts: PolicyReconcilerOptions<TC, TS>) {
+    this.#opts = opts;
+  }
+
+  get #store(): Store<CachedTokenPolicy | CachedClusterTokenPolicy> {
+    return (this.#opts.kind === "TokenPolicy" ? this.#opts.caches.tokenPolicies : this.#opts.caches.clusterTokenPolicies);
+  }
+
+  /** Idempotent and level-based: the same caches give the same status, and no write when nothing changed. */
+  async reconcile(key: string): Promise<ReconcileResult | undefined> {
+    const { leadership, metrics, kind } = this.#opts;
+    // Followers serve from caches but never write; becoming leader re-enqueues every key.
+    if (!leadership.isLeader()) return undefined;
+    const policy = this.#store.get(key);
+    if (policy === undefined) {
+      metrics?.uninjectedPods(kind, key, undefined);
+      return undefined;
+    }
+    if (policy.metadata.deletionTimestamp !== undefined) return undefined;
+    const gathered = gatherFacts(policy, this.#opts.caches, this.#opts.policySet, this.#opts.tracker);
+    const decision = decideStatus(policy.status, gathered.facts, this.#opts.now());
+    metrics?.uninjectedPods(kind, key, gathered.uninjected.length);
+    if (decision.changed) {
+      if (!leadership.isLeader()) return undefined;
+      await this.#writeStatus(policy, decision.status);
+      metrics?.statusWrites(kind);
+    }
+    const involved = {
+      apiVersion: API_GROUP_VERSION,
+      kind,
+      name: policy.metadata.name,
+      uid: policy.metadata.uid,
+      ...(policy.metadata.namespace === undefined ? {} : { namespace: policy.metadata.namespace }),
+    };
+    for (const event of decision.events) await this.#opts.events.emit(involved, event);
+    for (const pod of gathered.uninjected) await this.#warnPod(pod, policy);
+    return undefined;
+  }
+
+  async #writeStatus(policy: AnyTokenPolicy, status: NonNullable<AnyTokenPolicy["status"]>): Promise<void> {
+    const { namespace, name } = policy.metadata;
+    const path =
+      this.#opts.kind === "TokenPolicy"
+        ? `/apis/${API_GROUP_VERSION}/namespaces/${encodeURIComponent(namespace ?? "")}/${RESOURCE_TOKEN_POLICIES}/${encodeURIComponent(name)}/status`
+        : `/apis/${API_GROUP_VERSION}/${RESOURCE_CLUSTER_TOKEN_POLICIES}/${encodeURIComponent(name)}/status`;
+    // Merge patch replaces the whole status (conditions is a list); the leader is the only status writer.
+    const res = await this.#opts.client.request("PATCH", path, {
+      body: { status },
+      contentType: "application/merge-patch+json",
+    });
+    if (res.status === 404) return;
+    const written = this.#opts.transform(expectOk(res, `patch ${this.#opts.kind} status`));
+    if (written !== undefined) {
+      const cached = this.#store.get(written.metadata.namespace === undefined ? written.metadata.name : `${written.metadata.namespace}/${written.metadata.name}`);
+      // Only move forward: a watch event may already have brought something newer.
+      if (cached === undefined || Number(cached.metadata.resourceVersion) <= Number(written.metadata.resourceVersion)) this.#store.upsert(written);
+    }
+  }
+
+  async #warnPod(pod: SlimPod, policy: AnyTokenPolicy): Promise<void> {
+    const warned = this.#opts.warnedPods;
+    if (warned.has(pod.metadata.uid)) return;
+    const before = this.#opts.events.written;
+    await this.#opts.events.emit(
+      { apiVersion: "v1", kind: "Pod", name: pod.metadata.name, namespace: pod.metadata.namespace ?? "", uid: pod.metadata.uid },
+      {
+        type: "Warning",
+        reason: "SidecarNotInjected",
+        message: `The pod opted in to Tessera (${LABEL_INJECT}=${INJECT_ENABLED} on the pod or its namespace) and ${policy.kind} ${policy.metadata.name} selects it, but it has no ${SIDECAR_CONTAINER_NAME} container: injection was bypassed and it cannot receive tokens.`,
+      },
+    );
+    if (this.#opts.events.written > before) warned.add(pod.metadata.uid);
+  }
+}
