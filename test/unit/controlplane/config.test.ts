@@ -1,0 +1,25 @@
+// Where the control plane's binaries are cached.
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { binaryPaths } from "../../../test/controlplane/build.ts";
+import { loadControlPlaneConfig } from "../../../test/controlplane/config.ts";
+
+describe("loadControlPlaneConfig", () => {
+  it.each([
+    ["TESSERA_CACHE_DIR wins", { TESSERA_CACHE_DIR: "/cache/t", XDG_CACHE_HOME: "/xdg" }, "/cache/t"],
+    ["XDG_CACHE_HOME comes next", { XDG_CACHE_HOME: "/xdg" }, "/xdg/tessera"],
+    ["~/.cache/tessera is the default", {}, join(homedir(), ".cache", "tessera")],
+    ["an empty TESSERA_CACHE_DIR counts as unset", { TESSERA_CACHE_DIR: "" }, join(homedir(), ".cache", "tessera")],
+  ])("%s", (_name, env, expected) => {
+    expect(loadControlPlaneConfig(env).cacheDir).toBe(expected);
+  });
+
+  it("keys every binary by its version", () => {
+    expect(binaryPaths("/c")).toEqual({
+      "kube-apiserver": "/c/bin/kube-apiserver-v1.34.3",
+      etcd: "/c/bin/etcd-v3.6.4",
+      helm: "/c/bin/helm-v3.19.5",
+    });
+  });
+});
