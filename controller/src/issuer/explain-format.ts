@@ -47,6 +47,7 @@ function requestLines(explained: ExplainedRequest): string[] {
   if (explained.granted !== undefined) {
     head.push(["Granted", `scopes ${list(explained.granted.scopes)}; ttl ${explained.granted.ttlSeconds}s`]);
   }
+  if (explained.clamps.length > 0) head.push(["Clamped", explained.clamps.join("; ")]);
   if (explained.guardrails.length > 0) head.push(["Guardrails", explained.guardrails.join("; ")]);
   return [
     ...rows(head),

@@ -2,13 +2,23 @@
 
 import { randomUUID } from "node:crypto";
 import { ANNOTATION_AUDIENCES, ANNOTATION_SCOPES } from "../../../api/constants.ts";
-import type { Decision, DenialReason, Subject } from "../policy/types.ts";
-import type { Decider } from "./decider.ts";
+import type { Decision, DenialReason, Subject, TokenRequest } from "../policy/types.ts";
 import { policyLabel } from "./decision-log.ts";
 import { AuditEndpointError } from "./introspection-errors.ts";
 import { accessTokenClaims } from "./mint.ts";
 import type { NamespaceInfo, NamespaceLookup, PodInfo, PodLookup } from "./pod-lookup.ts";
 import type { ClusterInfo } from "./subject.ts";
+
+/**
+ * The narrow face of the policy engine's explain (controller/src/policy: `explain({ ...input, policies })`): the
+ * decision it would make, and the guardrails in force for the subject's namespace. Nothing is minted or recorded.
+ */
+export interface ExplainEngine {
+  explain(input: { subject: Subject; request: TokenRequest; now: Date; id: string }): {
+    readonly decision: Decision;
+    readonly guardrails: readonly string[];
+  };
+}
 
 /** What to explain. Empty audiences/scopes mean "what the pod's annotations ask for". */
 export interface ExplainQuery {
@@ -38,8 +48,10 @@ export interface ExplainedRequest {
   readonly message?: string;
   readonly policy?: { readonly ref: string; readonly generation: number };
   readonly policies: readonly ExplainedPolicy[];
-  /** Guardrails that narrowed the grant. */
+  /** Guardrails in force for the pod's namespace (from ClusterTokenPolicies). */
   readonly guardrails: readonly string[];
+  /** Guardrails that actually narrowed this grant. */
+  readonly clamps: readonly string[];
   readonly granted?: { readonly audiences: readonly string[]; readonly scopes: readonly string[]; readonly ttlSeconds: number };
   /** The claims a token would carry (without the per-token jti, iat, nbf, exp). */
   readonly claims?: Readonly<Record<string, unknown>>;
@@ -82,7 +94,7 @@ export function requestsFor(query: ExplainQuery, pod: PodInfo): { audiences: str
 }
 
 /** Pure: a decision reshaped for people. */
-export function explainDecision(decision: Decision, issuer: string): ExplainedRequest {
+export function explainDecision(decision: Decision, issuer: string, guardrails: readonly string[] = []): ExplainedRequest {
   const chosen = decision.policy === undefined ? undefined : policyLabel(decision.policy);
   const policies = decision.evaluations.map((evaluation): ExplainedPolicy => {
     const label = policyLabel(evaluation.policy);
@@ -101,19 +113,20 @@ export function explainDecision(decision: Decision, issuer: string): ExplainedRe
     allowed: decision.allowed,
     ...(decision.policy === undefined ? {} : { policy: { ref: policyLabel(decision.policy), generation: decision.policy.generation } }),
     policies,
+    guardrails,
   };
-  if (!decision.allowed) return { ...base, reason: decision.reason, message: decision.message, guardrails: [] };
+  if (!decision.allowed) return { ...base, reason: decision.reason, message: decision.message, clamps: [] };
   const claims = Object.fromEntries(
     Object.entries(accessTokenClaims(decision, issuer, new Date(decision.at))).filter(([name]) => !PER_TOKEN_CLAIMS.has(name)),
   );
   const { audiences, scopes, ttlSeconds, clamps } = decision.grant;
-  return { ...base, guardrails: clamps, granted: { audiences, scopes, ttlSeconds }, claims };
+  return { ...base, clamps, granted: { audiences, scopes, ttlSeconds }, claims };
 }
 
 export interface ExplainerOptions {
   readonly pods: PodLookup;
   readonly namespaces: NamespaceLookup;
-  readonly decider: Decider;
+  readonly engine: ExplainEngine;
   readonly cluster: ClusterInfo;
   readonly issuer: string;
   readonly now: () => Date;
@@ -142,9 +155,10 @@ export class Explainer {
     return {
       pod: { namespace: pod.namespace, name: pod.name, uid: pod.uid, serviceAccount: pod.serviceAccountName },
       at: now.toISOString(),
-      requests: requests.map((request) =>
-        explainDecision(o.decider.decide({ subject, request, now, id: `explain-${randomUUID()}` }), o.issuer),
-      ),
+      requests: requests.map((request) => {
+        const { decision, guardrails } = o.engine.explain({ subject, request, now, id: `explain-${randomUUID()}` });
+        return explainDecision(decision, o.issuer, guardrails);
+      }),
     };
   }
 }

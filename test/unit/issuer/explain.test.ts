@@ -24,7 +24,8 @@ describe("explain", () => {
     expect(explained).toMatchObject({
       allowed: true,
       policy: { ref: "TokenPolicy/payments/ledger", generation: 3 },
-      guardrails: ["ttl clamped to 300s by ClusterTokenPolicy/baseline"],
+      clamps: ["ttl clamped to 300s by ClusterTokenPolicy/baseline"],
+      guardrails: [],
       granted: { audiences: ["https://ledger.example"], scopes: ["ledger.read"], ttlSeconds: 300 },
     });
     expect(explained.policies.map((p) => [p.policy, p.chosen])).toEqual([
@@ -38,7 +39,7 @@ describe("explain", () => {
 
   it("explains a denial with its reason, message and failed condition, and no claims", () => {
     const explained = explainDecision(denied, ISSUER);
-    expect(explained).toMatchObject({ allowed: false, reason: "ScopeNotAllowed", message: denied.message, guardrails: [] });
+    expect(explained).toMatchObject({ allowed: false, reason: "ScopeNotAllowed", message: denied.message, clamps: [] });
     expect(explained.claims).toBeUndefined();
     expect(explained.policies[0]?.conditions).toEqual([{ name: "production-only", passed: false, message: "only in prod" }]);
   });
@@ -62,10 +63,10 @@ describe("explain", () => {
     const explainer = new Explainer({
       pods: { get: () => pod },
       namespaces: { get: () => ({ name: "payments", labels: {} }) },
-      decider: {
-        decide: (input) => {
+      engine: {
+        explain: (input) => {
           seen.push(input.request.audiences.join(","));
-          return { ...denied, request: input.request, subject: input.subject };
+          return { decision: { ...denied, request: input.request, subject: input.subject }, guardrails: ["maxTtlSeconds 300 (ClusterTokenPolicy/baseline)"] };
         },
       },
       cluster: { name: "east-1", environment: "prod" },
@@ -74,6 +75,7 @@ describe("explain", () => {
     });
     const report = await explainer.explain({ namespace: "payments", pod: "api-7d9f", audiences: [], scopes: [] });
     expect(seen).toEqual(["https://a.example", "https://b.example"]);
+    expect(report.requests[0]?.guardrails).toEqual(["maxTtlSeconds 300 (ClusterTokenPolicy/baseline)"]);
     expect(report.pod).toEqual({ namespace: "payments", name: "api-7d9f", uid: "uid-1", serviceAccount: "api" });
   });
 
@@ -81,7 +83,7 @@ describe("explain", () => {
     const explainer = new Explainer({
       pods: { get: () => undefined },
       namespaces: { get: () => ({ name: "payments", labels: {} }) },
-      decider: { decide: () => denied },
+      engine: { explain: () => ({ decision: denied, guardrails: [] }) },
       cluster: { name: "c", environment: "e" },
       issuer: ISSUER,
       now: () => new Date(0),
@@ -95,11 +97,12 @@ describe("explain", () => {
     const text = formatExplainReport({
       pod: { namespace: "payments", name: "api-7d9f", uid: "uid-1", serviceAccount: "api" },
       at: "2026-11-23T01:00:00.000Z",
-      requests: [explainDecision(allowed, ISSUER), explainDecision(denied, ISSUER)],
+      requests: [explainDecision(allowed, ISSUER, ["maxTtlSeconds 300 (ClusterTokenPolicy/baseline)"]), explainDecision(denied, ISSUER)],
     });
     expect(text).toContain("Pod              payments/api-7d9f (uid uid-1)\n");
     expect(text).toContain("Decision    ALLOWED under TokenPolicy/payments/ledger (generation 3)\n");
-    expect(text).toContain("Guardrails  ttl clamped to 300s by ClusterTokenPolicy/baseline\n");
+    expect(text).toContain("Clamped     ttl clamped to 300s by ClusterTokenPolicy/baseline\n");
+    expect(text).toContain("Guardrails  maxTtlSeconds 300 (ClusterTokenPolicy/baseline)\n");
     expect(text).toContain("  * TokenPolicy/payments/ledger  gen 3, selected, audience allowed\n");
     expect(text).toContain("      pass  production-only\n");
     expect(text).toContain("    ClusterTokenPolicy/baseline  gen 1, not selected, audience not allowed, skipped: namespaceSelector does not match\n");
