@@ -1,0 +1,263 @@
+// The controller's reconcile side assembled: informers -> caches -> policy set, feed, queues and reconcilers, under the leader lease.
+import type { Logger } from "pino";
+import { API_GROUP_VERSION, LEADER_LEASE_NAME, RESOURCE_CLUSTER_TOKEN_POLICIES, RESOURCE_TOKEN_POLICIES } from "../../../api/constants.ts";
+import type { BackoffOptions } from "./backoff.ts";
+import type { PolicyEngine } from "./engine.ts";
+import { CacheEntitlementFeed } from "./entitlement-feed.ts";
+import { EventRecorder } from "./events.ts";
+import type { Caches } from "./gather.ts";
+import { SupervisedInformer, type InformerEvent } from "./informer.ts";
+import { IssuanceTracker } from "./issuance-tracker.ts";
+import type { KubeClient } from "./kube-http.ts";
+import { LeaderElector } from "./leader.ts";
+import type { LeaderTiming } from "./leader-state.ts";
+import type { ControllerMetrics } from "./metrics.ts";
+import {
+  cachedPolicy,
+  cachedSecret,
+  objectKey,
+  slimNamespace,
+  slimPod,
+  type CachedClusterTokenPolicy,
+  type CachedObject,
+  type CachedSecret,
+  type CachedTokenPolicy,
+  type SlimNamespace,
+  type SlimPod,
+} from "./objects.ts";
+import { PolicyReconciler } from "./policy-reconciler.ts";
+import { LivePolicySet } from "./policy-set.ts";
+import type { Timers } from "./timers.ts";
+import { runWorkers } from "./worker.ts";
+import { WorkQueue } from "./work-queue.ts";
+
+export interface ControllerCoreOptions<TC, TS> {
+  readonly client: KubeClient;
+  /** Tessera's own namespace: the Lease, its Secrets, Events about cluster-scoped policies. */
+  readonly namespace: string;
+  /** This replica's identity in the Lease (pod name). */
+  readonly identity: string;
+  readonly engine: PolicyEngine<TC, TS>;
+  readonly leaderTiming: LeaderTiming;
+  readonly leaseName?: string;
+  readonly timers: Timers;
+  readonly now: () => Date;
+  readonly random: () => number;
+  readonly log: Logger;
+  readonly metrics?: ControllerMetrics;
+  readonly informer?: {
+    readonly resyncMs?: number;
+    readonly backoff?: BackoffOptions;
+    readonly watchTimeoutSeconds?: readonly [number, number];
+    readonly stallGraceMs?: number;
+  };
+  /** Debounce of the entitlement feed (ms). */
+  readonly feedDebounceMs?: number;
+  /** Delay that batches cluster-policy recounts caused by pod churn. */
+  readonly clusterRecountDelayMs?: number;
+}
+
+function generationChanged<T extends CachedObject>(e: InformerEvent<T>): boolean {
+  return e.type !== "modified" || e.old?.metadata.generation !== e.object.metadata.generation;
+}
+
+export class ControllerCore<TC, TS> {
+  readonly tokenPolicies: SupervisedInformer<CachedTokenPolicy>;
+  readonly clusterTokenPolicies: SupervisedInformer<CachedClusterTokenPolicy>;
+  readonly pods: SupervisedInformer<SlimPod>;
+  readonly namespaces: SupervisedInformer<SlimNamespace>;
+  readonly secrets: SupervisedInformer<CachedSecret>;
+  readonly caches: Caches;
+  readonly policySet: LivePolicySet<TC, TS>;
+  readonly tracker = new IssuanceTracker();
+  readonly feed: CacheEntitlementFeed;
+  readonly leader: LeaderElector;
+  readonly events: EventRecorder;
+  readonly #tpQueue: WorkQueue;
+  readonly #ctpQueue: WorkQueue;
+  readonly #opts: ControllerCoreOptions<TC, TS>;
+  #workers: Promise<void>[] = [];
+
+  constructor(opts: ControllerCoreOptions<TC, TS>) {
+    this.#opts = opts;
+    const { client, timers, random, log, metrics } = opts;
+    const common = {
+      client,
+      timers,
+      random,
+      log,
+      ...(metrics === undefined ? {} : { metrics: metrics.informer }),
+      ...(opts.informer?.resyncMs === undefined ? {} : { resyncMs: opts.informer.resyncMs }),
+      ...(opts.informer?.backoff === undefined ? {} : { backoff: opts.informer.backoff }),
+      ...(opts.informer?.watchTimeoutSeconds === undefined ? {} : { watchTimeoutSeconds: opts.informer.watchTimeoutSeconds }),
+      ...(opts.informer?.stallGraceMs === undefined ? {} : { stallGraceMs: opts.informer.stallGraceMs }),
+    };
+    const tpTransform = cachedPolicy<CachedTokenPolicy>("TokenPolicy");
+    const ctpTransform = cachedPolicy<CachedClusterTokenPolicy>("ClusterTokenPolicy");
+    this.tokenPolicies = new SupervisedInformer({ ...common, resource: RESOURCE_TOKEN_POLICIES, path: `/apis/${API_GROUP_VERSION}/${RESOURCE_TOKEN_POLICIES}`, transform: tpTransform });
+    this.clusterTokenPolicies = new SupervisedInformer({
+      ...common,
+      resource: RESOURCE_CLUSTER_TOKEN_POLICIES,
+      path: `/apis/${API_GROUP_VERSION}/${RESOURCE_CLUSTER_TOKEN_POLICIES}`,
+      transform: ctpTransform,
+    });
+    this.pods = new SupervisedInformer({ ...common, resource: "pods", path: "/api/v1/pods", transform: slimPod });
+    this.namespaces = new SupervisedInformer({ ...common, resource: "namespaces", path: "/api/v1/namespaces", transform: slimNamespace });
+    this.secrets = new SupervisedInformer({
+      ...common,
+      resource: "secrets",
+      path: `/api/v1/namespaces/${encodeURIComponent(opts.namespace)}/secrets`,
+      transform: cachedSecret,
+    });
+    this.caches = {
+      pods: this.pods.store,
+      namespaces: this.namespaces.store,
+      tokenPolicies: this.tokenPolicies.store,
+      clusterTokenPolicies: this.clusterTokenPolicies.store,
+    };
+    this.policySet = new LivePolicySet(opts.engine, log.child({ component: "policy-set" }));
+    this.feed = new CacheEntitlementFeed({
+      ...this.caches,
+      timers,
+      debounceMs: opts.feedDebounceMs ?? 10,
+      ...(metrics === undefined ? {} : { onWake: (reason: string) => { metrics.entitlementWake(reason); } }),
+    });
+    this.leader = new LeaderElector({
+      client,
+      namespace: opts.namespace,
+      leaseName: opts.leaseName ?? LEADER_LEASE_NAME,
+      identity: opts.identity,
+      timing: opts.leaderTiming,
+      timers,
+      now: opts.now,
+      log: log.child({ component: "leader" }),
+    });
+    this.events = new EventRecorder({ client, leadership: this.leader, defaultNamespace: opts.namespace, component: "tessera-controller", now: opts.now, log });
+    const queueOpts = (name: string) => ({ timers, ...(metrics === undefined ? {} : { metrics: metrics.queue(name) }) });
+    this.#tpQueue = new WorkQueue(queueOpts("tokenpolicy"));
+    this.#ctpQueue = new WorkQueue(queueOpts("clustertokenpolicy"));
+    this.#wire(tpTransform, ctpTransform);
+  }
+
+  /** True once every informer has listed at least once. */
+  hasSynced(): boolean {
+    return [this.tokenPolicies, this.clusterTokenPolicies, this.pods, this.namespaces, this.secrets].every((i) => i.hasSynced());
+  }
+
+  #enqueueAllTokenPolicies(): void {
+    for (const key of this.caches.tokenPolicies.keys()) this.#tpQueue.add(key);
+  }
+
+  #enqueueAllClusterPolicies(delayMs = 0): void {
+    for (const key of this.caches.clusterTokenPolicies.keys()) this.#ctpQueue.addAfter(key, delayMs);
+  }
+
+  #enqueueNamespace(ns: string): void {
+    for (const p of this.caches.tokenPolicies.inNamespace(ns)) this.#tpQueue.add(objectKey(p.metadata));
+  }
+
+  #rebuildPolicySet(): void {
+    this.policySet.rebuild([...this.caches.tokenPolicies.list(), ...this.caches.clusterTokenPolicies.list()]);
+  }
+
+  #wire(
+    tpTransform: (raw: unknown) => CachedTokenPolicy | undefined,
+    ctpTransform: (raw: unknown) => CachedClusterTokenPolicy | undefined,
+  ): void {
+    const { log, metrics } = this.#opts;
+    const recount = this.#opts.clusterRecountDelayMs ?? 1_000;
+    // Order matters: the policy set is rebuilt before the feed can wake a sidecar, so its re-exchange sees the new set.
+    this.tokenPolicies.onEvent((e) => {
+      const ns = e.object.metadata.namespace ?? "";
+      if (generationChanged(e)) {
+        this.#rebuildPolicySet();
+        this.feed.tokenPolicyChanged(ns);
+        this.#enqueueNamespace(ns);
+      }
+      this.#tpQueue.add(objectKey(e.object.metadata));
+    });
+    this.clusterTokenPolicies.onEvent((e) => {
+      if (generationChanged(e)) {
+        this.#rebuildPolicySet();
+        this.feed.clusterPoliciesChanged();
+        this.#enqueueAllClusterPolicies();
+        this.#enqueueAllTokenPolicies();
+      }
+      this.#ctpQueue.add(objectKey(e.object.metadata));
+    });
+    this.pods.onEvent((e) => {
+      if (e.type === "deleted") this.feed.podDeleted(e.object);
+      else this.feed.podChanged(e.object);
+      this.#enqueueNamespace(e.object.metadata.namespace ?? "");
+      this.#enqueueAllClusterPolicies(recount);
+    });
+    this.namespaces.onEvent((e) => {
+      this.feed.namespaceChanged(e.object.metadata.name);
+      this.#enqueueNamespace(e.object.metadata.name);
+      this.#enqueueAllClusterPolicies(recount);
+    });
+    for (const inf of [this.tokenPolicies, this.clusterTokenPolicies]) {
+      inf.onResync(() => {
+        this.#enqueueAllTokenPolicies();
+        this.#enqueueAllClusterPolicies();
+      });
+    }
+    this.tracker.onRecord((ref) => {
+      if (ref.kind === "TokenPolicy") this.#tpQueue.add(`${ref.namespace ?? ""}/${ref.name}`);
+      else this.#ctpQueue.add(ref.name);
+    });
+    this.leader.onLeadershipChange((isLeader) => {
+      metrics?.leader(isLeader);
+      if (isLeader) {
+        log.info({ identity: this.#opts.identity }, "leading: reconciling every policy");
+        this.#enqueueAllTokenPolicies();
+        this.#enqueueAllClusterPolicies();
+      }
+    });
+    const warnedPods = new Set<string>();
+    this.pods.onEvent((e) => {
+      if (e.type === "deleted") warnedPods.delete(e.object.metadata.uid);
+    });
+    const base = {
+      client: this.#opts.client,
+      caches: this.caches,
+      policySet: this.policySet,
+      tracker: this.tracker,
+      leadership: this.leader,
+      events: this.events,
+      warnedPods,
+      now: this.#opts.now,
+      ...(metrics === undefined ? {} : { metrics: metrics.reconciler }),
+    };
+    const tp = new PolicyReconciler({ ...base, kind: "TokenPolicy", transform: tpTransform, log: log.child({ controller: "tokenpolicy" }) });
+    const ctp = new PolicyReconciler({ ...base, kind: "ClusterTokenPolicy", transform: ctpTransform, log: log.child({ controller: "clustertokenpolicy" }) });
+    this.#startWorkers = () => {
+      const w = { log, timers: this.#opts.timers, ...(metrics === undefined ? {} : { metrics: metrics.worker }) };
+      this.#workers = [
+        runWorkers({ ...w, name: "tokenpolicy", queue: this.#tpQueue, reconcile: (k) => tp.reconcile(k) }),
+        runWorkers({ ...w, name: "clustertokenpolicy", queue: this.#ctpQueue, reconcile: (k) => ctp.reconcile(k) }),
+      ];
+    };
+  }
+
+  #startWorkers: () => void = () => undefined;
+
+  /** Starts the watches, then (once synced) leader election and the reconcile workers. */
+  async start(signal?: AbortSignal): Promise<void> {
+    for (const inf of [this.tokenPolicies, this.clusterTokenPolicies, this.pods, this.namespaces, this.secrets]) inf.start();
+    for (const inf of [this.tokenPolicies, this.clusterTokenPolicies, this.pods, this.namespaces, this.secrets]) await inf.waitForSync(signal);
+    this.#rebuildPolicySet();
+    this.#startWorkers();
+    this.leader.start();
+  }
+
+  /** Graceful: release the lease first (another replica takes over at once), then stop queues, feed and watches. */
+  async stop(): Promise<void> {
+    await this.leader.stop();
+    this.#tpQueue.shutDown();
+    this.#ctpQueue.shutDown();
+    this.feed.close();
+    await Promise.all(this.#workers);
+    await Promise.all([this.tokenPolicies, this.clusterTokenPolicies, this.pods, this.namespaces, this.secrets].map((i) => i.stop()));
+  }
+}
