@@ -1,6 +1,7 @@
 // The one HTTP(S) client of the sidecar: node:https trusting only the issuer's CA, with a deadline and a body cap.
 import http from "node:http";
 import https from "node:https";
+import tls from "node:tls";
 
 export interface HttpRequest {
   readonly method: "GET" | "POST";
@@ -44,8 +45,10 @@ export interface NodeTransportOptions {
 /** A transport over node:https (node:http for http URLs, used only by tests; config refuses them). */
 export function nodeTransport(options: NodeTransportOptions = {}): HttpTransport & { close(): void } {
   const maxBody = options.maxBodyBytes ?? 256 * 1024;
+  // One TLS context for the process: without it every connection would parse the CA bundle again.
+  const secureContext = options.ca === undefined ? undefined : tls.createSecureContext({ ca: options.ca });
   // Keep-alive: a pod holds a connection to the issuer for its refreshes and its long-poll.
-  const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 8, ...(options.ca === undefined ? {} : { ca: options.ca }) });
+  const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 8, ...(secureContext === undefined ? {} : { secureContext }) });
   const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 
   const send: HttpTransport = (request) =>

@@ -1,5 +1,6 @@
 // Node transport against an in-process HTTP peer: bodies, deadlines, body cap, aborts and refused connections.
 import http from "node:http";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodeTransport, TransportError } from "../../../sidecar/src/http-transport.ts";
@@ -79,5 +80,29 @@ describe("nodeTransport", () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
     expect(await failureOf(transport({ method: "GET", url: new URL(`http://127.0.0.1:${port}/`), headers: {}, timeoutMs: 2_000 }))).toBe("network");
+  });
+});
+
+describe("nodeTransport over TLS", () => {
+  it("trusts exactly the CA it is given", async () => {
+    const { generatePki } = await import("../../controlplane/pki.ts");
+    const [trusted, other] = await Promise.all([generatePki(new Date()), generatePki(new Date())]);
+    const tlsServer = https.createServer({ cert: trusted.serving.certPem, key: trusted.serving.keyPem }, (_req, res) => {
+      res.end("secure");
+    });
+    await new Promise<void>((resolve) => tlsServer.listen(0, "127.0.0.1", resolve));
+    const url = new URL(`https://127.0.0.1:${(tlsServer.address() as AddressInfo).port}/`);
+    const good = nodeTransport({ ca: trusted.ca.certPem });
+    const wrongCa = nodeTransport({ ca: other.ca.certPem });
+    const systemRoots = nodeTransport();
+    try {
+      expect((await good({ method: "GET", url, headers: {}, timeoutMs: 5_000 })).body).toBe("secure");
+      expect(await failureOf(wrongCa({ method: "GET", url, headers: {}, timeoutMs: 5_000 }))).toBe("network");
+      expect(await failureOf(systemRoots({ method: "GET", url, headers: {}, timeoutMs: 5_000 }))).toBe("network");
+    } finally {
+      for (const t of [good, wrongCa, systemRoots]) t.close();
+      tlsServer.closeAllConnections();
+      await new Promise((resolve) => tlsServer.close(resolve));
+    }
   });
 });
