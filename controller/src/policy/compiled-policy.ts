@@ -1,0 +1,74 @@
+// What compilePolicy produces: a policy whose selectors and expressions are ready to evaluate, or its errors.
+
+import type { AnyTokenPolicy, PolicyDelegation, PolicyGuardrails, PolicyRef } from "../../../api/token-policy.ts";
+import type { CompiledExpression } from "./cel/expression.ts";
+import type { CompiledSelector } from "./selector.ts";
+
+/** One problem in a policy, at a field path such as `spec.claims[0].expression`. */
+export interface CompileError {
+  readonly path: string;
+  readonly message: string;
+}
+
+export interface CompiledClaim {
+  readonly name: string;
+  readonly path: string;
+  readonly expression: CompiledExpression;
+}
+
+export interface CompiledCondition {
+  readonly name: string;
+  readonly message: string;
+  readonly path: string;
+  readonly expression: CompiledExpression;
+}
+
+/** Who a granting policy selects. Every part present must match. */
+export interface CompiledSubjects {
+  /** Service account names; undefined = any. */
+  readonly serviceAccounts?: ReadonlySet<string>;
+  /** Pod label selector; undefined = any pod. */
+  readonly podSelector?: CompiledSelector;
+  /** Namespace label selector (ClusterTokenPolicy only); undefined = the policy's own namespace only. */
+  readonly namespaceSelector?: CompiledSelector;
+}
+
+/** The granting half of a policy (absent on a guardrails-only ClusterTokenPolicy). */
+export interface CompiledGrants {
+  readonly subjects: CompiledSubjects;
+  readonly audiences: ReadonlySet<string>;
+  readonly allowedScopes: ReadonlySet<string>;
+  readonly defaultScopes: readonly string[];
+  readonly ttlSeconds: number;
+  readonly claims: readonly CompiledClaim[];
+  readonly conditions: readonly CompiledCondition[];
+  readonly delegation?: PolicyDelegation;
+}
+
+/** Guardrails with their namespace selector compiled. */
+export interface CompiledGuardrails {
+  readonly namespaceSelector: CompiledSelector;
+  readonly spec: PolicyGuardrails;
+}
+
+export interface CompiledPolicy {
+  readonly ref: PolicyRef;
+  /** The resource as it was compiled (for explain and status). */
+  readonly source: AnyTokenPolicy;
+  /** Precedence within its kind: higher first (default 0). */
+  readonly priority: number;
+  readonly grants?: CompiledGrants;
+  readonly guardrails?: CompiledGuardrails;
+  /** Tokens issued under this policy before this instant are revoked. */
+  readonly revokeBefore?: Date;
+}
+
+export type CompileResult =
+  | { readonly ok: true; readonly policy: CompiledPolicy }
+  | { readonly ok: false; readonly ref: PolicyRef; readonly errors: readonly CompileError[] };
+
+/** A policy that failed to compile, kept in a PolicySet so denials can say why it did not apply. */
+export interface RejectedPolicy {
+  readonly ref: PolicyRef;
+  readonly errors: readonly CompileError[];
+}

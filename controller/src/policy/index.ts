@@ -1,0 +1,24 @@
+// The policy engine's public API: compile, index, match, decide, explain, guardrail validation.
+
+export { compilePolicy, refOf } from "./compile.ts";
+export type {
+  CompileError,
+  CompileResult,
+  CompiledClaim,
+  CompiledCondition,
+  CompiledGrants,
+  CompiledGuardrails,
+  CompiledPolicy,
+  CompiledSubjects,
+  RejectedPolicy,
+} from "./compiled-policy.ts";
+export { PolicySet } from "./policy-set.ts";
+export { match, selects, type MatchResult } from "./match.ts";
+export { decide, explain, type DecideInput, type ExplainInput, type Explanation } from "./decide.ts";
+export { validateAgainstGuardrails, type GuardrailViolation } from "./validate.ts";
+export { combineGuardrails, type EffectiveGuardrails } from "./guardrails.ts";
+export { compileSelector, type CompiledSelector } from "./selector.ts";
+export { formatRef } from "./refs.ts";
+export { DEFAULT_TTL_SECONDS } from "./defaults.ts";
+export { MAX_CLAIM_JSON_BYTES, MAX_COMPREHENSION_DEPTH, MAX_EXPRESSION_LENGTH, MAX_EXPRESSION_NODES } from "./cel/limits.ts";
+export type * from "./types.ts";
