@@ -10,6 +10,8 @@ import type { AdmissionOutcome, AdmissionRequest } from "./review.ts";
 export interface FieldProblem {
   readonly path: string;
   readonly message: string;
+  /** "narrow": the engine silently limits the grant (a warning); "deny" (default): the policy is refused. */
+  readonly effect?: "deny" | "narrow";
 }
 
 /** Compiles the policy's CEL and reports every error (the engine's compilePolicy). */
@@ -52,12 +54,16 @@ function sameIdentity(a: AnyTokenPolicy, b: AnyTokenPolicy): boolean {
   return a.kind === b.kind && a.metadata.name === b.metadata.name && a.metadata.namespace === b.metadata.namespace;
 }
 
+function denials(problems: readonly FieldProblem[]): number {
+  return problems.filter((p) => p.effect !== "narrow").length;
+}
+
 /** For a new or changed ClusterTokenPolicy: existing TokenPolicies its guardrails would now reject. */
 function tightenedWarnings(policy: AnyTokenPolicy, current: readonly AnyTokenPolicy[], guardrails: GuardrailChecker): string[] {
   if (policy.kind !== KIND_CLUSTER_TOKEN_POLICY || policy.spec.guardrails === undefined) return [];
   const next = [...current.filter((p) => !sameIdentity(p, policy)), policy];
   const violating = current.filter(
-    (p) => p.kind === KIND_TOKEN_POLICY && guardrails.violations(p, next).length > guardrails.violations(p, current).length,
+    (p) => p.kind === KIND_TOKEN_POLICY && denials(guardrails.violations(p, next)) > denials(guardrails.violations(p, current)),
   );
   if (violating.length === 0) return [];
   const named = violating.slice(0, MAX_NAMED).map(policyName).join(", ");
@@ -82,13 +88,14 @@ export async function validatePolicy(request: AdmissionRequest, options: PolicyW
   }
   const current = await options.source.list();
   const others = current.filter((p) => !sameIdentity(p, policy));
+  const guardrailFindings = policy.kind === KIND_TOKEN_POLICY ? options.guardrails.violations(policy, others) : [];
   const problems = [
     ...ownerProblems(policy),
     ...options.compiler.compile(policy),
-    ...(policy.kind === KIND_TOKEN_POLICY ? options.guardrails.violations(policy, others) : []),
+    ...guardrailFindings.filter((p) => p.effect !== "narrow"),
   ];
 
-  const warnings: string[] = [];
+  const warnings: string[] = guardrailFindings.filter((p) => p.effect === "narrow").map((p) => `${p.path}: ${p.message}`);
   const previousConflicts = new Set<string>();
   if (request.oldObject !== undefined) {
     try {
