@@ -1,5 +1,6 @@
 // Prometheus metrics of the issuer, registered on an injected Registry: issued, denied, latency, introspection.
 
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { Decision } from "../policy/types.ts";
 import type { DecisionRecorder } from "./decision-recorder.ts";
@@ -91,4 +92,31 @@ export class IssuerMetrics implements DecisionRecorder {
   observeRevocation(): void {
     this.#revocations.inc();
   }
+}
+
+/** Serves the registry in the Prometheus text format (mounted at PATH_METRICS). */
+export function createMetricsHandler(registry: Registry): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return async (_req, res) => {
+    const text = await registry.metrics();
+    res.writeHead(200, { "content-type": registry.contentType, "cache-control": "no-store" });
+    res.end(text);
+  };
+}
+
+/**
+ * Wraps the exchange pipeline so every request's duration lands in tessera_issuance_duration_seconds, labelled by
+ * outcome (200 allowed, a policy denial, anything else an error). `elapsed` is injected (performance.now in production).
+ */
+export function timedExchange<Outcome extends { readonly status: number; readonly body: object }>(
+  exchange: (body: string) => Promise<Outcome>,
+  metrics: IssuerMetrics,
+  elapsedMs: () => number,
+): (body: string) => Promise<Outcome> {
+  return async (body) => {
+    const started = elapsedMs();
+    const outcome = await exchange(body);
+    const kind = outcome.status === 200 ? "allowed" : "tessera_reason" in outcome.body ? "denied" : "error";
+    metrics.observeIssuance((elapsedMs() - started) / 1000, kind);
+    return outcome;
+  };
 }

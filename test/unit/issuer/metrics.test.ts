@@ -63,3 +63,22 @@ describe("issuer metrics", () => {
     expect(text).toContain("tessera_revocations_total 1");
   });
 });
+
+describe("timed exchange", () => {
+  it.each([
+    ["a minted token", { status: 200, body: { access_token: "x" } }, "allowed"],
+    ["a policy denial", { status: 403, body: { error: "access_denied", tessera_reason: "NoMatchingPolicy" } }, "denied"],
+    ["a malformed request", { status: 400, body: { error: "invalid_request" } }, "error"],
+  ])("times %s as %s", async (_name, outcome, label) => {
+    const { timedExchange } = await import("../../../controller/src/issuer/metrics.ts");
+    const registry = new Registry();
+    const metrics = new IssuerMetrics({ registry });
+    let ms = 0;
+    const timed = timedExchange(() => {
+      ms += 7;
+      return Promise.resolve(outcome);
+    }, metrics, () => ms);
+    expect(await timed("body")).toBe(outcome);
+    expect(await registry.metrics()).toContain(`tessera_issuance_duration_seconds_bucket{le="0.01",outcome="${label}"} 1`);
+  });
+});
