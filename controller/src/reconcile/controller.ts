@@ -55,6 +55,8 @@ export interface ControllerCoreOptions<TC, TS> {
   readonly feedDebounceMs?: number;
   /** Delay that batches cluster-policy recounts caused by pod churn. */
   readonly clusterRecountDelayMs?: number;
+  /** Field manager of status writes (managedFields shows who wrote). */
+  readonly fieldManager?: string;
 }
 
 function generationChanged<T extends CachedObject>(e: InformerEvent<T>): boolean {
@@ -227,6 +229,7 @@ export class ControllerCore<TC, TS> {
       events: this.events,
       warnedPods,
       now: this.#opts.now,
+      fieldManager: this.#opts.fieldManager ?? "tessera-controller",
       ...(metrics === undefined ? {} : { metrics: metrics.reconciler }),
     };
     const tp = new PolicyReconciler({ ...base, kind: "TokenPolicy", transform: tpTransform, log: log.child({ controller: "tokenpolicy" }) });
@@ -252,8 +255,8 @@ export class ControllerCore<TC, TS> {
   }
 
   /** Graceful: release the lease first (another replica takes over at once), then stop queues, feed and watches. */
-  async stop(): Promise<void> {
-    await this.leader.stop();
+  async stop(options: { readonly releaseLease?: boolean } = {}): Promise<void> {
+    await this.leader.stop({ release: options.releaseLease !== false });
     this.#tpQueue.shutDown();
     this.#ctpQueue.shutDown();
     this.feed.close();

@@ -52,9 +52,12 @@ export class LeaderElector implements Leadership {
     this.#running ??= this.#loop();
   }
 
-  /** Stops renewing; if we hold the lease, releases it so another replica takes over without waiting for expiry. */
-  async stop(): Promise<void> {
-    const wasLeader = this.isLeader();
+  /**
+   * Stops renewing; if we hold the lease, releases it so another replica takes over without waiting for expiry.
+   * `release: false` walks away like a crashed replica (tests of the expiry path).
+   */
+  async stop(options: { readonly release?: boolean } = {}): Promise<void> {
+    const wasLeader = this.isLeader() && options.release !== false;
     this.#stop.abort();
     await this.#running;
     this.#opts.timers.clearTimeout(this.#loseTimer);

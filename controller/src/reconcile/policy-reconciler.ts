@@ -40,6 +40,8 @@ export interface PolicyReconcilerOptions<TC, TS> {
   readonly now: () => Date;
   readonly log: Logger;
   readonly metrics?: PolicyReconcilerMetrics;
+  /** Field manager recorded in managedFields for status writes. */
+  readonly fieldManager: string;
 }
 
 export class PolicyReconciler<TC, TS> {
@@ -91,7 +93,7 @@ export class PolicyReconciler<TC, TS> {
         ? `/apis/${API_GROUP_VERSION}/namespaces/${encodeURIComponent(namespace ?? "")}/${RESOURCE_TOKEN_POLICIES}/${encodeURIComponent(name)}/status`
         : `/apis/${API_GROUP_VERSION}/${RESOURCE_CLUSTER_TOKEN_POLICIES}/${encodeURIComponent(name)}/status`;
     // Merge patch replaces the whole status (conditions is a list); the leader is the only status writer.
-    const res = await this.#opts.client.request("PATCH", path, {
+    const res = await this.#opts.client.request("PATCH", `${path}?fieldManager=${encodeURIComponent(this.#opts.fieldManager)}`, {
       body: { status },
       contentType: "application/merge-patch+json",
     });

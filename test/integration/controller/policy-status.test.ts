@@ -43,7 +43,7 @@ beforeAll(async () => {
   controllerNs = await freshNamespace("tessera-system");
   ns = await freshNamespace("status");
   await createServiceAccount(ns, "checkout-api", clients);
-  core = (await startController(clients.kubeConfig, controllerNs, "replica-a")) as ControllerCore<unknown, unknown>;
+  core = (await startController(clients.kubeConfig, controllerNs, "replica-a"));
   await waitFor(() => core.leader.isLeader(), { description: "the only replica to lead" });
 });
 
