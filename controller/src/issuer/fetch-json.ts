@@ -26,7 +26,8 @@ export function createHttpsJsonFetcher(options: HttpsJsonFetcherOptions = {}): F
         reject(new IssuerError("UpstreamUnavailable", `refusing to fetch ${url}: only https is allowed`));
         return;
       }
-      const headers: Record<string, string> = { accept: "application/json" };
+      // The apiserver answers its JWKS only as application/jwk-set+json and refuses (406) a plain JSON-only Accept.
+      const headers: Record<string, string> = { accept: "application/json, application/jwk-set+json" };
       const bearer = options.bearer?.();
       if (bearer !== undefined) headers["authorization"] = `Bearer ${bearer}`;
       const req = request(

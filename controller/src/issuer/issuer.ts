@@ -1,0 +1,153 @@
+// Wires the issuer's token-exchange side: subject verification, signing keys, the exchange pipeline and the HTTPS server.
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import type { Decider } from "./decider.ts";
+import type { DecisionRecorder } from "./decision-recorder.ts";
+import type { EntitlementFeed } from "./entitlement-feed.ts";
+import { createTokenExchange } from "./exchange.ts";
+import type { FetchJson } from "./fetch-json.ts";
+import type { Handler } from "./http.ts";
+import type { KeyStore } from "./key-store.ts";
+import type { SigningAlgorithm } from "./keys.ts";
+import type { NamespaceLookup, PodLookup } from "./pod-lookup.ts";
+import { RemoteKeySet } from "./remote-key-set.ts";
+import { createIssuerServer, type IssuerServer, type TlsMaterial } from "./server.ts";
+import type { ServiceAccountTokenRules } from "./service-account-token.ts";
+import { SigningKeys } from "./signing-keys.ts";
+import type { ClusterInfo } from "./subject.ts";
+import { JwksSubjectVerifier, type SubjectVerifier } from "./subject-verifier.ts";
+import { TokenReviewSubjectVerifier, type TokenReviewer } from "./token-review-verifier.ts";
+import { createWatchHandler } from "./watch.ts";
+
+/** The issuer's settings, parsed once by the controller's config. */
+export interface IssuerConfig {
+  /** Tessera's issuer URL (`iss` of minted tokens), https. */
+  readonly issuerUrl: string;
+  /** Audience pods project their service-account token for. */
+  readonly audience: string;
+  readonly cluster: ClusterInfo;
+  /** The cluster's service-account issuer (`iss` of projected tokens). */
+  readonly serviceAccountIssuer: string;
+  /** Where to fetch the cluster's JWKS when the advertised jwks_uri is unreachable. */
+  readonly serviceAccountJwksUrl?: string;
+  /** jwks: offline verification with the cluster's keys; tokenreview: ask the apiserver per exchange. */
+  readonly subjectVerification: "jwks" | "tokenreview";
+  readonly leewaySeconds: number;
+  readonly maxSubjectTokenAgeSeconds: number;
+  /** Cache lifetime announced on JWKS and discovery responses. */
+  readonly jwksMaxAgeSeconds: number;
+  readonly signing: {
+    readonly algorithm: SigningAlgorithm;
+    readonly rotationSeconds: number;
+    /** Must be at least jwksMaxAgeSeconds + reloadSeconds. */
+    readonly prePublicationSeconds: number;
+    /** Largest TTL any policy may grant. */
+    readonly maxTokenTtlSeconds: number;
+    readonly reloadSeconds: number;
+  };
+}
+
+export interface IssuerDeps {
+  readonly config: IssuerConfig;
+  /** Fetches the cluster's discovery document and JWKS (CA and bearer configured by the caller). */
+  readonly fetchJson: FetchJson;
+  /** Required when subjectVerification is tokenreview. */
+  readonly tokenReviewer?: TokenReviewer;
+  readonly pods: PodLookup;
+  readonly namespaces: NamespaceLookup;
+  readonly decider: Decider;
+  readonly recorder: DecisionRecorder;
+  readonly keyStore: KeyStore;
+  readonly isLeader: () => boolean;
+  readonly feed?: EntitlementFeed;
+  readonly tls: () => TlsMaterial;
+  /** More readiness conditions (e.g. informer caches synced). */
+  readonly ready?: () => boolean;
+  readonly extraRoutes?: Readonly<Record<string, Handler>>;
+  readonly logger: Logger;
+  readonly now: () => Date;
+  readonly newId: () => string;
+}
+
+export interface Issuer {
+  readonly keys: SigningKeys;
+  readonly verifier: SubjectVerifier;
+  readonly server: IssuerServer;
+  /** Loads (and on the leader, creates) signing keys, then listens. */
+  start(port: number, host: string): Promise<AddressInfo>;
+  stop(): Promise<void>;
+}
+
+export function createIssuer(deps: IssuerDeps): Issuer {
+  const { config, logger, now } = deps;
+  const rules: ServiceAccountTokenRules = {
+    issuer: config.serviceAccountIssuer,
+    audience: config.audience,
+    tesseraIssuer: config.issuerUrl,
+    leewaySeconds: config.leewaySeconds,
+    maxAgeSeconds: config.maxSubjectTokenAgeSeconds,
+  };
+  let verifier: SubjectVerifier;
+  if (config.subjectVerification === "tokenreview") {
+    if (deps.tokenReviewer === undefined) throw new TypeError("subjectVerification tokenreview needs a tokenReviewer");
+    verifier = new TokenReviewSubjectVerifier({ rules, reviewer: deps.tokenReviewer, now });
+  } else {
+    const keySet = new RemoteKeySet({
+      issuer: config.serviceAccountIssuer,
+      ...(config.serviceAccountJwksUrl === undefined ? {} : { jwksUrl: config.serviceAccountJwksUrl }),
+      fetchJson: deps.fetchJson,
+      now,
+    });
+    verifier = new JwksSubjectVerifier({ rules, keys: keySet, now });
+  }
+  const keys = new SigningKeys({ store: deps.keyStore, now, logger });
+  const exchange = createTokenExchange({
+    verifier,
+    pods: deps.pods,
+    namespaces: deps.namespaces,
+    decider: deps.decider,
+    keys,
+    recorder: deps.recorder,
+    cluster: config.cluster,
+    issuer: config.issuerUrl,
+    now,
+    newId: deps.newId,
+    logger,
+  });
+  const server = createIssuerServer({
+    tls: deps.tls,
+    issuer: config.issuerUrl,
+    exchange,
+    jwks: () => keys.jwks(),
+    jwksMaxAgeSeconds: config.jwksMaxAgeSeconds,
+    ...(deps.feed === undefined ? {} : { watch: createWatchHandler({ verifier, pods: deps.pods, feed: deps.feed }) }),
+    ready: () => keys.ready && (deps.ready?.() ?? true),
+    ...(deps.extraRoutes === undefined ? {} : { extraRoutes: deps.extraRoutes }),
+    logger,
+  });
+  const s = config.signing;
+  return {
+    keys,
+    verifier,
+    server,
+    async start(port, host) {
+      await keys.start({
+        schedule: {
+          algorithm: s.algorithm,
+          rotationMs: s.rotationSeconds * 1000,
+          prePublicationMs: s.prePublicationSeconds * 1000,
+          maxTokenTtlMs: s.maxTokenTtlSeconds * 1000,
+          reloadMs: s.reloadSeconds * 1000,
+          leewayMs: config.leewaySeconds * 1000,
+        },
+        isLeader: deps.isLeader,
+        intervalMs: s.reloadSeconds * 1000,
+      });
+      return server.listen(port, host);
+    },
+    async stop() {
+      keys.stop();
+      await server.close();
+    },
+  };
+}
