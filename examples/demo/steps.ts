@@ -3,7 +3,7 @@
 // Today: CRDs, then the example policies. Later steps (controller, webhook, a pod with its sidecar, a token and
 // its decision record) slot into DEMO_STEPS without changing the runner.
 import { join } from "node:path";
-import { KubernetesObjectApi, type KubernetesObject, type V1Namespace } from "@kubernetes/client-node";
+import { CoreV1Api, KubernetesObjectApi, type KubernetesObject, type V1Namespace } from "@kubernetes/client-node";
 import { API_GROUP, KIND_CLUSTER_TOKEN_POLICY, KIND_TOKEN_POLICY } from "../../api/constants.ts";
 import { summarizeApiError } from "../../test/controlplane/api-error.ts";
 import {
@@ -75,24 +75,50 @@ export const applyCrdsStep: DemoStep = {
   },
 };
 
-export const applyExamplePoliciesStep: DemoStep = {
-  title: "Apply the example policies",
+async function examplePolicies(repoRoot: string): Promise<KubernetesObject[]> {
+  return (await loadManifestDir(join(repoRoot, "examples"), true))
+    .map((m) => m.object)
+    .filter((o) => o.apiVersion?.split("/")[0] === API_GROUP && POLICY_KINDS.has(o.kind ?? ""));
+}
+
+export const createExampleNamespacesStep: DemoStep = {
+  title: "Create the examples' namespaces",
   async run({ cluster, repoRoot }) {
-    const examples = join(repoRoot, "examples");
-    const policies = (await loadManifestDir(examples, true))
-      .map((m) => m.object)
-      .filter((o) => o.apiVersion?.split("/")[0] === API_GROUP && POLICY_KINDS.has(o.kind ?? ""));
+    // Namespaces the examples declare carry labels their policies read (tenant, inject); the others are bare.
+    const declared = new Map(
+      (await loadManifestDir(join(repoRoot, "examples"), true))
+        .map((m) => m.object)
+        .filter((o) => o.apiVersion === "v1" && o.kind === "Namespace" && o.metadata?.name !== undefined)
+        .map((o) => [o.metadata?.name ?? "", o]),
+    );
+    const referenced = (await examplePolicies(repoRoot)).flatMap((p) =>
+      p.metadata?.namespace !== undefined ? [p.metadata.namespace] : [],
+    );
+    const names = [...new Set([...declared.keys(), ...referenced])].sort();
+    const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
     const rows: DemoRow[] = [];
-    const namespaces = [...new Set(policies.flatMap((p) => (p.metadata?.namespace !== undefined ? [p.metadata.namespace] : [])))];
-    for (const name of namespaces.sort()) {
+    for (const name of names) {
       try {
-        await applyObject(cluster.kubeConfig, kubeBody<V1Namespace>({ apiVersion: "v1", kind: "Namespace", metadata: { name } }));
+        await applyObject(
+          cluster.kubeConfig,
+          declared.get(name) ?? kubeBody<V1Namespace>({ apiVersion: "v1", kind: "Namespace", metadata: { name } }),
+        );
+        const stored = await core.readNamespace({ name });
+        rows.push({ kind: "Namespace", name, result: "applied", status: stored.status?.phase ?? "" });
       } catch (err) {
         rows.push({ kind: "Namespace", name, result: "failed", status: summarizeApiError(err).message });
       }
     }
+    return rows;
+  },
+};
+
+export const applyExamplePoliciesStep: DemoStep = {
+  title: "Apply the example policies",
+  async run({ cluster, repoRoot }) {
     const objects = KubernetesObjectApi.makeApiClient(cluster.kubeConfig);
-    for (const policy of policies) {
+    const rows: DemoRow[] = [];
+    for (const policy of await examplePolicies(repoRoot)) {
       const kind = policy.kind ?? "";
       const name = qualifiedName(policy);
       try {
@@ -100,7 +126,10 @@ export const applyExamplePoliciesStep: DemoStep = {
         const stored = await objects.read({
           apiVersion: policy.apiVersion ?? "",
           kind,
-          metadata: { name: policy.metadata?.name ?? "", ...(policy.metadata?.namespace !== undefined ? { namespace: policy.metadata.namespace } : {}) },
+          metadata: {
+            name: policy.metadata?.name ?? "",
+            ...(policy.metadata?.namespace !== undefined ? { namespace: policy.metadata.namespace } : {}),
+          },
         });
         rows.push({ kind, name, result: "applied", status: conditionSummary(stored) });
       } catch (err) {
@@ -112,4 +141,4 @@ export const applyExamplePoliciesStep: DemoStep = {
 };
 
 /** The demo, in order. */
-export const DEMO_STEPS: readonly DemoStep[] = [applyCrdsStep, applyExamplePoliciesStep];
+export const DEMO_STEPS: readonly DemoStep[] = [applyCrdsStep, createExampleNamespacesStep, applyExamplePoliciesStep];
