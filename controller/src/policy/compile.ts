@@ -4,7 +4,7 @@
 // claim name rules, default scopes within allowed scopes, unique names. Input may come straight from YAML,
 // so shapes are re-checked defensively rather than trusted.
 
-import { KIND_CLUSTER_TOKEN_POLICY, KIND_TOKEN_POLICY } from "../../../api/constants.ts";
+import { CLUSTER_RESERVED_CLAIMS, KIND_CLUSTER_TOKEN_POLICY, KIND_TOKEN_POLICY } from "../../../api/constants.ts";
 import type {
   AnyTokenPolicy,
   LabelSelector,
@@ -52,7 +52,9 @@ export function compilePolicy(obj: AnyTokenPolicy): CompileResult {
     errors.push({ path: "spec.owner.team", message: "every policy names the team that owns it" });
   }
   const priority = spec.priority ?? DEFAULT_PRIORITY;
-  if (!Number.isInteger(priority)) errors.push({ path: "spec.priority", message: "priority must be an integer" });
+  if (!Number.isInteger(priority) || priority < 0 || priority > MAX_PRIORITY) {
+    errors.push({ path: "spec.priority", message: `priority must be a whole number from 0 to ${MAX_PRIORITY}` });
+  }
   let revokeBefore: Date | undefined;
   if (spec.revokeBefore !== undefined) {
     revokeBefore = new Date(spec.revokeBefore);
@@ -66,6 +68,14 @@ export function compilePolicy(obj: AnyTokenPolicy): CompileResult {
   if (obj.kind === "TokenPolicy") {
     const subjects = compileSubjects(obj.spec.subjects, undefined, errors);
     grants = compileGrants(obj.spec, subjects, errors);
+    (obj.spec.claims ?? []).forEach((claim, i) => {
+      if ((CLUSTER_RESERVED_CLAIMS as readonly string[]).includes(claim.name)) {
+        errors.push({
+          path: `spec.claims[${i}].name`,
+          message: `claim '${claim.name}' is reserved for ClusterTokenPolicies`,
+        });
+      }
+    });
   } else {
     const { subjects, guardrails: rails } = obj.spec;
     if (subjects === undefined && rails === undefined) {
@@ -109,8 +119,13 @@ export function refOf(obj: AnyTokenPolicy): PolicyRef {
 }
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-/** Longest TTL any policy may ask for; guardrails usually set far less. */
+/** TTL bounds any policy must stay within (as the CRD schema says); guardrails usually set far less. */
+const MIN_TTL_SECONDS = 60;
 const MAX_TTL_SECONDS = 86_400;
+/** Longest delegation chain any policy may allow (as the CRD schema says). */
+const MAX_CHAIN_LENGTH = 8;
+/** Priority bounds (as the CRD schema says). */
+const MAX_PRIORITY = 1000;
 
 function compileSubjects(
   subjects: PolicySubjects | undefined,
@@ -186,8 +201,11 @@ function compileGrants(
     }
   }
   const ttlSeconds = spec.ttlSeconds ?? DEFAULT_TTL_SECONDS;
-  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_TTL_SECONDS) {
-    errors.push({ path: "spec.ttlSeconds", message: `ttlSeconds must be a whole number from 1 to ${MAX_TTL_SECONDS}` });
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < MIN_TTL_SECONDS || ttlSeconds > MAX_TTL_SECONDS) {
+    errors.push({
+      path: "spec.ttlSeconds",
+      message: `ttlSeconds must be a whole number from ${MIN_TTL_SECONDS} to ${MAX_TTL_SECONDS}`,
+    });
   }
   const claims = compileClaims(spec.claims ?? [], errors);
   const conditions = compileConditions(spec.conditions ?? [], errors);
@@ -257,8 +275,12 @@ function checkDelegation(delegation: PolicyDelegation, errors: CompileError[]): 
       errors.push({ path: `spec.delegation.actors[${i}]`, message: "set exactly one of serviceAccount and subject" });
     }
   });
-  if (!Number.isInteger(delegation.maxChainLength) || delegation.maxChainLength < 1) {
-    errors.push({ path: "spec.delegation.maxChainLength", message: "maxChainLength must be a whole number >= 1" });
+  const length = delegation.maxChainLength;
+  if (!Number.isInteger(length) || length < 1 || length > MAX_CHAIN_LENGTH) {
+    errors.push({
+      path: "spec.delegation.maxChainLength",
+      message: `maxChainLength must be a whole number from 1 to ${MAX_CHAIN_LENGTH}`,
+    });
   }
 }
 
