@@ -26,7 +26,8 @@ export const DEFAULT_CACHE_POLICY: CachePolicy = Object.freeze({
   refreshFraction: 0.5,
   refreshJitter: 0.1,
   minRefreshDelayMs: 1_000,
-  backoff: Object.freeze({ baseMs: 1_000, capMs: 60_000, jitter: 0.2 }),
+  // Capped at 30 s: a pod notices a returning issuer within half a minute; 1,000 pods retrying cost ~33 requests/s.
+  backoff: Object.freeze({ baseMs: 1_000, capMs: 30_000, jitter: 0.2 }),
   maxOnDemand: 16,
   onDemandIdleMs: 10 * 60_000,
 });

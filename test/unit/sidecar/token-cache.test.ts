@@ -104,7 +104,7 @@ describe("TokenCache", () => {
       delays.push(next - clock.ms());
       clock.set(next);
     }
-    expect(delays).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000]);
+    expect(delays).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000, 30_000]);
   });
 
   it("jitters backoff delays without ever exceeding the cap", () => {
