@@ -35,7 +35,10 @@ function structural(value: unknown, schema: JsonSchema, path: string, out: Viola
       if (schema.maxLength !== undefined && length > schema.maxLength) out.push({ path: where, message: `longer than ${schema.maxLength}` });
       if (schema.enum !== undefined && !schema.enum.includes(value)) out.push({ path: where, message: `not one of ${schema.enum.join(", ")}` });
       if (schema.pattern !== undefined && !new RegExp(schema.pattern, "u").test(value)) out.push({ path: where, message: `should match '${schema.pattern}'` });
-      if (schema.format === "date-time" && !DATE_TIME.test(value)) out.push({ path: where, message: `must be of type date-time` });
+      if (schema.format === "date-time" && !DATE_TIME.test(value)) {
+        // Worded as the apiserver words it, so a fixture's expected message holds offline and on a real cluster.
+        out.push({ path: where, message: `${where} in body must be of type date-time: ${JSON.stringify(value)}` });
+      }
       return;
     }
     case "integer":
