@@ -226,3 +226,34 @@ export const SECRET_WEBHOOK_TLS = "tessera-webhook-tls";
 export const LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
 /** Value of LABEL_MANAGED_BY. */
 export const MANAGED_BY_TESSERA = "tessera";
+/** Controller env (each also a --flag of the same name without the prefix, e.g. --namespace): Tessera's namespace. */
+export const ENV_CONTROLLER_NAMESPACE = "TESSERA_NAMESPACE";
+/** Controller env: this replica's identity in the leader Lease (the pod name, from the downward API). */
+export const ENV_CONTROLLER_POD_NAME = "TESSERA_POD_NAME";
+/** Controller env: cluster name, the CLAIM_CLUSTER value and `cluster.name` in CEL. */
+export const ENV_CLUSTER_NAME = "TESSERA_CLUSTER_NAME";
+/** Controller env: environment (e.g. prod), the CLAIM_ENVIRONMENT value and `cluster.environment` in CEL. */
+export const ENV_CLUSTER_ENVIRONMENT = "TESSERA_ENVIRONMENT";
+/** Controller env: the issuer's public https URL (the `iss` of minted tokens). */
+export const ENV_ISSUER_PUBLIC_URL = "TESSERA_ISSUER_PUBLIC_URL";
+/** Controller env: audience a projected service-account token must carry to be exchanged. */
+export const ENV_SUBJECT_AUDIENCE = "TESSERA_SUBJECT_AUDIENCE";
+/** Controller env: ports of the issuer, the admission webhook and the health/metrics listener. */
+export const ENV_ISSUER_PORT = "TESSERA_ISSUER_PORT";
+export const ENV_ADMISSION_PORT = "TESSERA_ADMISSION_PORT";
+export const ENV_HEALTH_PORT = "TESSERA_HEALTH_PORT";
+/** Controller env: address the servers bind (0.0.0.0 in a pod, 127.0.0.1 for local runs). */
+export const ENV_BIND_ADDRESS = "TESSERA_BIND_ADDRESS";
+/** Controller env: leader Lease timings in seconds. */
+export const ENV_LEASE_DURATION_SECONDS = "TESSERA_LEASE_DURATION_SECONDS";
+export const ENV_RENEW_DEADLINE_SECONDS = "TESSERA_RENEW_DEADLINE_SECONDS";
+export const ENV_RETRY_PERIOD_SECONDS = "TESSERA_RETRY_PERIOD_SECONDS";
+/** Controller env: serving TLS, "secret" (the controller's own CA in SECRET_WEBHOOK_TLS) or "files". */
+export const ENV_TLS_MODE = "TESSERA_TLS_MODE";
+/** Controller env: PEM certificate and key files when ENV_TLS_MODE is "files". */
+export const ENV_TLS_CERT_FILE = "TESSERA_TLS_CERT_FILE";
+export const ENV_TLS_KEY_FILE = "TESSERA_TLS_KEY_FILE";
+/** Controller env: how subject tokens are verified, "tokenreview" (ask the apiserver) or "jwks" (verify locally). */
+export const ENV_TOKEN_REVIEW_MODE = "TESSERA_TOKEN_REVIEW_MODE";
+/** Controller env: kubeconfig path; unset means in-cluster service-account credentials. */
+export const ENV_KUBECONFIG = "KUBECONFIG";

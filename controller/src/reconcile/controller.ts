@@ -138,7 +138,7 @@ export class ControllerCore<TC, TS> {
     const queueOpts = (name: string) => ({ timers, ...(metrics === undefined ? {} : { metrics: metrics.queue(name) }) });
     this.#tpQueue = new WorkQueue(queueOpts("tokenpolicy"));
     this.#ctpQueue = new WorkQueue(queueOpts("clustertokenpolicy"));
-    this.#wire(tpTransform, ctpTransform);
+    this.#wire();
   }
 
   /** True once every informer has listed at least once. */
@@ -162,10 +162,7 @@ export class ControllerCore<TC, TS> {
     this.policySet.rebuild([...this.caches.tokenPolicies.list(), ...this.caches.clusterTokenPolicies.list()]);
   }
 
-  #wire(
-    tpTransform: (raw: unknown) => CachedTokenPolicy | undefined,
-    ctpTransform: (raw: unknown) => CachedClusterTokenPolicy | undefined,
-  ): void {
+  #wire(): void {
     const { log, metrics } = this.#opts;
     const recount = this.#opts.clusterRecountDelayMs ?? 1_000;
     // Order matters: the policy set is rebuilt before the feed can wake a sidecar, so its re-exchange sees the new set.
@@ -232,8 +229,8 @@ export class ControllerCore<TC, TS> {
       fieldManager: this.#opts.fieldManager ?? "tessera-controller",
       ...(metrics === undefined ? {} : { metrics: metrics.reconciler }),
     };
-    const tp = new PolicyReconciler({ ...base, kind: "TokenPolicy", transform: tpTransform, log: log.child({ controller: "tokenpolicy" }) });
-    const ctp = new PolicyReconciler({ ...base, kind: "ClusterTokenPolicy", transform: ctpTransform, log: log.child({ controller: "clustertokenpolicy" }) });
+    const tp = new PolicyReconciler({ ...base, kind: "TokenPolicy", log: log.child({ controller: "tokenpolicy" }) });
+    const ctp = new PolicyReconciler({ ...base, kind: "ClusterTokenPolicy", log: log.child({ controller: "clustertokenpolicy" }) });
     this.#startWorkers = () => {
       const w = { log, timers: this.#opts.timers, ...(metrics === undefined ? {} : { metrics: metrics.worker }) };
       this.#workers = [

@@ -35,8 +35,6 @@ export interface PolicyReconcilerOptions<TC, TS> {
   readonly events: EventRecorder;
   /** Pods already warned about (one Event per pod uid); shared by both kinds. */
   readonly warnedPods: Set<string>;
-  /** Re-parses a written object so the cache holds our own write at once (no double Events before the watch catches up). */
-  readonly transform: (raw: unknown) => CachedTokenPolicy | CachedClusterTokenPolicy | undefined;
   readonly now: () => Date;
   readonly log: Logger;
   readonly metrics?: PolicyReconcilerMetrics;
@@ -98,12 +96,9 @@ export class PolicyReconciler<TC, TS> {
       contentType: "application/merge-patch+json",
     });
     if (res.status === 404) return;
-    const written = this.#opts.transform(expectOk(res, `patch ${this.#opts.kind} status`));
-    if (written !== undefined) {
-      const cached = this.#store.get(written.metadata.namespace === undefined ? written.metadata.name : `${written.metadata.namespace}/${written.metadata.name}`);
-      // Only move forward: a watch event may already have brought something newer.
-      if (cached === undefined || Number(cached.metadata.resourceVersion) <= Number(written.metadata.resourceVersion)) this.#store.upsert(written);
-    }
+    // The cache is not updated here: the watch delivers our write like any other change, so no event is lost. A
+    // reconcile that runs before it arrives recomputes the same status (a no-op write) and the recorder drops the repeat Event.
+    expectOk(res, `patch ${this.#opts.kind} status`);
   }
 
   async #warnPod(pod: SlimPod, policy: AnyTokenPolicy): Promise<void> {

@@ -47,7 +47,7 @@ beforeAll(async () => {
   await applyCrds(clients);
   const controllerNs = await freshNamespace("tessera-outage", {}, clients);
   ns = await freshNamespace("outage", {}, clients);
-  core = (await startController(kubeConfig, controllerNs, "replica-a")) as ControllerCore<unknown, unknown>;
+  core = (await startController(kubeConfig, controllerNs, "replica-a"));
   await waitFor(() => core.leader.isLeader(), { description: "leadership" });
 }, 180_000);
 

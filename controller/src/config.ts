@@ -1,0 +1,187 @@
+// Controller configuration: flags and env parsed once into a frozen Config; one error lists every problem.
+import {
+  DEFAULT_TESSERA_AUDIENCE,
+  ENV_ADMISSION_PORT,
+  ENV_BIND_ADDRESS,
+  ENV_CLUSTER_ENVIRONMENT,
+  ENV_CLUSTER_NAME,
+  ENV_CONTROLLER_NAMESPACE,
+  ENV_CONTROLLER_POD_NAME,
+  ENV_HEALTH_PORT,
+  ENV_ISSUER_PORT,
+  ENV_ISSUER_PUBLIC_URL,
+  ENV_KUBECONFIG,
+  ENV_LEASE_DURATION_SECONDS,
+  ENV_LOG_LEVEL,
+  ENV_RENEW_DEADLINE_SECONDS,
+  ENV_RETRY_PERIOD_SECONDS,
+  ENV_SUBJECT_AUDIENCE,
+  ENV_TLS_CERT_FILE,
+  ENV_TLS_KEY_FILE,
+  ENV_TLS_MODE,
+  ENV_TOKEN_REVIEW_MODE,
+} from "../../api/constants.ts";
+
+export type TlsMode = "secret" | "files";
+export type TokenReviewMode = "tokenreview" | "jwks";
+
+export interface Config {
+  readonly namespace: string;
+  readonly podName: string;
+  readonly clusterName: string;
+  readonly environment: string;
+  readonly issuerUrl: string;
+  readonly subjectAudience: string;
+  readonly bindAddress: string;
+  readonly ports: { readonly issuer: number; readonly admission: number; readonly health: number };
+  readonly lease: { readonly durationMs: number; readonly renewDeadlineMs: number; readonly retryPeriodMs: number };
+  readonly tls: { readonly mode: "secret" } | { readonly mode: "files"; readonly certFile: string; readonly keyFile: string };
+  readonly tokenReviewMode: TokenReviewMode;
+  /** Path of a kubeconfig, or undefined for in-cluster credentials. */
+  readonly kubeconfig: string | undefined;
+  readonly logLevel: string;
+}
+
+export class ConfigError extends Error {
+  readonly code = "INVALID_CONFIG" as const;
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`invalid controller configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+/** env name -> flag name: TESSERA_CLUSTER_NAME -> cluster-name (KUBECONFIG -> kubeconfig). */
+function flagName(env: string): string {
+  return env.replace(/^TESSERA_/, "").toLowerCase().replace(/_/g, "-");
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
+
+/** Parses `--name=value` / `--name value` flags; flags win over env. */
+function parseFlags(argv: readonly string[], problems: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    if (!arg.startsWith("--")) {
+      problems.push(`unexpected argument ${JSON.stringify(arg)}`);
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    if (eq > 0) out.set(arg.slice(2, eq), arg.slice(eq + 1));
+    else {
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith("--")) problems.push(`flag ${arg} needs a value`);
+      else {
+        out.set(arg.slice(2), next);
+        i++;
+      }
+    }
+  }
+  return out;
+}
+
+export function parseConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Config {
+  const problems: string[] = [];
+  const flags = parseFlags(argv, problems);
+  const known = new Set<string>();
+  const raw = (envName: string): string | undefined => {
+    const flag = flagName(envName);
+    known.add(flag);
+    const v = flags.get(flag) ?? env[envName];
+    return v === undefined || v.trim() === "" ? undefined : v.trim();
+  };
+  const required = (envName: string, what: string): string => {
+    const v = raw(envName);
+    if (v === undefined) problems.push(`${what} is required (--${flagName(envName)} or ${envName})`);
+    return v ?? "";
+  };
+  const dnsLabel = (envName: string, what: string): string => {
+    const v = required(envName, what);
+    if (v !== "" && !DNS_LABEL.test(v)) problems.push(`${what} ${JSON.stringify(v)} must be a DNS label (lowercase letters, digits, '-')`);
+    return v;
+  };
+  const port = (envName: string, fallback: number): number => {
+    const v = raw(envName);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) problems.push(`${envName} must be a port number 1-65535, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  const seconds = (envName: string, fallback: number): number => {
+    const v = raw(envName);
+    if (v === undefined) return fallback * 1000;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) problems.push(`${envName} must be a positive number of seconds, got ${JSON.stringify(v)}`);
+    return n * 1000;
+  };
+  const oneOf = <T extends string>(envName: string, allowed: readonly T[], fallback: T): T => {
+    const v = raw(envName) ?? fallback;
+    if (!(allowed as readonly string[]).includes(v)) problems.push(`${envName} must be one of ${allowed.join(", ")}, got ${JSON.stringify(v)}`);
+    return v as T;
+  };
+
+  const namespace = dnsLabel(ENV_CONTROLLER_NAMESPACE, "namespace");
+  const podName = raw(ENV_CONTROLLER_POD_NAME) ?? env["HOSTNAME"] ?? "";
+  if (podName === "") problems.push(`pod name is required for leader election (--${flagName(ENV_CONTROLLER_POD_NAME)} or ${ENV_CONTROLLER_POD_NAME})`);
+  const clusterName = dnsLabel(ENV_CLUSTER_NAME, "cluster name");
+  const environment = dnsLabel(ENV_CLUSTER_ENVIRONMENT, "environment");
+  const issuerUrl = required(ENV_ISSUER_PUBLIC_URL, "issuer URL");
+  if (issuerUrl !== "") {
+    let url: URL | undefined;
+    try {
+      url = new URL(issuerUrl);
+    } catch {
+      problems.push(`issuer URL ${JSON.stringify(issuerUrl)} is not a URL`);
+    }
+    if (url !== undefined && (url.protocol !== "https:" || url.search !== "" || url.hash !== "")) {
+      problems.push(`issuer URL ${JSON.stringify(issuerUrl)} must be https with no query or fragment`);
+    }
+  }
+  const subjectAudience = raw(ENV_SUBJECT_AUDIENCE) ?? DEFAULT_TESSERA_AUDIENCE;
+  const bindAddress = raw(ENV_BIND_ADDRESS) ?? "0.0.0.0";
+  const ports = { issuer: port(ENV_ISSUER_PORT, 8443), admission: port(ENV_ADMISSION_PORT, 9443), health: port(ENV_HEALTH_PORT, 8080) };
+  if (new Set(Object.values(ports)).size !== 3) problems.push(`issuer, admission and health ports must differ (${ports.issuer}, ${ports.admission}, ${ports.health})`);
+  const lease = {
+    durationMs: seconds(ENV_LEASE_DURATION_SECONDS, 15),
+    renewDeadlineMs: seconds(ENV_RENEW_DEADLINE_SECONDS, 10),
+    retryPeriodMs: seconds(ENV_RETRY_PERIOD_SECONDS, 2),
+  };
+  // A leader must give up before a follower may take over, and must get several renewal tries before that.
+  if (lease.renewDeadlineMs >= lease.durationMs) problems.push(`${ENV_RENEW_DEADLINE_SECONDS} must be shorter than ${ENV_LEASE_DURATION_SECONDS}`);
+  if (lease.retryPeriodMs >= lease.renewDeadlineMs) problems.push(`${ENV_RETRY_PERIOD_SECONDS} must be shorter than ${ENV_RENEW_DEADLINE_SECONDS}`);
+  const tlsMode = oneOf<TlsMode>(ENV_TLS_MODE, ["secret", "files"], "secret");
+  const certFile = raw(ENV_TLS_CERT_FILE);
+  const keyFile = raw(ENV_TLS_KEY_FILE);
+  if (tlsMode === "files" && (certFile === undefined || keyFile === undefined)) {
+    problems.push(`${ENV_TLS_MODE}=files needs ${ENV_TLS_CERT_FILE} and ${ENV_TLS_KEY_FILE}`);
+  }
+  const tokenReviewMode = oneOf<TokenReviewMode>(ENV_TOKEN_REVIEW_MODE, ["tokenreview", "jwks"], "tokenreview");
+  const kubeconfig = raw(ENV_KUBECONFIG);
+  if (kubeconfig === undefined && (env["KUBERNETES_SERVICE_HOST"] ?? "") === "") {
+    problems.push(`no cluster credentials: set ${ENV_KUBECONFIG} (or --kubeconfig), or run in a pod`);
+  }
+  const logLevel = raw(ENV_LOG_LEVEL) ?? "info";
+  if (!LOG_LEVELS.has(logLevel)) problems.push(`${ENV_LOG_LEVEL} must be one of ${[...LOG_LEVELS].join(", ")}`);
+  for (const flag of flags.keys()) if (!known.has(flag)) problems.push(`unknown flag --${flag}`);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({
+    namespace,
+    podName,
+    clusterName,
+    environment,
+    issuerUrl: issuerUrl.replace(/\/+$/, ""),
+    subjectAudience,
+    bindAddress,
+    ports: Object.freeze(ports),
+    lease: Object.freeze(lease),
+    tls: Object.freeze(tlsMode === "files" ? { mode: "files" as const, certFile: certFile ?? "", keyFile: keyFile ?? "" } : { mode: "secret" as const }),
+    tokenReviewMode,
+    kubeconfig,
+    logLevel,
+  });
+}

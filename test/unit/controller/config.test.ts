@@ -1,0 +1,69 @@
+// Controller config: flags over env, defaults, a frozen result, and one error listing every problem.
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig } from "../../../controller/src/config.ts";
+
+const env = {
+  TESSERA_NAMESPACE: "tessera-system",
+  TESSERA_POD_NAME: "tessera-controller-0",
+  TESSERA_CLUSTER_NAME: "eu-west-1",
+  TESSERA_ENVIRONMENT: "prod",
+  TESSERA_ISSUER_PUBLIC_URL: "https://tessera.example/",
+  KUBERNETES_SERVICE_HOST: "10.0.0.1",
+};
+
+function problems(argv: string[], e: Record<string, string | undefined>): readonly string[] {
+  try {
+    parseConfig(argv, e);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe("parseConfig", () => {
+  it("applies defaults and freezes the result", () => {
+    const config = parseConfig([], env);
+    expect(config).toMatchObject({
+      namespace: "tessera-system",
+      issuerUrl: "https://tessera.example",
+      subjectAudience: "tessera.dev/issuer",
+      ports: { issuer: 8443, admission: 9443, health: 8080 },
+      lease: { durationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
+      tls: { mode: "secret" },
+      tokenReviewMode: "tokenreview",
+      kubeconfig: undefined,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.lease)).toBe(true);
+  });
+
+  it("lets a flag win over the env", () => {
+    expect(parseConfig(["--cluster-name=us-east-2", "--lease-duration-seconds", "30"], env)).toMatchObject({ clusterName: "us-east-2", lease: { durationMs: 30_000 } });
+  });
+
+  it("lists every problem in one error with the INVALID_CONFIG code", () => {
+    let error: unknown;
+    try {
+      parseConfig(["--bogus=1"], { TESSERA_ISSUER_PUBLIC_URL: "http://x", TESSERA_ISSUER_PORT: "70000" });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).code).toBe("INVALID_CONFIG");
+    expect((error as ConfigError).problems.length).toBeGreaterThanOrEqual(7);
+  });
+
+  it.each([
+    ["a missing namespace", { TESSERA_NAMESPACE: undefined }, "namespace is required"],
+    ["a namespace that is not a DNS label", { TESSERA_NAMESPACE: "Tessera_System" }, "must be a DNS label"],
+    ["a plain-http issuer URL", { TESSERA_ISSUER_PUBLIC_URL: "http://tessera.example" }, "must be https"],
+    ["a renew deadline longer than the lease", { TESSERA_RENEW_DEADLINE_SECONDS: "20" }, "must be shorter than TESSERA_LEASE_DURATION_SECONDS"],
+    ["files TLS without files", { TESSERA_TLS_MODE: "files" }, "needs TESSERA_TLS_CERT_FILE"],
+    ["an unknown token review mode", { TESSERA_TOKEN_REVIEW_MODE: "trust-me" }, "must be one of tokenreview, jwks"],
+    ["no credentials outside a pod", { KUBERNETES_SERVICE_HOST: undefined }, "no cluster credentials"],
+    ["two servers on one port", { TESSERA_HEALTH_PORT: "8443" }, "ports must differ"],
+  ])("reports %s", (_name, override, expected) => {
+    expect(problems([], { ...env, ...override }).join("\n")).toContain(expected);
+  });
+});
