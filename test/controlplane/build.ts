@@ -113,7 +113,8 @@ export async function ensureBinaries(options: BuildOptions): Promise<BinaryPaths
   const missing = await missingBinaries(options.cacheDir, options.names);
   for (const name of missing) {
     const spec = BINARIES[name];
-    log(`building ${name} ${spec.version} (first run on this machine only; kube-apiserver takes minutes)`);
+    // Say why the wait: this happens once per machine and version, and kube-apiserver takes minutes.
+    log(`building ${name} ${spec.version} from Go modules (once per machine and version)`);
     const started = Date.now();
     await buildOne(spec, options.cacheDir, env);
     log(`built ${name} ${spec.version} in ${Math.round((Date.now() - started) / 1000)} s`);
