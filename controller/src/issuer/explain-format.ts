@@ -40,7 +40,7 @@ function requestLines(explained: ExplainedRequest): string[] {
     : `DENIED: ${explained.reason ?? "?"}`;
   const head: [string, string][] = [
     ["Audience", list(explained.request.audiences)],
-    ["Scopes", list(explained.request.scopes)],
+    ["Scopes", explained.request.scopes.length === 0 ? "(none asked: the policy's defaults)" : list(explained.request.scopes)],
     ["Decision", decision],
   ];
   if (!explained.allowed && explained.message !== undefined) head.push(["Why", explained.message]);
