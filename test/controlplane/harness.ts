@@ -128,7 +128,29 @@ async function allowAnonymousDiscovery(kubeConfig: KubeConfig): Promise<void> {
   });
 }
 
+/** How often to retry when a port the kernel offered was taken by someone else before etcd or the apiserver bound it. */
+const PORT_CLASH_ATTEMPTS = 3;
+
+function isPortClash(err: unknown): boolean {
+  return err instanceof ControlPlaneError && err.code === "PROCESS_EXITED" && /address already in use/i.test(err.message);
+}
+
+/**
+ * Starts etcd and kube-apiserver on free loopback ports and waits until the apiserver is ready. Retries on fresh
+ * ports when another process grabbed one in the moment between choosing it and binding it.
+ */
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startControlPlaneOnce(options);
+    } catch (err) {
+      if (attempt >= PORT_CLASH_ATTEMPTS || !isPortClash(err)) throw err;
+      options.log?.("a chosen port was taken meanwhile; retrying on fresh ports");
+    }
+  }
+}
+
+async function startControlPlaneOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
   const log = options.log ?? (() => undefined);
   const now = options.now ?? (() => new Date());
   const readyTimeoutMs = options.readyTimeoutMs ?? 120_000;
