@@ -210,6 +210,7 @@ function parseChange(body: string): EntitlementChange | undefined {
   const o = parseJsonObject(body);
   if (o === undefined) return undefined;
   const { version, reason } = o;
-  if (typeof version !== "string" || version.length === 0 || version.length > 256) return undefined;
+  // An empty version is legal: the feed lost the pod (e.g. deleted); the next poll learns whether it is gone.
+  if (typeof version !== "string" || version.length > 256) return undefined;
   return { version, reason: typeof reason === "string" ? reason.slice(0, 256) : "unspecified" };
 }

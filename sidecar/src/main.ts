@@ -43,8 +43,11 @@ export async function startSidecar(config: Config, logger: Logger): Promise<Side
     logger,
     now,
     timers: nodeTimers,
+    onIssued: () => {
+      watch.nudge();
+    },
   });
-  const watch = new WatchClient({
+  const watch: WatchClient = new WatchClient({
     issuer,
     subject,
     metrics,

@@ -40,6 +40,8 @@ export interface TokenServiceOptions {
   readonly timers: Timers;
   /** Longest sleep between looks at the cache, so a wall-clock jump is noticed. */
   readonly maxSleepMs?: number;
+  /** Called after every token the issuer grants (main uses it to end the watch's backoff). */
+  readonly onIssued?: () => void;
 }
 
 export class TokenService {
@@ -156,6 +158,7 @@ export class TokenService {
       case "issued": {
         const held = cache.succeeded(key, outcome.token);
         metrics.inc("tessera_sidecar_refreshes_total", label);
+        this.#o.onIssued?.();
         if (held !== undefined) {
           log.info({ expiresAt: held.expiresAt.toISOString() }, "token refreshed");
           await this.#writeFiles(names, held.accessToken, log);

@@ -38,6 +38,8 @@ export const DEFAULT_WATCH_BACKOFF: BackoffPolicy = Object.freeze({ baseMs: 1_00
 export class WatchClient {
   readonly #o: WatchClientOptions;
   readonly #abort = new AbortController();
+  /** Ends a backoff sleep early (see nudge). */
+  #wake: AbortController | undefined;
   #version = "";
   #loop: Promise<void> | undefined;
 
@@ -48,6 +50,14 @@ export class WatchClient {
   /** Last entitlement version seen ("" before the first answer). */
   get version(): string {
     return this.#version;
+  }
+
+  /**
+   * The issuer answered someone else (an exchange succeeded): if this loop is backing off after errors, poll now,
+   * so re-issuance resumes as soon as the issuer is back rather than after up to a full backoff delay.
+   */
+  nudge(): void {
+    this.#wake?.abort();
   }
 
   start(): void {
@@ -77,6 +87,14 @@ export class WatchClient {
         if (stopped()) return;
         switch (outcome.kind) {
           case "changed": {
+            if (outcome.change.version === "") {
+              // No version means the issuer no longer knows the pod: poll again from scratch, where a gone pod
+              // answers 410. Refreshing here would only be denied.
+              logger.info({ reason: outcome.change.reason }, "entitlement version reset");
+              this.#version = "";
+              failures = 0;
+              break;
+            }
             const baseline = this.#version === "";
             this.#version = outcome.change.version;
             failures = 0;
@@ -115,7 +133,15 @@ export class WatchClient {
         wait = backoffDelayMs(backoff, failures, random);
         logger.warn({ code: error.code, err: error.message, retryInMs: wait }, "re-issuance channel poll failed");
       }
-      if (wait > 0) await sleep(wait, signal);
+      if (wait > 0) {
+        if (error === undefined) {
+          await sleep(wait, signal);
+        } else {
+          this.#wake = new AbortController();
+          await sleep(wait, AbortSignal.any([signal, this.#wake.signal]));
+          this.#wake = undefined;
+        }
+      }
     }
   }
 }

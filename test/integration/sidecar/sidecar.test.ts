@@ -190,7 +190,10 @@ describe("sidecar against the real issuer", () => {
 
   it("reports unready for good once its pod is deleted", async () => {
     await deletePod(ns, pod.metadata?.name ?? "", clients);
-    await waitFor(async () => (await sidecar.get("/readyz")).body === "pod is gone\n", { timeoutMs: 60_000, intervalMs: 250, description: "pod gone" });
+    const deletedAt = Date.now();
+    await waitFor(async () => (await sidecar.get("/readyz")).body === "pod is gone\n", { timeoutMs: 60_000, intervalMs: 100, description: "pod gone" });
+    console.log(`[sidecar] pod deletion reached the sidecar after ${Date.now() - deletedAt} ms`);
+    expect((await sidecar.token(`audience=${encodeURIComponent(PAYMENTS)}`)).json).toMatchObject({ tessera_sidecar_error: "POD_GONE" });
   }, 90_000);
 
   it("never logs a token and exits 0 on SIGTERM", async () => {

@@ -117,6 +117,7 @@ describe("issuerClient.watch", () => {
 
   it.each([
     ["204", 204, "", { kind: "unchanged" }],
+    ["200 with an empty version", 200, JSON.stringify({ version: "", reason: "pod-deleted" }), { kind: "changed", change: { version: "", reason: "pod-deleted" } }],
     [
       "410",
       410,

@@ -81,6 +81,17 @@ describe("WatchClient", () => {
     await r.watch.stop();
   });
 
+  it("polls again from scratch, without refreshing, when the issuer no longer knows the pod's version", async () => {
+    const r = run([
+      { kind: "changed", change: { version: "1", reason: "initial" } },
+      { kind: "changed", change: { version: "", reason: "pod-deleted" } },
+    ]);
+    await r.done;
+    expect(r.polls.map((p) => p.since)).toEqual(["", "1", ""]);
+    expect(r.changes).toHaveLength(1);
+    await r.watch.stop();
+  });
+
   it("re-polls after a 204, pausing only as long as the minimum poll interval requires", async () => {
     const r = run([{ kind: "unchanged" }, { kind: "unchanged" }]);
     await r.done;
@@ -107,5 +118,53 @@ describe("WatchClient", () => {
     expect(r.sleeps).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 490, 1_000]);
     expect(r.metrics.value("tessera_sidecar_watch_failures_total", { code: "ISSUER_UNREACHABLE" })).toBe(7);
     await r.watch.stop();
+  });
+});
+
+describe("WatchClient.nudge", () => {
+  it("ends a backoff sleep at once so the channel resumes when the issuer is back", async () => {
+    let polls = 0;
+    let sleeping!: () => void;
+    const asleep = new Promise<void>((resolve) => {
+      sleeping = resolve;
+    });
+    let resumed!: () => void;
+    const polledAgain = new Promise<void>((resolve) => {
+      resumed = resolve;
+    });
+    const watch = new WatchClient({
+      issuer: {
+        exchange: () => Promise.reject(new Error("not used")),
+        watch: (_s, _since, signal) => {
+          polls += 1;
+          if (polls === 1) return Promise.resolve({ kind: "failed", failure: { code: "ISSUER_UNREACHABLE", message: "down" } });
+          resumed();
+          return new Promise<WatchOutcome>((resolve) => signal?.addEventListener("abort", () => {
+            resolve({ kind: "unchanged" });
+          }));
+        },
+      },
+      subject: { read: () => Promise.resolve({ token: "s", expiresAt: new Date(Date.now() + 3_600_000) }) },
+      metrics: new Metrics(),
+      logger: capturedLogger().logger,
+      now: () => new Date(),
+      random: () => 0.5,
+      // A real-length backoff sleep that only an abort can end.
+      sleep: (_ms, signal) =>
+        new Promise<void>((resolve) => {
+          sleeping();
+          signal.addEventListener("abort", () => {
+            resolve();
+          });
+        }),
+      handlers: { onChange: () => undefined, onGone: () => undefined },
+    });
+    watch.start();
+    await asleep;
+    expect(polls).toBe(1);
+    watch.nudge();
+    await polledAgain;
+    expect(polls).toBe(2);
+    await watch.stop();
   });
 });
