@@ -1,6 +1,6 @@
 // Builds the control plane binaries from Go modules into a version-keyed cache, only the ones that are missing.
 import { spawn } from "node:child_process";
-import { access, constants, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
+import { access, constants, mkdir, mkdtemp, readdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ControlPlaneError } from "./errors.ts";
@@ -106,11 +106,29 @@ async function buildOne(spec: BinarySpec, cacheDir: string, env: NodeJS.ProcessE
   }
 }
 
+/** A build directory older than this was left by a killed build (a live one finishes within the hour). */
+const STALE_BUILD_MS = 24 * 60 * 60 * 1000;
+
+async function removeStaleBuildDirs(cacheDir: string, nowMs: number): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(cacheDir);
+  } catch {
+    return;
+  }
+  for (const entry of entries.filter((e) => e.startsWith(".build-"))) {
+    const path = join(cacheDir, entry);
+    const info = await stat(path).catch(() => undefined);
+    if (info !== undefined && nowMs - info.mtimeMs > STALE_BUILD_MS) await rm(path, { recursive: true, force: true });
+  }
+}
+
 /** Makes sure every requested binary is in the cache, building the missing ones one after another. */
 export async function ensureBinaries(options: BuildOptions): Promise<BinaryPaths> {
   const log = options.log ?? (() => undefined);
   const env = options.env;
   const missing = await missingBinaries(options.cacheDir, options.names);
+  if (missing.length > 0) await removeStaleBuildDirs(options.cacheDir, Date.now());
   for (const name of missing) {
     const spec = BINARIES[name];
     // Say why the wait: this happens once per machine and version, and kube-apiserver takes minutes.
