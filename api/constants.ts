@@ -248,11 +248,19 @@ export const ENV_BIND_ADDRESS = "TESSERA_BIND_ADDRESS";
 export const ENV_LEASE_DURATION_SECONDS = "TESSERA_LEASE_DURATION_SECONDS";
 export const ENV_RENEW_DEADLINE_SECONDS = "TESSERA_RENEW_DEADLINE_SECONDS";
 export const ENV_RETRY_PERIOD_SECONDS = "TESSERA_RETRY_PERIOD_SECONDS";
-/** Controller env: serving TLS, "secret" (the controller's own CA in SECRET_WEBHOOK_TLS) or "files". */
+/**
+ * Controller env: serving TLS of the issuer and webhook, both read from SECRET_WEBHOOK_TLS: "self-managed" (the
+ * leader issues and renews it with Tessera's own CA) or "cert-manager" (cert-manager writes it).
+ */
 export const ENV_TLS_MODE = "TESSERA_TLS_MODE";
-/** Controller env: PEM certificate and key files when ENV_TLS_MODE is "files". */
-export const ENV_TLS_CERT_FILE = "TESSERA_TLS_CERT_FILE";
-export const ENV_TLS_KEY_FILE = "TESSERA_TLS_KEY_FILE";
+/** Controller env: comma-separated DNS names of the serving certificate (the Services of the issuer and webhook). */
+export const ENV_SERVING_DNS_NAMES = "TESSERA_SERVING_DNS_NAMES";
+/** Controller env: `iss` of the cluster's projected service-account tokens. */
+export const ENV_SERVICE_ACCOUNT_ISSUER = "TESSERA_SERVICE_ACCOUNT_ISSUER";
+/** Controller env: the sidecar image the webhook injects (pinned by digest in production). */
+export const ENV_SIDECAR_IMAGE = "TESSERA_SIDECAR_IMAGE";
+/** Controller env: ConfigMap (present in every opted-in namespace) holding the issuer CA bundle under ca.crt. */
+export const ENV_ISSUER_CA_CONFIGMAP = "TESSERA_ISSUER_CA_CONFIGMAP";
 /** Controller env: how subject tokens are verified, "tokenreview" (ask the apiserver) or "jwks" (verify locally). */
 export const ENV_TOKEN_REVIEW_MODE = "TESSERA_TOKEN_REVIEW_MODE";
 /** Controller env: kubeconfig path; unset means in-cluster service-account credentials. */

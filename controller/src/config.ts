@@ -15,14 +15,16 @@ import {
   ENV_LOG_LEVEL,
   ENV_RENEW_DEADLINE_SECONDS,
   ENV_RETRY_PERIOD_SECONDS,
+  ENV_ISSUER_CA_CONFIGMAP,
+  ENV_SERVICE_ACCOUNT_ISSUER,
+  ENV_SERVING_DNS_NAMES,
+  ENV_SIDECAR_IMAGE,
   ENV_SUBJECT_AUDIENCE,
-  ENV_TLS_CERT_FILE,
-  ENV_TLS_KEY_FILE,
   ENV_TLS_MODE,
   ENV_TOKEN_REVIEW_MODE,
 } from "../../api/constants.ts";
 
-export type TlsMode = "secret" | "files";
+export type TlsMode = "self-managed" | "cert-manager";
 export type TokenReviewMode = "tokenreview" | "jwks";
 
 export interface Config {
@@ -35,7 +37,11 @@ export interface Config {
   readonly bindAddress: string;
   readonly ports: { readonly issuer: number; readonly admission: number; readonly health: number };
   readonly lease: { readonly durationMs: number; readonly renewDeadlineMs: number; readonly retryPeriodMs: number };
-  readonly tls: { readonly mode: "secret" } | { readonly mode: "files"; readonly certFile: string; readonly keyFile: string };
+  readonly tls: { readonly mode: TlsMode; readonly dnsNames: readonly string[] };
+  /** `iss` of the cluster's projected service-account tokens. */
+  readonly serviceAccountIssuer: string;
+  readonly sidecarImage: string;
+  readonly issuerCaConfigMap: string;
   readonly tokenReviewMode: TokenReviewMode;
   /** Path of a kubeconfig, or undefined for in-cluster credentials. */
   readonly kubeconfig: string | undefined;
@@ -153,12 +159,20 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   // A leader must give up before a follower may take over, and must get several renewal tries before that.
   if (lease.renewDeadlineMs >= lease.durationMs) problems.push(`${ENV_RENEW_DEADLINE_SECONDS} must be shorter than ${ENV_LEASE_DURATION_SECONDS}`);
   if (lease.retryPeriodMs >= lease.renewDeadlineMs) problems.push(`${ENV_RETRY_PERIOD_SECONDS} must be shorter than ${ENV_RENEW_DEADLINE_SECONDS}`);
-  const tlsMode = oneOf<TlsMode>(ENV_TLS_MODE, ["secret", "files"], "secret");
-  const certFile = raw(ENV_TLS_CERT_FILE);
-  const keyFile = raw(ENV_TLS_KEY_FILE);
-  if (tlsMode === "files" && (certFile === undefined || keyFile === undefined)) {
-    problems.push(`${ENV_TLS_MODE}=files needs ${ENV_TLS_CERT_FILE} and ${ENV_TLS_KEY_FILE}`);
+  const tlsMode = oneOf<TlsMode>(ENV_TLS_MODE, ["self-managed", "cert-manager"], "self-managed");
+  let issuerHost = "";
+  try {
+    issuerHost = new URL(issuerUrl).hostname;
+  } catch {
+    // Reported above.
   }
+  const dnsNames = (raw(ENV_SERVING_DNS_NAMES) ?? [`tessera.${namespace}.svc`, issuerHost].join(","))
+    .split(",")
+    .map((n) => n.trim())
+    .filter((n) => n !== "");
+  const serviceAccountIssuer = raw(ENV_SERVICE_ACCOUNT_ISSUER) ?? "https://kubernetes.default.svc.cluster.local";
+  const sidecarImage = required(ENV_SIDECAR_IMAGE, "sidecar image");
+  const issuerCaConfigMap = raw(ENV_ISSUER_CA_CONFIGMAP) ?? "tessera-issuer-ca";
   const tokenReviewMode = oneOf<TokenReviewMode>(ENV_TOKEN_REVIEW_MODE, ["tokenreview", "jwks"], "tokenreview");
   const kubeconfig = raw(ENV_KUBECONFIG);
   if (kubeconfig === undefined && (env["KUBERNETES_SERVICE_HOST"] ?? "") === "") {
@@ -179,7 +193,10 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     bindAddress,
     ports: Object.freeze(ports),
     lease: Object.freeze(lease),
-    tls: Object.freeze(tlsMode === "files" ? { mode: "files" as const, certFile: certFile ?? "", keyFile: keyFile ?? "" } : { mode: "secret" as const }),
+    tls: Object.freeze({ mode: tlsMode, dnsNames: Object.freeze(dnsNames) }),
+    serviceAccountIssuer,
+    sidecarImage,
+    issuerCaConfigMap,
     tokenReviewMode,
     kubeconfig,
     logLevel,

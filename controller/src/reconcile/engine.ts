@@ -1,5 +1,5 @@
 // The narrow view of the policy engine that reconcile needs: compile, guardrail checks, and building the live PolicySet.
-import type { AnyTokenPolicy, ClusterTokenPolicy } from "../../../api/token-policy.ts";
+import type { AnyTokenPolicy } from "../../../api/token-policy.ts";
 
 /** A problem located in a policy, e.g. { path: "spec.claims[0].expression", message: "undeclared reference ..." }. */
 export interface PathMessage {
@@ -13,7 +13,10 @@ export type CompileOutcome<TCompiled> =
 
 export interface PolicyEngine<TCompiled, TSet> {
   compile(policy: AnyTokenPolicy): CompileOutcome<TCompiled>;
-  /** Violations of the guardrails the cluster policies set (empty when within them). */
-  guardrailViolations(policy: AnyTokenPolicy, clusterPolicies: readonly ClusterTokenPolicy[]): readonly PathMessage[];
+  /**
+   * Guardrail violations that make the policy unacceptable (empty when within every guardrail), judged against the
+   * live set (which holds the cluster policies' guardrails) and the labels of the policy's namespace.
+   */
+  guardrailViolations(compiled: TCompiled, set: TSet, namespaceLabels: Readonly<Record<string, string>>): readonly PathMessage[];
   buildSet(compiled: readonly TCompiled[]): TSet;
 }

@@ -74,7 +74,8 @@ export function gatherFacts<TC, TS>(policy: AnyTokenPolicy, caches: Caches, set:
   const outcome = set.compile(policy);
   const compileErrors = outcome.ok ? [] : outcome.errors;
   const clusterPolicies = caches.clusterTokenPolicies.list();
-  const guardrailViolations = outcome.ok ? set.guardrailViolations(policy, clusterPolicies) : [];
+  const nsLabels = caches.namespaces.get(policy.metadata.namespace ?? "")?.metadata.labels ?? {};
+  const guardrailViolations = outcome.ok ? set.guardrailViolations(outcome.compiled, nsLabels) : [];
   const pods = selectedPods(policy, caches);
   const uninjected = pods.filter((p) => isUninjected(p, caches.namespaces.get(p.metadata.namespace ?? "")));
   const peers: AnyTokenPolicy[] =

@@ -1,6 +1,6 @@
 // Keeps the live PolicySet the issuer decides with: compile results memoized per policy generation, the set rebuilt on change.
 import type { Logger } from "pino";
-import type { AnyTokenPolicy, ClusterTokenPolicy } from "../../../api/token-policy.ts";
+import type { AnyTokenPolicy } from "../../../api/token-policy.ts";
 import type { CompileOutcome, PolicyEngine } from "./engine.ts";
 
 export class LivePolicySet<TCompiled, TSet> {
@@ -43,8 +43,9 @@ export class LivePolicySet<TCompiled, TSet> {
     return outcome;
   }
 
-  guardrailViolations(policy: AnyTokenPolicy, clusterPolicies: readonly ClusterTokenPolicy[]) {
-    return this.#engine.guardrailViolations(policy, clusterPolicies);
+  /** Guardrail violations of a compiled policy against the current set. */
+  guardrailViolations(compiled: TCompiled, namespaceLabels: Readonly<Record<string, string>>) {
+    return this.#engine.guardrailViolations(compiled, this.#current, namespaceLabels);
   }
 
   /** Rebuilds from every policy now in the caches; only compiled ones take part. */

@@ -9,6 +9,7 @@ const env = {
   TESSERA_ENVIRONMENT: "prod",
   TESSERA_ISSUER_PUBLIC_URL: "https://tessera.example/",
   KUBERNETES_SERVICE_HOST: "10.0.0.1",
+  TESSERA_SIDECAR_IMAGE: "ghcr.io/tessera/sidecar@sha256:0123",
 };
 
 function problems(argv: string[], e: Record<string, string | undefined>): readonly string[] {
@@ -30,7 +31,7 @@ describe("parseConfig", () => {
       subjectAudience: "tessera.dev/issuer",
       ports: { issuer: 8443, admission: 9443, health: 8080 },
       lease: { durationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
-      tls: { mode: "secret" },
+      tls: { mode: "self-managed", dnsNames: ["tessera.tessera-system.svc", "tessera.example"] },
       tokenReviewMode: "tokenreview",
       kubeconfig: undefined,
     });
@@ -59,7 +60,8 @@ describe("parseConfig", () => {
     ["a namespace that is not a DNS label", { TESSERA_NAMESPACE: "Tessera_System" }, "must be a DNS label"],
     ["a plain-http issuer URL", { TESSERA_ISSUER_PUBLIC_URL: "http://tessera.example" }, "must be https"],
     ["a renew deadline longer than the lease", { TESSERA_RENEW_DEADLINE_SECONDS: "20" }, "must be shorter than TESSERA_LEASE_DURATION_SECONDS"],
-    ["files TLS without files", { TESSERA_TLS_MODE: "files" }, "needs TESSERA_TLS_CERT_FILE"],
+    ["an unknown TLS mode", { TESSERA_TLS_MODE: "files" }, "must be one of self-managed, cert-manager"],
+    ["no sidecar image", { TESSERA_SIDECAR_IMAGE: undefined }, "sidecar image is required"],
     ["an unknown token review mode", { TESSERA_TOKEN_REVIEW_MODE: "trust-me" }, "must be one of tokenreview, jwks"],
     ["no credentials outside a pod", { KUBERNETES_SERVICE_HOST: undefined }, "no cluster credentials"],
     ["two servers on one port", { TESSERA_HEALTH_PORT: "8443" }, "ports must differ"],
