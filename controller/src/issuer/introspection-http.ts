@@ -6,6 +6,7 @@ import { MEDIA_TYPE_FORM } from "../../../api/constants.ts";
 import type { OAuthErrorCode } from "../../../api/exchange.ts";
 import type { TesseraKeyLookup } from "./access-token.ts";
 import type { AuditOperation, CallerAuthenticator } from "./caller-auth.ts";
+import { isIssuerError } from "./errors.ts";
 import { BodyTooLargeError, readBody, sendJson, sendOAuthError, type Handler } from "./http.ts";
 import { verifyForIntrospection, type Introspector } from "./introspection.ts";
 import { AuditEndpointError, isAuditEndpointError, type AuditEndpointErrorCode } from "./introspection-errors.ts";
@@ -37,6 +38,12 @@ export function sendAuditError(res: ServerResponse, error: unknown, logger: Logg
     // RFC 6750 section 3: a 401 tells the caller which scheme to use.
     if (mapped.status === 401) res.setHeader("www-authenticate", 'Bearer realm="tessera"');
     sendOAuthError(res, mapped.code, error.message, mapped.status);
+    return;
+  }
+  // A dependency of the exchange path failed (pod lookup, apiserver): its own mapping, e.g. 503 temporarily_unavailable.
+  if (isIssuerError(error)) {
+    logger.warn({ code: error.code, err: error.message }, "audit endpoint dependency failed");
+    sendOAuthError(res, error.oauthError, error.message);
     return;
   }
   logger.error({ err: error instanceof Error ? error.message : String(error) }, "audit endpoint failed");

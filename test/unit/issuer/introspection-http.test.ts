@@ -93,6 +93,28 @@ describe("introspection endpoint", () => {
   });
 });
 
+describe("audit endpoint failures", () => {
+  it("maps an unreachable apiserver behind a lookup to 503 temporarily_unavailable", async () => {
+    const { IssuerError } = await import("../../../controller/src/issuer/errors.ts");
+    const { createExplainHandler } = await import("../../../controller/src/issuer/explain-http.ts");
+    const explainer = { explain: () => Promise.reject(new IssuerError("UpstreamUnavailable", "reading pod failed")) };
+    const open = new CallerAuthenticator({ reviewer, audience: "tessera.dev/issuer", allowlist: { ...allowlist, explain: ["ops/bot"] }, now: () => new Date(0) });
+    const port = await serve(createExplainHandler({ auth: open, explainer: explainer as never, logger: captureLogger().logger }));
+    const answer = await new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+      const req = request({ host: "127.0.0.1", port, path: "/?namespace=a&pod=b&audience=x", method: "GET", headers: { authorization: "Bearer bot" } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) });
+        });
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    expect(answer).toMatchObject({ status: 503, body: { error: "temporarily_unavailable" } });
+  });
+});
+
 describe("revocation endpoint", () => {
   function store(log: [string, number][], fail = false): RevocationStore {
     return {
