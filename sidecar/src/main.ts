@@ -60,7 +60,7 @@ export async function startSidecar(config: Config, logger: Logger): Promise<Side
         service.refreshAll(requestedBefore);
       },
       onGone: () => {
-        service.podGone();
+        void service.podGone();
       },
     },
   });

@@ -82,10 +82,12 @@ export class TokenService {
     this.tick();
   }
 
-  /** The pod is gone (the issuer said 410): stop refreshing and report unready for good. */
-  podGone(): void {
+  /** The pod is gone (the issuer said 410): stop refreshing, stop serving, remove the files, stay unready. */
+  async podGone(): Promise<void> {
     this.#podGone = true;
     this.stop();
+    const names = this.#o.cache.entries().flatMap((e) => e.names);
+    await this.#removeFiles(names, this.#o.logger);
   }
 
   readiness(): { readonly ready: boolean; readonly missing: readonly string[]; readonly podGone: boolean } {
@@ -100,13 +102,14 @@ export class TokenService {
   /** A token for the workload: the held one, or an exchange now when none is held and none is in backoff. */
   async get(key: TokenKey): Promise<TokenResult> {
     const { cache, metrics } = this.#o;
+    // A deleted pod's tokens are not served, even the ones still unexpired.
+    if (this.#podGone) return { kind: "unavailable", code: "POD_GONE", message: "the pod is gone; no tokens are issued" };
     let found = cache.lookup(key);
     if (found.state === "fresh") {
       metrics.inc("tessera_sidecar_cache_hits_total");
       return { kind: "token", token: found.token };
     }
     metrics.inc("tessera_sidecar_cache_misses_total");
-    if (this.#podGone) return { kind: "unavailable", code: "POD_GONE", message: "the pod is gone; no tokens are issued" };
     if (found.state === "unknown") {
       cache.ensure(key);
       found = cache.lookup(key);

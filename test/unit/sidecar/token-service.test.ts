@@ -193,13 +193,15 @@ describe("TokenService", () => {
     expect(await h.service.get(paymentsKey)).toMatchObject({ kind: "unavailable", code: "SUBJECT_TOKEN_MISSING" });
   });
 
-  it("stops and stays unready once the pod is gone", async () => {
+  it("stops serving, removes its files and stays unready once the pod is gone", async () => {
     const h = harness((...a) => issuedFor(600)(...a));
     h.service.start();
     await settle();
-    h.service.podGone();
+    await h.service.podGone();
     expect(h.service.readiness()).toEqual({ ready: false, missing: [], podGone: true });
     expect(await h.service.get(tokenKey("https://new.example", []))).toMatchObject({ kind: "unavailable", code: "POD_GONE" });
+    expect(await h.service.get(paymentsKey)).toMatchObject({ kind: "unavailable", code: "POD_GONE" });
+    expect(h.written.has("payments")).toBe(false);
     expect(h.timer.ms).toBeUndefined();
   });
 
