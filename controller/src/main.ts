@@ -1,0 +1,261 @@
+// Composition root of the controller process: config -> clients -> informers -> policy set -> leader election -> reconcilers -> servers.
+import { randomUUID } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { AuthenticationV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { collectDefaultMetrics, Registry } from "prom-client";
+import { PATH_METRICS, SECRET_SIGNING_KEYS } from "../../api/constants.ts";
+import { engineGuardrailChecker, enginePolicyCompiler } from "./admission/engine-adapters.ts";
+import { startAdmissionServer, type AdmissionServer } from "./admission/server.ts";
+import { reloadServingMaterial, syncWebhookTls } from "./admission/webhook-certs.ts";
+import { ConfigError, parseConfig, type Config } from "./config.ts";
+import { startHealthServer } from "./health.ts";
+import { combineRecorders, DecisionLog } from "./issuer/decision-log.ts";
+import type { DecisionRecorder } from "./issuer/decision-recorder.ts";
+import { createTokenExchange } from "./issuer/exchange.ts";
+import { createHttpsJsonFetcher } from "./issuer/fetch-json.ts";
+import { SecretKeyStore } from "./issuer/key-store.ts";
+import { createMetricsHandler, IssuerMetrics } from "./issuer/metrics.ts";
+import { RemoteKeySet } from "./issuer/remote-key-set.ts";
+import { createIssuerServer } from "./issuer/server.ts";
+import type { ServiceAccountTokenRules } from "./issuer/service-account-token.ts";
+import { SigningKeys } from "./issuer/signing-keys.ts";
+import { JwksSubjectVerifier, type SubjectVerifier } from "./issuer/subject-verifier.ts";
+import { clientNodeTokenReviewer, TokenReviewSubjectVerifier } from "./issuer/token-review-verifier.ts";
+import { createWatchHandler } from "./issuer/watch.ts";
+import { createLogger } from "./logging.ts";
+import { decide, type CompiledPolicy, type PolicySet } from "./policy/index.ts";
+import { ControllerCore } from "./reconcile/controller.ts";
+import { kubeClientFromConfig } from "./reconcile/kube-http.ts";
+import { cacheNamespaceLookup, cachePodLookup } from "./reconcile/lookups.ts";
+import { controllerMetrics } from "./reconcile/metrics.ts";
+import { tesseraPolicyEngine } from "./reconcile/policy-engine.ts";
+import { realTimers } from "./reconcile/timers.ts";
+
+const IN_CLUSTER_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+/** Keys: a new ES256 key weekly, published 10 minutes (JWKS max-age 5 min + reload 30 s, with margin) before it signs. */
+const ROTATION = {
+  algorithm: "ES256" as const,
+  rotationMs: 7 * 24 * 3600_000,
+  prePublicationMs: 10 * 60_000,
+  maxTokenTtlMs: 3600_000,
+  reloadMs: 30_000,
+  leewayMs: 60_000,
+};
+/** Sidecar injection defaults; the chart overrides nothing here yet (see docs/controller.md). */
+const INJECTION_DEFAULTS = {
+  subjectTokenExpirationSeconds: 3600,
+  resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } },
+  nativeSidecars: true,
+  sidecarPort: 8777,
+  tokenVolumeSizeLimit: "4Mi",
+  runAsUser: 65532,
+  injectorVersion: "0.1.0",
+};
+
+function loadConfig(): Config {
+  try {
+    return parseConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+function kubeConfigFor(config: Config): KubeConfig {
+  const kc = new KubeConfig();
+  if (config.kubeconfig === undefined) kc.loadFromCluster();
+  else kc.loadFromFile(config.kubeconfig);
+  return kc;
+}
+
+function clusterCaPem(kc: KubeConfig): string | undefined {
+  const cluster = kc.getCurrentCluster();
+  if (cluster?.caData !== undefined) return Buffer.from(cluster.caData, "base64").toString("utf8");
+  if (cluster?.caFile !== undefined) return readFileSync(cluster.caFile, "utf8");
+  return undefined;
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel, { pod: config.podName });
+  const now = (): Date => new Date();
+  const kc = kubeConfigFor(config);
+  const client = kubeClientFromConfig(kc);
+  const coreApi = kc.makeApiClient(CoreV1Api);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const metrics = controllerMetrics(registry);
+
+  const core = new ControllerCore<CompiledPolicy, PolicySet>({
+    client,
+    namespace: config.namespace,
+    identity: config.podName,
+    engine: tesseraPolicyEngine(),
+    leaderTiming: { leaseDurationMs: config.lease.durationMs, renewDeadlineMs: config.lease.renewDeadlineMs, retryPeriodMs: config.lease.retryPeriodMs },
+    timers: realTimers,
+    now,
+    random: Math.random,
+    log: log.child({ area: "reconcile" }),
+    metrics,
+  });
+  const signingKeys = new SigningKeys({ store: new SecretKeyStore(coreApi, config.namespace), now, logger: log.child({ area: "keys" }) });
+
+  const health = await startHealthServer({
+    host: config.bindAddress,
+    port: config.ports.health,
+    registry,
+    readiness: {
+      caches: () => (core.hasSynced() ? undefined : "informer caches have not synced"),
+      keys: () => (signingKeys.ready ? undefined : "signing keys are not loaded"),
+    },
+    log,
+  });
+
+  const shutdown = new AbortController();
+  await core.start(shutdown.signal);
+  void signingKeys.start({ schedule: ROTATION, isLeader: () => core.leader.isLeader(), intervalMs: ROTATION.reloadMs });
+  // The key Secret is watched: every replica reloads as soon as the leader writes it, and a new leader rotates at once
+  // (the first replica of a fresh install creates the first key without waiting for the reload interval).
+  const keysLog = log.child({ area: "keys" });
+  const refreshKeys = async (rotate: boolean): Promise<void> => {
+    try {
+      if (rotate && core.leader.isLeader()) await signingKeys.rotate(ROTATION);
+      await signingKeys.reload();
+    } catch (err) {
+      keysLog.warn({ err }, "signing keys refresh failed; the reload loop retries");
+    }
+  };
+  core.secrets.onEvent((e) => {
+    if (e.object.metadata.name === SECRET_SIGNING_KEYS) void refreshKeys(false);
+  });
+  core.leader.onLeadershipChange((leading) => {
+    if (leading) void refreshKeys(true);
+  });
+
+  // Serving TLS for the issuer and the webhook: one Secret; the leader keeps it issued and renewed when self-managed.
+  const tlsLog = log.child({ area: "tls" });
+  const syncTls = async (): Promise<void> => {
+    if (config.tls.mode !== "self-managed" || !core.leader.isLeader()) return;
+    try {
+      await syncWebhookTls({ kube: client, namespace: config.namespace, mode: "self-managed", dnsNames: config.tls.dnsNames, ipAddresses: [], now, logger: tlsLog });
+    } catch (err) {
+      tlsLog.warn({ err }, "webhook certificate sync failed; retrying");
+    }
+  };
+  core.leader.onLeadershipChange((leading) => {
+    if (leading) void syncTls();
+  });
+  const tlsTimer = setInterval(() => void syncTls(), 60_000);
+  tlsTimer.unref();
+  const serving = reloadServingMaterial({ kube: client, namespace: config.namespace, logger: tlsLog });
+  const material = await serving.ready;
+  const tls = () => serving.current() ?? material;
+
+  // Issuer.
+  const rules: ServiceAccountTokenRules = {
+    issuer: config.serviceAccountIssuer,
+    audience: config.subjectAudience,
+    tesseraIssuer: config.issuerUrl,
+    leewaySeconds: 60,
+    maxAgeSeconds: 24 * 3600,
+  };
+  const verifier: SubjectVerifier =
+    config.tokenReviewMode === "tokenreview"
+      ? new TokenReviewSubjectVerifier({ rules, reviewer: clientNodeTokenReviewer(kc.makeApiClient(AuthenticationV1Api)), now })
+      : new JwksSubjectVerifier({
+          rules,
+          now,
+          keys: new RemoteKeySet({
+            issuer: config.serviceAccountIssuer,
+            jwksUrl: `${kc.getCurrentCluster()?.server ?? ""}/openid/v1/jwks`,
+            fetchJson: createHttpsJsonFetcher({
+              ...(clusterCaPem(kc) === undefined ? {} : { ca: clusterCaPem(kc) ?? "" }),
+              bearer: () => (existsSync(IN_CLUSTER_TOKEN) ? readFileSync(IN_CLUSTER_TOKEN, "utf8").trim() : undefined),
+            }),
+            now,
+          }),
+        });
+  const pods = cachePodLookup(core.caches.pods);
+  const namespaces = cacheNamespaceLookup(core.caches.namespaces);
+  const issuanceTracker: DecisionRecorder = {
+    record(decision) {
+      if (decision.allowed) core.tracker.record(decision.policy, new Date(decision.at));
+    },
+  };
+  const recorder = combineRecorders(log, [new DecisionLog({ logger: log.child({ area: "decisions" }) }), new IssuerMetrics({ registry }), issuanceTracker]);
+  const exchange = createTokenExchange({
+    verifier,
+    pods,
+    namespaces,
+    decider: { decide: (input) => decide({ ...input, policies: core.policySet.current }) },
+    keys: signingKeys,
+    recorder,
+    cluster: { name: config.clusterName, environment: config.environment },
+    issuer: config.issuerUrl,
+    now,
+    newId: randomUUID,
+    logger: log.child({ area: "issuer" }),
+  });
+  const issuer = createIssuerServer({
+    tls,
+    issuer: config.issuerUrl,
+    exchange,
+    jwks: () => signingKeys.jwks(),
+    watch: createWatchHandler({ verifier, pods, feed: core.feed }),
+    ready: () => core.hasSynced() && signingKeys.ready,
+    extraRoutes: { [PATH_METRICS]: createMetricsHandler(registry) },
+    logger: log.child({ area: "issuer" }),
+  });
+  await issuer.listen(config.ports.issuer, config.bindAddress);
+
+  // Admission webhook.
+  const admission: AdmissionServer = await startAdmissionServer({
+    tls,
+    pods: {
+      config: {
+        ...INJECTION_DEFAULTS,
+        sidecarImage: config.sidecarImage,
+        issuerUrl: config.issuerUrl,
+        issuerCa: { kind: "configMap", name: config.issuerCaConfigMap, key: "ca.crt" },
+        tesseraAudience: config.subjectAudience,
+      },
+    },
+    policies: {
+      compiler: enginePolicyCompiler,
+      guardrails: engineGuardrailChecker((ns) => core.caches.namespaces.get(ns)?.metadata.labels),
+      source: { list: () => [...core.caches.tokenPolicies.list(), ...core.caches.clusterTokenPolicies.list()] },
+    },
+    registry,
+    logger: log.child({ area: "admission" }),
+    host: config.bindAddress,
+    port: config.ports.admission,
+  });
+  log.info({ issuerPort: config.ports.issuer, admissionPort: admission.port, healthPort: health.port }, "controller started");
+
+  // Graceful shutdown: fail readiness first, hand the lease over, close long-polls, then stop watches and servers.
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down");
+    health.drain();
+    shutdown.abort();
+    clearInterval(tlsTimer);
+    serving.stop();
+    signingKeys.stop();
+    await core.stop();
+    await Promise.allSettled([issuer.close(), admission.close(), health.close()]);
+    log.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`tessera controller failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
