@@ -103,6 +103,7 @@ async function main(): Promise<void> {
   });
   const signingKeys = new SigningKeys({ store: new SecretKeyStore(coreApi, config.namespace), now, logger: log.child({ area: "keys" }) });
 
+  let serversListening = false;
   const health = await startHealthServer({
     host: config.bindAddress,
     port: config.ports.health,
@@ -110,11 +111,31 @@ async function main(): Promise<void> {
     readiness: {
       caches: () => (core.hasSynced() ? undefined : "informer caches have not synced"),
       keys: () => (signingKeys.ready ? undefined : "signing keys are not loaded"),
+      servers: () => (serversListening ? undefined : "issuer and admission servers are not listening yet"),
     },
     log,
   });
 
+  // Graceful shutdown, registered before anything slow starts: fail readiness first, hand the lease over, close
+  // long-polls, then stop watches and servers.
   const shutdown = new AbortController();
+  const closers: (() => Promise<void>)[] = [];
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down");
+    health.drain();
+    shutdown.abort();
+    signingKeys.stop();
+    await core.stop();
+    await Promise.allSettled([...closers.map((c) => c()), health.close()]);
+    log.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+
   await core.start(shutdown.signal);
   void signingKeys.start({ schedule: ROTATION, isLeader: () => core.leader.isLeader(), intervalMs: ROTATION.reloadMs });
   // The key Secret is watched: every replica reloads as soon as the leader writes it, and a new leader rotates at once
@@ -151,6 +172,11 @@ async function main(): Promise<void> {
   const tlsTimer = setInterval(() => void syncTls(), 60_000);
   tlsTimer.unref();
   const serving = reloadServingMaterial({ kube: client, namespace: config.namespace, logger: tlsLog });
+  closers.push(() => {
+    clearInterval(tlsTimer);
+    serving.stop();
+    return Promise.resolve();
+  });
   const material = await serving.ready;
   const tls = () => serving.current() ?? material;
 
@@ -233,26 +259,10 @@ async function main(): Promise<void> {
     host: config.bindAddress,
     port: config.ports.admission,
   });
-  log.info({ issuerPort: config.ports.issuer, admissionPort: admission.port, healthPort: health.port }, "controller started");
 
-  // Graceful shutdown: fail readiness first, hand the lease over, close long-polls, then stop watches and servers.
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, "shutting down");
-    health.drain();
-    shutdown.abort();
-    clearInterval(tlsTimer);
-    serving.stop();
-    signingKeys.stop();
-    await core.stop();
-    await Promise.allSettled([issuer.close(), admission.close(), health.close()]);
-    log.info("stopped");
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void stop("SIGTERM"));
-  process.on("SIGINT", () => void stop("SIGINT"));
+  serversListening = true;
+  log.info({ issuerPort: config.ports.issuer, admissionPort: admission.port, healthPort: health.port }, "controller started");
+  closers.push(() => issuer.close(), () => admission.close());
 }
 
 main().catch((err: unknown) => {
