@@ -11,19 +11,14 @@ import { ConfigError, parseConfig, type Config } from "./config.ts";
 import { startHealthServer } from "./health.ts";
 import { combineRecorders, DecisionLog } from "./issuer/decision-log.ts";
 import type { DecisionRecorder } from "./issuer/decision-recorder.ts";
-import { createTokenExchange } from "./issuer/exchange.ts";
 import { createHttpsJsonFetcher } from "./issuer/fetch-json.ts";
+import { engineDecider } from "./issuer/engine-decider.ts";
+import { createIssuer, type IssuerConfig } from "./issuer/issuer.ts";
 import { SecretKeyStore } from "./issuer/key-store.ts";
+import { clientNodeTokenReviewer } from "./issuer/token-review-verifier.ts";
+import type { CompiledPolicy, PolicySet } from "./policy/index.ts";
 import { createMetricsHandler, IssuerMetrics } from "./issuer/metrics.ts";
-import { RemoteKeySet } from "./issuer/remote-key-set.ts";
-import { createIssuerServer } from "./issuer/server.ts";
-import type { ServiceAccountTokenRules } from "./issuer/service-account-token.ts";
-import { SigningKeys } from "./issuer/signing-keys.ts";
-import { JwksSubjectVerifier, type SubjectVerifier } from "./issuer/subject-verifier.ts";
-import { clientNodeTokenReviewer, TokenReviewSubjectVerifier } from "./issuer/token-review-verifier.ts";
-import { createWatchHandler } from "./issuer/watch.ts";
 import { createLogger } from "./logging.ts";
-import { decide, type CompiledPolicy, type PolicySet } from "./policy/index.ts";
 import { ControllerCore } from "./reconcile/controller.ts";
 import { kubeClientFromConfig } from "./reconcile/kube-http.ts";
 import { cacheNamespaceLookup, cachePodLookup } from "./reconcile/lookups.ts";
@@ -33,13 +28,12 @@ import { realTimers } from "./reconcile/timers.ts";
 
 const IN_CLUSTER_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 /** Keys: a new ES256 key weekly, published 10 minutes (JWKS max-age 5 min + reload 30 s, with margin) before it signs. */
-const ROTATION = {
+const SIGNING = {
   algorithm: "ES256" as const,
-  rotationMs: 7 * 24 * 3600_000,
-  prePublicationMs: 10 * 60_000,
-  maxTokenTtlMs: 3600_000,
-  reloadMs: 30_000,
-  leewayMs: 60_000,
+  rotationSeconds: 7 * 24 * 3600,
+  prePublicationSeconds: 600,
+  maxTokenTtlSeconds: 3600,
+  reloadSeconds: 30,
 };
 /** Sidecar injection defaults; the chart overrides nothing here yet (see docs/controller.md). */
 const INJECTION_DEFAULTS = {
@@ -101,16 +95,17 @@ async function main(): Promise<void> {
     log: log.child({ area: "reconcile" }),
     metrics,
   });
-  const signingKeys = new SigningKeys({ store: new SecretKeyStore(coreApi, config.namespace), now, logger: log.child({ area: "keys" }) });
 
   let serversListening = false;
+  // Replaced once the issuer exists; /readyz may be asked before that.
+  let keysReady = (): boolean => false;
   const health = await startHealthServer({
     host: config.bindAddress,
     port: config.ports.health,
     registry,
     readiness: {
       caches: () => (core.hasSynced() ? undefined : "informer caches have not synced"),
-      keys: () => (signingKeys.ready ? undefined : "signing keys are not loaded"),
+      keys: () => (keysReady() ? undefined : "signing keys are not loaded"),
       servers: () => (serversListening ? undefined : "issuer and admission servers are not listening yet"),
     },
     log,
@@ -127,7 +122,6 @@ async function main(): Promise<void> {
     log.info({ signal }, "shutting down");
     health.drain();
     shutdown.abort();
-    signingKeys.stop();
     await core.stop();
     await Promise.allSettled([...closers.map((c) => c()), health.close()]);
     log.info("stopped");
@@ -137,25 +131,6 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void stop("SIGINT"));
 
   await core.start(shutdown.signal);
-  void signingKeys.start({ schedule: ROTATION, isLeader: () => core.leader.isLeader(), intervalMs: ROTATION.reloadMs });
-  // The key Secret is watched: every replica reloads as soon as the leader writes it, and a new leader rotates at once
-  // (the first replica of a fresh install creates the first key without waiting for the reload interval).
-  const keysLog = log.child({ area: "keys" });
-  const refreshKeys = async (rotate: boolean): Promise<void> => {
-    try {
-      if (rotate && core.leader.isLeader()) await signingKeys.rotate(ROTATION);
-      await signingKeys.reload();
-    } catch (err) {
-      keysLog.warn({ err }, "signing keys refresh failed; the reload loop retries");
-    }
-  };
-  core.secrets.onEvent((e) => {
-    if (e.object.metadata.name === SECRET_SIGNING_KEYS) void refreshKeys(false);
-  });
-  core.leader.onLeadershipChange((leading) => {
-    if (leading) void refreshKeys(true);
-  });
-
   // Serving TLS for the issuer and the webhook: one Secret; the leader keeps it issued and renewed when self-managed.
   const tlsLog = log.child({ area: "tls" });
   const syncTls = async (): Promise<void> => {
@@ -180,62 +155,74 @@ async function main(): Promise<void> {
   const material = await serving.ready;
   const tls = () => serving.current() ?? material;
 
-  // Issuer.
-  const rules: ServiceAccountTokenRules = {
-    issuer: config.serviceAccountIssuer,
+  // Issuer: exchange, introspection-free core, JWKS and the re-issuance long-poll, deciding with the live PolicySet.
+  const issuerConfig: IssuerConfig = {
+    issuerUrl: config.issuerUrl,
     audience: config.subjectAudience,
-    tesseraIssuer: config.issuerUrl,
+    cluster: { name: config.clusterName, environment: config.environment },
+    serviceAccountIssuer: config.serviceAccountIssuer,
+    serviceAccountJwksUrl: `${kc.getCurrentCluster()?.server ?? ""}/openid/v1/jwks`,
+    subjectVerification: config.tokenReviewMode,
     leewaySeconds: 60,
-    maxAgeSeconds: 24 * 3600,
+    maxSubjectTokenAgeSeconds: 24 * 3600,
+    jwksMaxAgeSeconds: 300,
+    signing: SIGNING,
   };
-  const verifier: SubjectVerifier =
-    config.tokenReviewMode === "tokenreview"
-      ? new TokenReviewSubjectVerifier({ rules, reviewer: clientNodeTokenReviewer(kc.makeApiClient(AuthenticationV1Api)), now })
-      : new JwksSubjectVerifier({
-          rules,
-          now,
-          keys: new RemoteKeySet({
-            issuer: config.serviceAccountIssuer,
-            jwksUrl: `${kc.getCurrentCluster()?.server ?? ""}/openid/v1/jwks`,
-            fetchJson: createHttpsJsonFetcher({
-              ...(clusterCaPem(kc) === undefined ? {} : { ca: clusterCaPem(kc) ?? "" }),
-              bearer: () => (existsSync(IN_CLUSTER_TOKEN) ? readFileSync(IN_CLUSTER_TOKEN, "utf8").trim() : undefined),
-            }),
-            now,
-          }),
-        });
-  const pods = cachePodLookup(core.caches.pods);
-  const namespaces = cacheNamespaceLookup(core.caches.namespaces);
+  const caPem = clusterCaPem(kc);
   const issuanceTracker: DecisionRecorder = {
     record(decision) {
       if (decision.allowed) core.tracker.record(decision.policy, new Date(decision.at));
     },
   };
-  const recorder = combineRecorders(log, [new DecisionLog({ logger: log.child({ area: "decisions" }) }), new IssuerMetrics({ registry }), issuanceTracker]);
-  const exchange = createTokenExchange({
-    verifier,
-    pods,
-    namespaces,
-    decider: { decide: (input) => decide({ ...input, policies: core.policySet.current }) },
-    keys: signingKeys,
-    recorder,
-    cluster: { name: config.clusterName, environment: config.environment },
-    issuer: config.issuerUrl,
+  const issuerLog = log.child({ area: "issuer" });
+  const issuer = createIssuer({
+    config: issuerConfig,
+    fetchJson: createHttpsJsonFetcher({
+      ...(caPem === undefined ? {} : { ca: caPem }),
+      bearer: () => (existsSync(IN_CLUSTER_TOKEN) ? readFileSync(IN_CLUSTER_TOKEN, "utf8").trim() : undefined),
+    }),
+    tokenReviewer: clientNodeTokenReviewer(kc.makeApiClient(AuthenticationV1Api)),
+    pods: cachePodLookup(core.caches.pods),
+    namespaces: cacheNamespaceLookup(core.caches.namespaces),
+    decider: engineDecider(() => core.policySet.current),
+    recorder: combineRecorders(log, [new DecisionLog({ logger: log.child({ area: "decisions" }) }), new IssuerMetrics({ registry }), issuanceTracker]),
+    keyStore: new SecretKeyStore(coreApi, config.namespace),
+    isLeader: () => core.leader.isLeader(),
+    feed: core.feed,
+    tls,
+    ready: () => core.hasSynced(),
+    extraRoutes: { [PATH_METRICS]: createMetricsHandler(registry) },
+    logger: issuerLog,
     now,
     newId: randomUUID,
-    logger: log.child({ area: "issuer" }),
   });
-  const issuer = createIssuerServer({
-    tls,
-    issuer: config.issuerUrl,
-    exchange,
-    jwks: () => signingKeys.jwks(),
-    watch: createWatchHandler({ verifier, pods, feed: core.feed }),
-    ready: () => core.hasSynced() && signingKeys.ready,
-    extraRoutes: { [PATH_METRICS]: createMetricsHandler(registry) },
-    logger: log.child({ area: "issuer" }),
+  keysReady = () => issuer.keys.ready;
+  // The key Secret is watched: every replica reloads as soon as the leader writes it, and a new leader rotates at once
+  // (the first replica of a fresh install creates the first key without waiting for the reload interval).
+  const refreshKeys = async (rotate: boolean): Promise<void> => {
+    try {
+      if (rotate && core.leader.isLeader()) {
+        await issuer.keys.rotate({
+          algorithm: SIGNING.algorithm,
+          rotationMs: SIGNING.rotationSeconds * 1000,
+          prePublicationMs: SIGNING.prePublicationSeconds * 1000,
+          maxTokenTtlMs: SIGNING.maxTokenTtlSeconds * 1000,
+          reloadMs: SIGNING.reloadSeconds * 1000,
+          leewayMs: issuerConfig.leewaySeconds * 1000,
+        });
+      }
+      await issuer.keys.reload();
+    } catch (err) {
+      issuerLog.warn({ err }, "signing keys refresh failed; the reload loop retries");
+    }
+  };
+  core.secrets.onEvent((e) => {
+    if (e.object.metadata.name === SECRET_SIGNING_KEYS) void refreshKeys(false);
   });
-  await issuer.listen(config.ports.issuer, config.bindAddress);
+  core.leader.onLeadershipChange((leading) => {
+    if (leading) void refreshKeys(true);
+  });
+  await issuer.start(config.ports.issuer, config.bindAddress);
 
   // Admission webhook.
   const admission: AdmissionServer = await startAdmissionServer({
@@ -262,7 +249,7 @@ async function main(): Promise<void> {
 
   serversListening = true;
   log.info({ issuerPort: config.ports.issuer, admissionPort: admission.port, healthPort: health.port }, "controller started");
-  closers.push(() => issuer.close(), () => admission.close());
+  closers.push(() => issuer.stop(), () => admission.close());
 }
 
 main().catch((err: unknown) => {
