@@ -1,0 +1,36 @@
+// The `tessera` command: dispatches to one subcommand per file; no logic lives here.
+
+import { runCheck } from "./check.ts";
+import { runExplain } from "./explain.ts";
+
+const USAGE = `Usage: tessera <command> [args]
+
+Commands:
+  check <dir>   compile the policies under <dir> and check them against guardrails
+  explain       what a pod would get, and why (tessera explain --help)
+`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const io = {
+    stdout: (text: string) => process.stdout.write(text),
+    stderr: (text: string) => process.stderr.write(text),
+    now: () => new Date(),
+  };
+  switch (command) {
+    case "check":
+      return runCheck(rest, io);
+    case "explain":
+      return runExplain(rest, io);
+    case "--help":
+    case "-h":
+    case "help":
+      io.stdout(USAGE);
+      return 0;
+    default:
+      io.stderr(command === undefined ? USAGE : `tessera: unknown command '${command}'\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
