@@ -26,7 +26,10 @@ export interface InjectionConfig {
   readonly nativeSidecars: boolean;
   /** Loopback port of the sidecar's local endpoint. */
   readonly sidecarPort: number;
-  /** Port the kubelet probes for /readyz; the sidecar must serve it on the pod IP. Defaults to sidecarPort. */
+  /**
+   * Port of the sidecar's health listener on the pod IP (ENV_SIDECAR_HEALTH_PORT), which the kubelet's startup
+   * probe reaches; the token endpoint itself is loopback-only. Without it the probe targets sidecarPort.
+   */
   readonly healthPort?: number;
   /** sizeLimit of the in-memory token volume, e.g. "4Mi". */
   readonly tokenVolumeSizeLimit: string;

@@ -95,6 +95,20 @@ function ensureSidecar(pod: PodDocument, config: InjectionConfig, request: Injec
   else pod.spec.containers.push(sidecar);
 }
 
+/**
+ * The sidecar writes token files readable by owner and group only; the application reads them through the
+ * pod's fsGroup (the token volume is group-owned by it). A pod that sets its own fsGroup keeps it.
+ */
+function ensureSharedGroup(pod: PodDocument, config: InjectionConfig): void {
+  const existing = pod.spec["securityContext"];
+  const context: Record<string, unknown> = typeof existing === "object" && existing !== null && !Array.isArray(existing) ? { ...existing } : {};
+  if (context["fsGroup"] !== undefined) return;
+  context["fsGroup"] = config.runAsUser;
+  // Only the volumes' roots are checked, so adding the group does not walk large volumes on every start.
+  context["fsGroupChangePolicy"] ??= "OnRootMismatch";
+  pod.spec["securityContext"] = context;
+}
+
 /** Parses a pod's Tessera annotations without mutating it (used for warnings on pods that need no patch). */
 export function injectionRequestOf(rawPod: unknown, config: InjectionConfig): InjectionRequest {
   const pod = parsePodDocument(rawPod);
@@ -139,6 +153,7 @@ export function mutatePod(rawPod: Json, config: InjectionConfig): MutationResult
     }
   }
   ensureSidecar(pod, config, request);
+  ensureSharedGroup(pod, config);
 
   return { pod, patch: diff(rawPod, toJson(pod)), request };
 }

@@ -5,6 +5,7 @@ import {
   ENV_ISSUER_CA_FILE,
   ENV_ISSUER_URL,
   ENV_LOG_LEVEL,
+  ENV_SIDECAR_HEALTH_PORT,
   ENV_SIDECAR_PORT,
   ENV_SUBJECT_TOKEN_FILE,
   ENV_TOKEN_DIR,
@@ -47,6 +48,8 @@ export function sidecarContainer(config: InjectionConfig, tokens: readonly Sidec
     { name: ENV_TOKENS, value: JSON.stringify(tokens) },
     { name: ENV_TOKEN_DIR, value: TOKEN_DIR },
     { name: ENV_SIDECAR_PORT, value: String(config.sidecarPort) },
+    // The kubelet probes from the node, which cannot reach the loopback endpoint: health gets its own port.
+    ...(config.healthPort === undefined ? [] : [{ name: ENV_SIDECAR_HEALTH_PORT, value: String(config.healthPort) }]),
     ...(config.sidecarLogLevel === undefined ? [] : [{ name: ENV_LOG_LEVEL, value: config.sidecarLogLevel }]),
   ];
   const container: Container = {

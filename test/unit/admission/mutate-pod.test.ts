@@ -139,6 +139,23 @@ describe("mutatePod", () => {
     expect(envOf(mutated.spec.containers[0])[ENV_APP_ENDPOINT]).toBe("http://custom");
   });
 
+  it("gives the pod an fsGroup so the application can read the sidecar's group-readable token files", () => {
+    const mutated = mutatePod(pod(), injectionConfig()).pod;
+    expect(mutated.spec["securityContext"]).toEqual({ fsGroup: 65532, fsGroupChangePolicy: "OnRootMismatch" });
+  });
+
+  it("keeps the pod's own fsGroup", () => {
+    const raw = pod() as { spec: Record<string, Json> };
+    const mutated = mutatePod({ ...raw, spec: { ...raw.spec, securityContext: { fsGroup: 2000 } } }, injectionConfig()).pod;
+    expect(mutated.spec["securityContext"]).toEqual({ fsGroup: 2000 });
+  });
+
+  it("points the startup probe and the sidecar at a separate health port when one is configured", () => {
+    const sidecar = mutatePod(pod(), injectionConfig({ healthPort: 8778 })).pod.spec.initContainers?.[0];
+    expect(sidecar?.startupProbe?.httpGet.port).toBe(8778);
+    expect(envOf(sidecar)["TESSERA_SIDECAR_HEALTH_PORT"]).toBe("8778");
+  });
+
   it("marks the pod injected", () => {
     expect(mutatePod(pod(), injectionConfig()).pod.metadata?.annotations?.[ANNOTATION_INJECTED]).toBe("0.1.0");
   });
