@@ -44,6 +44,21 @@ function identities(policies: readonly (CachedTokenPolicy | CachedClusterTokenPo
   }));
 }
 
+function addTo(index: Map<string, Set<Waiter>>, key: string, w: Waiter): void {
+  let set = index.get(key);
+  if (set === undefined) {
+    set = new Set();
+    index.set(key, set);
+  }
+  set.add(w);
+}
+
+function removeFrom(index: Map<string, Set<Waiter>>, key: string, w: Waiter): void {
+  const set = index.get(key);
+  set?.delete(w);
+  if (set?.size === 0) index.delete(key);
+}
+
 /** Read through a call: the signal may abort while we await, which flow analysis cannot see. */
 function isAborted(signal: AbortSignal): boolean {
   return signal.aborted;
@@ -57,6 +72,7 @@ export class CacheEntitlementFeed implements EntitlementFeed {
   readonly #nsPolicyParts = new Map<string, string>();
   #clusterPart: string | undefined;
   readonly #waitersByNamespace = new Map<string, Set<Waiter>>();
+  readonly #waitersByUid = new Map<string, Set<Waiter>>();
   readonly #dirtyNamespaces = new Set<string>();
   readonly #dirtyPods = new Set<string>();
   #clusterDirty = false;
@@ -108,12 +124,8 @@ export class CacheEntitlementFeed implements EntitlementFeed {
         waiter.resolve(undefined);
       };
       signal.addEventListener("abort", onAbort, { once: true });
-      let set = this.#waitersByNamespace.get(namespace);
-      if (set === undefined) {
-        set = new Set();
-        this.#waitersByNamespace.set(namespace, set);
-      }
-      set.add(waiter);
+      addTo(this.#waitersByNamespace, namespace, waiter);
+      addTo(this.#waitersByUid, podUid, waiter);
     });
   }
 
@@ -126,10 +138,7 @@ export class CacheEntitlementFeed implements EntitlementFeed {
 
   podDeleted(pod: SlimPod): void {
     this.#podParts.delete(pod.metadata.uid);
-    const set = this.#waitersByNamespace.get(pod.metadata.namespace ?? "");
-    for (const w of [...(set ?? [])]) {
-      if (w.uid === pod.metadata.uid) w.resolve({ version: "", reason: REASON_POD_DELETED });
-    }
+    for (const w of [...(this.#waitersByUid.get(pod.metadata.uid) ?? [])]) w.resolve({ version: "", reason: REASON_POD_DELETED });
     this.#opts.onWake?.(REASON_POD_DELETED);
   }
 
@@ -206,9 +215,8 @@ export class CacheEntitlementFeed implements EntitlementFeed {
   }
 
   #remove(w: Waiter): void {
-    const set = this.#waitersByNamespace.get(w.namespace);
-    set?.delete(w);
-    if (set?.size === 0) this.#waitersByNamespace.delete(w.namespace);
+    removeFrom(this.#waitersByNamespace, w.namespace, w);
+    removeFrom(this.#waitersByUid, w.uid, w);
   }
 
   #schedule(): void {
@@ -219,17 +227,15 @@ export class CacheEntitlementFeed implements EntitlementFeed {
     }, this.#opts.debounceMs ?? 10);
   }
 
-  /** Checks only the waiters the dirty scopes can affect: O(waiters), never O(pods). */
+  /** Checks only the waiters the dirty scopes can affect (indexed by namespace and pod uid); never O(pods). */
   flush(): void {
     const candidates: Waiter[] = [];
     if (this.#clusterDirty) {
       for (const set of this.#waitersByNamespace.values()) candidates.push(...set);
     } else {
       for (const ns of this.#dirtyNamespaces) candidates.push(...(this.#waitersByNamespace.get(ns) ?? []));
-      if (this.#dirtyPods.size > 0) {
-        for (const set of this.#waitersByNamespace.values()) {
-          for (const w of set) if (this.#dirtyPods.has(w.uid) && !this.#dirtyNamespaces.has(w.namespace)) candidates.push(w);
-        }
+      for (const uid of this.#dirtyPods) {
+        for (const w of this.#waitersByUid.get(uid) ?? []) if (!this.#dirtyNamespaces.has(w.namespace)) candidates.push(w);
       }
     }
     this.#clusterDirty = false;

@@ -115,6 +115,22 @@ describe("waitForChange", () => {
     expect(feed.waiting).toBe(1);
   });
 
+  it("wakes only the waiter of the pod whose labels changed", async () => {
+    const { feed, stores, timers } = setup();
+    const results: Record<string, unknown> = { "uid-1": "pending", "uid-2": "pending" };
+    for (const uid of ["uid-1", "uid-2"]) {
+      void feed.waitForChange(uid, feed.version(uid) ?? "", new AbortController().signal).then((r) => (results[uid] = r));
+    }
+    await tick();
+    const relabelled = pod("p2", "uid-2", "team-b", { tier: "gold" });
+    stores.pods.upsert(relabelled);
+    feed.podChanged(relabelled);
+    timers.advance(10);
+    await tick();
+    expect(results["uid-2"]).toMatchObject({ reason: "labels-changed" });
+    expect(results["uid-1"]).toBe("pending");
+  });
+
   it("tells the waiter its pod was deleted", async () => {
     const { feed, stores } = setup();
     const waiting = feed.waitForChange("uid-1", feed.version("uid-1") ?? "", new AbortController().signal);
