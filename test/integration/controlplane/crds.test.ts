@@ -1,4 +1,5 @@
 // Tessera's CRDs on the real apiserver: accepted and Established, example policies accepted, invalid ones refused.
+import { randomBytes } from "node:crypto";
 import { relative } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -104,12 +105,14 @@ describe("Tessera's CRDs on the real apiserver", () => {
         expect(stored.spec).toEqual(example.spec);
       } else {
         // Server-side dry run: the full schema and CEL checks, but nothing stored, because a cluster-wide policy
-        // would apply to every other test sharing this control plane.
+        // would apply to every other test sharing this control plane. A unique name, in case another test did
+        // store the example.
+        const name = `${example.metadata?.name ?? "example"}-${randomBytes(4).toString("hex")}`;
         const stored = (await clients.custom.createClusterCustomObject({
           group: API_GROUP,
           version: API_VERSION,
           plural: RESOURCE_CLUSTER_TOKEN_POLICIES,
-          body: example,
+          body: { ...example, metadata: { name } },
           dryRun: "All",
         })) as { spec: unknown };
         expect(stored.spec).toEqual(example.spec);
