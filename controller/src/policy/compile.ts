@@ -31,9 +31,11 @@ import { EVERYTHING, compileSelector, type CompiledSelector } from "./selector.t
 export function compilePolicy(obj: AnyTokenPolicy): CompileResult {
   const errors: CompileError[] = [];
   const ref = refOf(obj);
+  const hasGuardrails =
+    obj.kind === "ClusterTokenPolicy" && typeof obj.spec === "object" && obj.spec.guardrails !== undefined;
   const kind: unknown = obj.kind;
   if (kind !== KIND_TOKEN_POLICY && kind !== KIND_CLUSTER_TOKEN_POLICY) {
-    return { ok: false, ref, errors: [{ path: "kind", message: `unknown kind '${String(kind)}'` }] };
+    return { ok: false, ref, hasGuardrails, errors: [{ path: "kind", message: `unknown kind '${String(kind)}'` }] };
   }
   if (typeof obj.metadata.name !== "string" || obj.metadata.name === "") {
     errors.push({ path: "metadata.name", message: "name is required" });
@@ -46,7 +48,7 @@ export function compilePolicy(obj: AnyTokenPolicy): CompileResult {
   }
   const spec = obj.spec as Partial<PolicySpecCommon> & { owner?: { team?: unknown } } | undefined;
   if (spec === undefined || typeof spec !== "object") {
-    return { ok: false, ref, errors: [...errors, { path: "spec", message: "spec is required" }] };
+    return { ok: false, ref, hasGuardrails, errors: [...errors, { path: "spec", message: "spec is required" }] };
   }
   if (typeof spec.owner?.team !== "string" || spec.owner.team === "") {
     errors.push({ path: "spec.owner.team", message: "every policy names the team that owns it" });
@@ -94,7 +96,7 @@ export function compilePolicy(obj: AnyTokenPolicy): CompileResult {
     }
     if (rails !== undefined) guardrails = compileGuardrails(rails, errors);
   }
-  if (errors.length > 0) return { ok: false, ref, errors };
+  if (errors.length > 0) return { ok: false, ref, errors, hasGuardrails };
   return {
     ok: true,
     policy: {

@@ -65,10 +65,21 @@ export interface CompiledPolicy {
 
 export type CompileResult =
   | { readonly ok: true; readonly policy: CompiledPolicy }
-  | { readonly ok: false; readonly ref: PolicyRef; readonly errors: readonly CompileError[] };
+  | {
+      readonly ok: false;
+      readonly ref: PolicyRef;
+      readonly errors: readonly CompileError[];
+      /** The resource sets guardrails (a ClusterTokenPolicy with spec.guardrails), which are now unknown. */
+      readonly hasGuardrails: boolean;
+    };
 
 /** A policy that failed to compile, kept in a PolicySet so denials can say why it did not apply. */
 export interface RejectedPolicy {
   readonly ref: PolicyRef;
   readonly errors: readonly CompileError[];
+  /**
+   * Pass CompileResult.hasGuardrails: while a ClusterTokenPolicy's guardrails cannot be compiled, no TokenPolicy
+   * grants anything (fail closed), since the limits it would have to respect are unknown.
+   */
+  readonly hasGuardrails?: boolean;
 }

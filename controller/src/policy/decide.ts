@@ -115,6 +115,18 @@ export function decide(input: DecideInput): Decision {
   const isNamespaced = policy.ref.kind === "TokenPolicy";
   const guardrails = isNamespaced ? policies.guardrailsFor(subject.namespace.labels) : undefined;
 
+  // Fail closed: unknown guardrails cannot be respected.
+  const brokenRails = isNamespaced ? policies.rejectedGuardrails() : [];
+  if (brokenRails.length > 0) {
+    return deny(
+      "PolicyNotAccepted",
+      `guardrails of ${brokenRails.map((r) => formatRef(r.ref)).join(", ")} are not accepted; ` +
+        `no TokenPolicy (here ${under}) grants tokens until they are fixed`,
+      matched.evaluations,
+      policy,
+    );
+  }
+
   // Guardrails on what a TokenPolicy may grant at all.
   if (guardrails !== undefined) {
     for (const audience of request.audiences) {

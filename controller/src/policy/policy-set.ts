@@ -72,6 +72,11 @@ export class PolicySet {
     return this.#rejected.filter((r) => r.ref.kind === "ClusterTokenPolicy" || r.ref.namespace === namespace);
   }
 
+  /** ClusterTokenPolicies whose guardrails failed to compile: while any exists, TokenPolicies grant nothing. */
+  rejectedGuardrails(): readonly RejectedPolicy[] {
+    return this.#rejected.filter((r) => r.ref.kind === "ClusterTokenPolicy" && r.hasGuardrails === true);
+  }
+
   /** The combined guardrails over TokenPolicies of a namespace with these labels. */
   guardrailsFor(namespaceLabels: Readonly<Record<string, string>>): EffectiveGuardrails {
     return combineGuardrails(this.#guardrails, namespaceLabels);

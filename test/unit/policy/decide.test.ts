@@ -64,6 +64,17 @@ describe("decide denies with a reason and a message a person can act on", () => 
     ]);
   });
 
+  it("fails closed for TokenPolicies while a ClusterTokenPolicy's guardrails do not compile", () => {
+    const broken = compilePolicy(clusterPolicy("rails", { guardrails: { allowedClaims: ["sub"] } }));
+    if (broken.ok) throw new Error("expected a compile error");
+    const set = PolicySet.from(
+      [compiled(tokenPolicy("p")), compiled(clusterPolicy("c", { subjects: { namespaceSelector: {} }, audiences: [KUBE] }))],
+      [{ ref: broken.ref, errors: broken.errors, hasGuardrails: broken.hasGuardrails }],
+    );
+    expect(denial(run(set))).toEqual(["PolicyNotAccepted", expect.stringContaining("guardrails of ClusterTokenPolicy/rails")]);
+    expect(run(set, subject(), request([KUBE])).allowed).toBe(true);
+  });
+
   it("does not fall through to a lower policy when a condition of the chosen one fails", () => {
     const d = run(
       policySet(
