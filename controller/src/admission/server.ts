@@ -149,17 +149,21 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
   }
 
   let current = options.tls();
+  // Material that failed once is not retried on every connection (nor logged each time).
+  let rejected: TlsMaterial | undefined;
   const server: Server = createServer({ cert: current.cert, key: current.key, minVersion: "TLSv1.2" }, (request, response) => {
     void handle(request, response);
   });
   // Runs before the TLS layer takes the connection: the handshake that follows uses renewed material.
   server.prependListener("connection", () => {
     const next = options.tls();
-    if (next.cert !== current.cert || next.key !== current.key) {
+    const changed = next.cert !== current.cert || next.key !== current.key;
+    if (changed && (next.cert !== rejected?.cert || next.key !== rejected.key)) {
       try {
         server.setSecureContext({ cert: next.cert, key: next.key, minVersion: "TLSv1.2" });
         current = next;
       } catch (error) {
+        rejected = next;
         options.logger.error({ err: error }, "webhook serving certificate rejected; keeping the previous one");
       }
     }
