@@ -19,7 +19,8 @@ export interface InjectionRequest {
 }
 
 const MAX_AUDIENCE_LENGTH = 256;
-const MAX_TOKEN_NAME_LENGTH = 100;
+/** The sidecar accepts token names matching ^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$. */
+const MAX_TOKEN_NAME_LENGTH = 63;
 /** RFC 6749 section 3.3 scope-token. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 /** RFC 1123 label: what Kubernetes accepts as a container name. */
@@ -43,7 +44,7 @@ export function tokenNameForAudience(audience: string): string {
   return audience
     .replace(/^[a-z][a-z0-9+.-]*:\/\//i, "")
     .replace(/[^A-Za-z0-9._-]+/g, "_")
-    .replace(/^[_.]+|[_.]+$/g, "")
+    .replace(/^[^A-Za-z0-9]+|[_.]+$/g, "")
     .slice(0, MAX_TOKEN_NAME_LENGTH);
 }
 

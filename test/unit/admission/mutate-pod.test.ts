@@ -22,6 +22,7 @@ import {
 import type { AdmissionErrorCode } from "../../../controller/src/admission/errors.ts";
 import { isAdmissionError } from "../../../controller/src/admission/errors.ts";
 import { applyPatch, type Json } from "../../../controller/src/admission/json-patch.ts";
+import { tokenNameForAudience } from "../../../controller/src/admission/annotations.ts";
 import { mutatePod } from "../../../controller/src/admission/mutate-pod.ts";
 import type { Container } from "../../../controller/src/admission/pod-types.ts";
 import { injectionConfig, pod } from "./fixtures.ts";
@@ -224,5 +225,17 @@ describe("mutatePod", () => {
     const before = JSON.stringify(input);
     mutatePod(input, injectionConfig());
     expect(JSON.stringify(input)).toBe(before);
+  });
+});
+
+describe("tokenNameForAudience", () => {
+  it.each([
+    ["drops the scheme", "https://payments.example.com", "payments.example.com"],
+    ["replaces path separators", "api://orders/v1", "orders_v1"],
+    ["starts with a letter or digit", "-._orders", "orders"],
+    ["stays within 63 characters", `https://${"a".repeat(100)}`, "a".repeat(63)],
+  ])("%s", (_name, audience, expected) => {
+    expect(tokenNameForAudience(audience)).toBe(expected);
+    expect(expected).toMatch(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/);
   });
 });
