@@ -261,6 +261,12 @@ export const ENV_SERVICE_ACCOUNT_ISSUER = "TESSERA_SERVICE_ACCOUNT_ISSUER";
 export const ENV_SIDECAR_IMAGE = "TESSERA_SIDECAR_IMAGE";
 /** Controller env: ConfigMap (present in every opted-in namespace) holding the issuer CA bundle under ca.crt. */
 export const ENV_ISSUER_CA_CONFIGMAP = "TESSERA_ISSUER_CA_CONFIGMAP";
+/** Controller env: comma-separated service accounts ("namespace/name" or "namespace/*") allowed to introspect. */
+export const ENV_INTROSPECT_CALLERS = "TESSERA_INTROSPECT_CALLERS";
+/** Controller env: service accounts allowed to revoke tokens, same format. */
+export const ENV_REVOKE_CALLERS = "TESSERA_REVOKE_CALLERS";
+/** Controller env: service accounts allowed to ask explain, same format. */
+export const ENV_EXPLAIN_CALLERS = "TESSERA_EXPLAIN_CALLERS";
 /** Controller env: how subject tokens are verified, "tokenreview" (ask the apiserver) or "jwks" (verify locally). */
 export const ENV_TOKEN_REVIEW_MODE = "TESSERA_TOKEN_REVIEW_MODE";
 /** Controller env: kubeconfig path; unset means in-cluster service-account credentials. */

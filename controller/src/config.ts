@@ -15,7 +15,10 @@ import {
   ENV_LOG_LEVEL,
   ENV_RENEW_DEADLINE_SECONDS,
   ENV_RETRY_PERIOD_SECONDS,
+  ENV_EXPLAIN_CALLERS,
+  ENV_INTROSPECT_CALLERS,
   ENV_ISSUER_CA_CONFIGMAP,
+  ENV_REVOKE_CALLERS,
   ENV_SERVICE_ACCOUNT_ISSUER,
   ENV_SERVING_DNS_NAMES,
   ENV_SIDECAR_IMAGE,
@@ -42,6 +45,8 @@ export interface Config {
   readonly serviceAccountIssuer: string;
   readonly sidecarImage: string;
   readonly issuerCaConfigMap: string;
+  /** Service accounts allowed to call the audit endpoints ("namespace/name" or "namespace/*"); empty denies all. */
+  readonly callers: { readonly introspect: readonly string[]; readonly revoke: readonly string[]; readonly explain: readonly string[] };
   readonly tokenReviewMode: TokenReviewMode;
   /** Path of a kubeconfig, or undefined for in-cluster credentials. */
   readonly kubeconfig: string | undefined;
@@ -65,6 +70,7 @@ function flagName(env: string): string {
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const CALLER = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?|\*)$/;
 const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
 
 /** Parses `--name=value` / `--name value` flags; flags win over env. */
@@ -173,6 +179,16 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   const serviceAccountIssuer = raw(ENV_SERVICE_ACCOUNT_ISSUER) ?? "https://kubernetes.default.svc.cluster.local";
   const sidecarImage = required(ENV_SIDECAR_IMAGE, "sidecar image");
   const issuerCaConfigMap = raw(ENV_ISSUER_CA_CONFIGMAP) ?? "tessera-issuer-ca";
+  const callerList = (envName: string): string[] => {
+    const entries = (raw(envName) ?? "").split(",").map((e) => e.trim()).filter((e) => e !== "");
+    for (const e of entries) if (!CALLER.test(e)) problems.push(`${envName}: ${JSON.stringify(e)} must be "namespace/name" or "namespace/*"`);
+    return entries;
+  };
+  const callers = {
+    introspect: callerList(ENV_INTROSPECT_CALLERS),
+    revoke: callerList(ENV_REVOKE_CALLERS),
+    explain: callerList(ENV_EXPLAIN_CALLERS),
+  };
   const tokenReviewMode = oneOf<TokenReviewMode>(ENV_TOKEN_REVIEW_MODE, ["tokenreview", "jwks"], "tokenreview");
   const kubeconfig = raw(ENV_KUBECONFIG);
   if (kubeconfig === undefined && (env["KUBERNETES_SERVICE_HOST"] ?? "") === "") {
@@ -197,6 +213,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     serviceAccountIssuer,
     sidecarImage,
     issuerCaConfigMap,
+    callers: Object.freeze({ introspect: Object.freeze(callers.introspect), revoke: Object.freeze(callers.revoke), explain: Object.freeze(callers.explain) }),
     tokenReviewMode,
     kubeconfig,
     logLevel,

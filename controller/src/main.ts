@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { AuthenticationV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { collectDefaultMetrics, Registry } from "prom-client";
-import { PATH_METRICS, SECRET_SIGNING_KEYS } from "../../api/constants.ts";
+import { SECRET_SIGNING_KEYS } from "../../api/constants.ts";
 import { engineGuardrailChecker, enginePolicyCompiler } from "./admission/engine-adapters.ts";
 import { startAdmissionServer, type AdmissionServer } from "./admission/server.ts";
 import { reloadServingMaterial, syncWebhookTls } from "./admission/webhook-certs.ts";
@@ -17,7 +17,13 @@ import { createIssuer, type IssuerConfig } from "./issuer/issuer.ts";
 import { SecretKeyStore } from "./issuer/key-store.ts";
 import { clientNodeTokenReviewer } from "./issuer/token-review-verifier.ts";
 import type { CompiledPolicy, PolicySet } from "./policy/index.ts";
-import { createMetricsHandler, IssuerMetrics } from "./issuer/metrics.ts";
+import { IssuerMetrics } from "./issuer/metrics.ts";
+import { CallerAuthenticator } from "./issuer/caller-auth.ts";
+import { DenialEventRecorder, KubernetesEventSink } from "./issuer/events.ts";
+import { Explainer } from "./issuer/explain.ts";
+import { engineOver } from "./issuer/explain-local.ts";
+import { createAuditRoutes } from "./issuer/introspection-routes.ts";
+import { RevocationStore } from "./issuer/revocation.ts";
 import { createLogger } from "./logging.ts";
 import { ControllerCore } from "./reconcile/controller.ts";
 import { kubeClientFromConfig } from "./reconcile/kube-http.ts";
@@ -155,11 +161,13 @@ async function main(): Promise<void> {
   const material = await serving.ready;
   const tls = () => serving.current() ?? material;
 
-  // Issuer: exchange, introspection-free core, JWKS and the re-issuance long-poll, deciding with the live PolicySet.
+  // Issuer: exchange, JWKS, the re-issuance long-poll and the audit routes (introspect, revoke, explain, metrics),
+  // deciding with the live PolicySet and reading pods, namespaces and policies from the caches.
+  const cluster = { name: config.clusterName, environment: config.environment };
   const issuerConfig: IssuerConfig = {
     issuerUrl: config.issuerUrl,
     audience: config.subjectAudience,
-    cluster: { name: config.clusterName, environment: config.environment },
+    cluster,
     serviceAccountIssuer: config.serviceAccountIssuer,
     serviceAccountJwksUrl: `${kc.getCurrentCluster()?.server ?? ""}/openid/v1/jwks`,
     subjectVerification: config.tokenReviewMode,
@@ -175,23 +183,56 @@ async function main(): Promise<void> {
     },
   };
   const issuerLog = log.child({ area: "issuer" });
+  const pods = cachePodLookup(core.caches.pods);
+  const namespaces = cacheNamespaceLookup(core.caches.namespaces);
+  const tokenReviewer = clientNodeTokenReviewer(kc.makeApiClient(AuthenticationV1Api));
+  const issuerMetrics = new IssuerMetrics({ registry });
+  const denialEvents = new DenialEventRecorder({ sink: new KubernetesEventSink({ core: coreApi, instance: config.podName }), logger: issuerLog, now });
+  const revocations = new RevocationStore({ core: coreApi, namespace: config.namespace, logger: issuerLog, now });
+  await revocations.reload().catch((err: unknown) => {
+    issuerLog.warn({ err }, "loading revocations failed; the reload loop retries");
+  });
+  const stopRevocationReload = revocations.startReloading(10_000);
+  closers.push(() => {
+    stopRevocationReload();
+    return Promise.resolve();
+  });
+  // The audit routes need the issuer's keys, which exist once the issuer does: a late-bound view.
+  const lateKeys = { verificationKey: (kid: string) => issuer.keys.verificationKey(kid) };
+  const auditRoutes = createAuditRoutes({
+    issuer: config.issuerUrl,
+    keys: lateKeys,
+    auth: new CallerAuthenticator({ reviewer: tokenReviewer, audience: config.subjectAudience, allowlist: config.callers, now }),
+    revocations,
+    pods,
+    policies: {
+      get: (ref) =>
+        ref.kind === "TokenPolicy" ? core.caches.tokenPolicies.get(`${ref.namespace ?? ""}/${ref.name}`) : core.caches.clusterTokenPolicies.get(ref.name),
+    },
+    explainer: new Explainer({ pods, namespaces, engine: { explain: (input) => engineOver(core.policySet.current).explain(input) }, cluster, issuer: config.issuerUrl, now }),
+    metrics: issuerMetrics,
+    registry,
+    maxTokenLifetimeSeconds: SIGNING.maxTokenTtlSeconds,
+    now,
+    logger: issuerLog,
+  });
   const issuer = createIssuer({
     config: issuerConfig,
     fetchJson: createHttpsJsonFetcher({
       ...(caPem === undefined ? {} : { ca: caPem }),
       bearer: () => (existsSync(IN_CLUSTER_TOKEN) ? readFileSync(IN_CLUSTER_TOKEN, "utf8").trim() : undefined),
     }),
-    tokenReviewer: clientNodeTokenReviewer(kc.makeApiClient(AuthenticationV1Api)),
-    pods: cachePodLookup(core.caches.pods),
-    namespaces: cacheNamespaceLookup(core.caches.namespaces),
+    tokenReviewer,
+    pods,
+    namespaces,
     decider: engineDecider(() => core.policySet.current),
-    recorder: combineRecorders(log, [new DecisionLog({ logger: log.child({ area: "decisions" }) }), new IssuerMetrics({ registry }), issuanceTracker]),
+    recorder: combineRecorders(log, [new DecisionLog({ logger: log.child({ area: "decisions" }) }), issuerMetrics, denialEvents, issuanceTracker]),
     keyStore: new SecretKeyStore(coreApi, config.namespace),
     isLeader: () => core.leader.isLeader(),
     feed: core.feed,
     tls,
     ready: () => core.hasSynced(),
-    extraRoutes: { [PATH_METRICS]: createMetricsHandler(registry) },
+    extraRoutes: auditRoutes,
     logger: issuerLog,
     now,
     newId: randomUUID,

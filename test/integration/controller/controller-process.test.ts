@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { Agent, request } from "node:https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LEADER_LEASE_NAME, PATH_JWKS } from "../../../api/constants.ts";
+import { LEADER_LEASE_NAME, PATH_INTROSPECT, PATH_JWKS } from "../../../api/constants.ts";
 import { applyCrds, controlPlaneInfo, freshNamespace, kubeClients, REPO_ROOT, waitFor } from "../support/index.ts";
 
 const clients = kubeClients();
@@ -32,9 +32,9 @@ async function readyz(): Promise<number> {
 }
 
 /** GET over TLS without verifying (the serving CA is the controller's own; this test checks the route, not the chain). */
-async function getInsecure(port: number, path: string): Promise<{ status: number; body: string }> {
+async function getInsecure(port: number, path: string, method = "GET"): Promise<{ status: number; body: string }> {
   return await new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, agent: new Agent({ rejectUnauthorized: false }) }, (res) => {
+    const req = request({ host: "127.0.0.1", port, path, method, agent: new Agent({ rejectUnauthorized: false }) }, (res) => {
       let body = "";
       res.on("data", (c: Buffer) => (body += c.toString("utf8")));
       res.on("end", () => {
@@ -93,6 +93,11 @@ describe("the controller process", () => {
     const res = await getInsecure(ports.issuer, PATH_JWKS);
     expect(res.status).toBe(200);
     expect((JSON.parse(res.body) as { keys: unknown[] }).keys.length).toBeGreaterThan(0);
+  });
+
+  it("mounts the audit routes: introspection refuses a caller without credentials", async () => {
+    const res = await getInsecure(ports.issuer, PATH_INTROSPECT, "POST");
+    expect(res.status).toBe(401);
   });
 
   it("exposes the leader gauge and cache sizes on /metrics", async () => {

@@ -39,6 +39,14 @@ describe("parseConfig", () => {
     expect(Object.isFrozen(config.lease)).toBe(true);
   });
 
+  it("parses the audit caller allowlists", () => {
+    expect(parseConfig([], { ...env, TESSERA_INTROSPECT_CALLERS: "audit/auditor, security/*" }).callers).toEqual({
+      introspect: ["audit/auditor", "security/*"],
+      revoke: [],
+      explain: [],
+    });
+  });
+
   it("lets a flag win over the env", () => {
     expect(parseConfig(["--cluster-name=us-east-2", "--lease-duration-seconds", "30"], env)).toMatchObject({ clusterName: "us-east-2", lease: { durationMs: 30_000 } });
   });
@@ -64,6 +72,7 @@ describe("parseConfig", () => {
     ["no sidecar image", { TESSERA_SIDECAR_IMAGE: undefined }, "sidecar image is required"],
     ["an unknown token review mode", { TESSERA_TOKEN_REVIEW_MODE: "trust-me" }, "must be one of tokenreview, jwks"],
     ["no credentials outside a pod", { KUBERNETES_SERVICE_HOST: undefined }, "no cluster credentials"],
+    ["a malformed audit caller", { TESSERA_INTROSPECT_CALLERS: "auditor" }, 'must be "namespace/name" or "namespace/*"'],
     ["two servers on one port", { TESSERA_HEALTH_PORT: "8443" }, "ports must differ"],
   ])("reports %s", (_name, override, expected) => {
     expect(problems([], { ...env, ...override }).join("\n")).toContain(expected);
