@@ -3,7 +3,6 @@
 import { readFile, readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { parseAllDocuments } from "yaml";
-import type { CliIo } from "./explain.ts";
 import { checkDocuments, formatReport, type LoadProblem, type LoadedDocument } from "./check-report.ts";
 
 export const CHECK_USAGE = `Usage: tessera check <dir>
@@ -13,8 +12,14 @@ TokenPolicy against the guardrails found beside it (Namespace objects found ther
 and prints one line per policy. Exit code 1 when any policy has errors.
 `;
 
+/** Where the report goes. */
+export interface CheckIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
 /** Runs `tessera check`; returns the exit code (0 ok, 1 errors, 2 usage). */
-export async function runCheck(argv: readonly string[], io: Pick<CliIo, "stdout" | "stderr">): Promise<number> {
+export async function runCheck(argv: readonly string[], io: CheckIo): Promise<number> {
   const [dir, ...rest] = argv;
   if (dir === "--help" || dir === "-h") {
     io.stdout(CHECK_USAGE);
