@@ -24,6 +24,7 @@ import type {
   CompiledGrants,
   CompiledGuardrails,
   CompiledSubjects,
+  RejectedPolicy,
 } from "./compiled-policy.ts";
 import { DEFAULT_PRIORITY, DEFAULT_TTL_SECONDS } from "./defaults.ts";
 import { EVERYTHING, compileSelector, type CompiledSelector } from "./selector.ts";
@@ -336,4 +337,9 @@ function uniqueStrings(values: readonly string[], path: string, errors: CompileE
     seen.add(value);
   });
   return seen;
+}
+
+/** What a PolicySet keeps of a policy that failed to compile (with hasGuardrails, so unknown limits fail closed). */
+export function rejectionOf(failure: Extract<CompileResult, { ok: false }>): RejectedPolicy {
+  return { ref: failure.ref, errors: failure.errors, hasGuardrails: failure.hasGuardrails };
 }

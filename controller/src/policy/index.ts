@@ -1,6 +1,6 @@
 // The policy engine's public API: compile, index, match, decide, explain, guardrail validation.
 
-export { compilePolicy, refOf } from "./compile.ts";
+export { compilePolicy, refOf, rejectionOf } from "./compile.ts";
 export type {
   CompileError,
   CompileResult,

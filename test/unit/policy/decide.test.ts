@@ -6,6 +6,7 @@ import {
   PolicySet,
   compilePolicy,
   decide,
+  rejectionOf,
   explain,
   type Decision,
   type DenialReason,
@@ -69,7 +70,7 @@ describe("decide denies with a reason and a message a person can act on", () => 
     if (broken.ok) throw new Error("expected a compile error");
     const set = PolicySet.from(
       [compiled(tokenPolicy("p")), compiled(clusterPolicy("c", { subjects: { namespaceSelector: {} }, audiences: [KUBE] }))],
-      [{ ref: broken.ref, errors: broken.errors, hasGuardrails: broken.hasGuardrails }],
+      [rejectionOf(broken)],
     );
     expect(denial(run(set))).toEqual(["PolicyNotAccepted", expect.stringContaining("guardrails of ClusterTokenPolicy/rails")]);
     expect(run(set, subject(), request([KUBE])).allowed).toBe(true);
