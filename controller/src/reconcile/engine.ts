@@ -7,16 +7,20 @@ export interface PathMessage {
   readonly message: string;
 }
 
-export type CompileOutcome<TCompiled> =
+export type CompileOutcome<TCompiled, TRejected = unknown> =
   | { readonly ok: true; readonly compiled: TCompiled }
-  | { readonly ok: false; readonly errors: readonly PathMessage[] };
+  | { readonly ok: false; readonly errors: readonly PathMessage[]; readonly rejected: TRejected };
 
-export interface PolicyEngine<TCompiled, TSet> {
-  compile(policy: AnyTokenPolicy): CompileOutcome<TCompiled>;
+export interface PolicyEngine<TCompiled, TSet, TRejected = unknown> {
+  compile(policy: AnyTokenPolicy): CompileOutcome<TCompiled, TRejected>;
   /**
    * Guardrail violations that make the policy unacceptable (empty when within every guardrail), judged against the
    * live set (which holds the cluster policies' guardrails) and the labels of the policy's namespace.
    */
   guardrailViolations(compiled: TCompiled, set: TSet, namespaceLabels: Readonly<Record<string, string>>): readonly PathMessage[];
-  buildSet(compiled: readonly TCompiled[]): TSet;
+  /**
+   * Builds the set from the compiled policies and the rejected ones: the engine denies with PolicyNotAccepted
+   * rather than silently ignoring a broken policy (and fails closed on broken guardrails).
+   */
+  buildSet(compiled: readonly TCompiled[], rejected: readonly TRejected[]): TSet;
 }

@@ -1,12 +1,14 @@
 // Adapts Tessera's policy engine (compilePolicy, PolicySet, validateAgainstGuardrails) to the narrow view reconcile uses.
-import { compilePolicy, PolicySet, validateAgainstGuardrails, type CompiledPolicy } from "../policy/index.ts";
+import { compilePolicy, PolicySet, validateAgainstGuardrails, type CompiledPolicy, type RejectedPolicy } from "../policy/index.ts";
 import type { PolicyEngine } from "./engine.ts";
 
-export function tesseraPolicyEngine(): PolicyEngine<CompiledPolicy, PolicySet> {
+export function tesseraPolicyEngine(): PolicyEngine<CompiledPolicy, PolicySet, RejectedPolicy> {
   return {
     compile(policy) {
       const result = compilePolicy(policy);
-      return result.ok ? { ok: true, compiled: result.policy } : { ok: false, errors: result.errors.map((e) => ({ path: e.path, message: e.message })) };
+      return result.ok
+        ? { ok: true, compiled: result.policy }
+        : { ok: false, errors: result.errors.map((e) => ({ path: e.path, message: e.message })), rejected: { ref: result.ref, errors: result.errors } };
     },
     guardrailViolations(compiled, set, namespaceLabels) {
       // Only "deny" makes a policy unacceptable; "narrow" (e.g. a TTL clamped) is applied at issuance and stays allowed.
@@ -14,8 +16,8 @@ export function tesseraPolicyEngine(): PolicyEngine<CompiledPolicy, PolicySet> {
         .filter((v) => v.effect === "deny")
         .map((v) => ({ path: v.path, message: v.message }));
     },
-    buildSet(compiled) {
-      return PolicySet.from(compiled);
+    buildSet(compiled, rejected) {
+      return PolicySet.from(compiled, rejected);
     },
   };
 }

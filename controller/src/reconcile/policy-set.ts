@@ -13,7 +13,7 @@ export class LivePolicySet<TCompiled, TSet> {
   constructor(engine: PolicyEngine<TCompiled, TSet>, log: Logger) {
     this.#engine = engine;
     this.#log = log;
-    this.#current = engine.buildSet([]);
+    this.#current = engine.buildSet([], []);
   }
 
   /** The set to decide with; replaced wholesale on every rebuild, so a reader never sees a half-built one. */
@@ -37,7 +37,8 @@ export class LivePolicySet<TCompiled, TSet> {
       outcome = this.#engine.compile(policy);
     } catch (err) {
       // The engine should return errors, not throw; a throw still must not take the controller down.
-      outcome = { ok: false, errors: [{ path: "spec", message: err instanceof Error ? err.message : String(err) }] };
+      // No engine-shaped rejection exists for a throw; the policy is left out of the set and its status says why.
+      outcome = { ok: false, errors: [{ path: "spec", message: err instanceof Error ? err.message : String(err) }], rejected: undefined };
     }
     this.#compiled.set(uid, { version, outcome });
     return outcome;
@@ -52,14 +53,16 @@ export class LivePolicySet<TCompiled, TSet> {
   rebuild(policies: readonly AnyTokenPolicy[]): void {
     const live = new Set<string>();
     const compiled: TCompiled[] = [];
+    const rejected: unknown[] = [];
     for (const p of policies) {
       live.add(p.metadata.uid ?? `${p.kind}/${p.metadata.namespace ?? ""}/${p.metadata.name}`);
       const outcome = this.compile(p);
       if (outcome.ok) compiled.push(outcome.compiled);
+      else if (outcome.rejected !== undefined) rejected.push(outcome.rejected);
     }
     for (const uid of this.#compiled.keys()) if (!live.has(uid)) this.#compiled.delete(uid);
-    this.#current = this.#engine.buildSet(compiled);
+    this.#current = this.#engine.buildSet(compiled, rejected);
     this.#rebuilds++;
-    this.#log.debug({ policies: policies.length, compiled: compiled.length }, "policy set rebuilt");
+    this.#log.debug({ policies: policies.length, compiled: compiled.length, rejected: rejected.length }, "policy set rebuilt");
   }
 }
