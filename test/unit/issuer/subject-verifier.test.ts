@@ -1,4 +1,5 @@
 // Verifying projected service-account tokens strictly (RFC 8725) with locally generated cluster keys.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ACCESS_TOKEN_TYP, K8S_TOKEN_CLAIM } from "../../../api/constants.ts";
 import { isIssuerError, type IssuerErrorCode } from "../../../controller/src/issuer/errors.ts";
@@ -101,5 +102,21 @@ describe("JwksSubjectVerifier", () => {
     } catch (error) {
       expect(isIssuerError(error) && error.oauthError).toBe("invalid_grant");
     }
+  });
+
+  it("refuses arbitrary JSON headers, payloads and signatures with an IssuerError, never anything else", async () => {
+    const segment = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString("base64url");
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({ alg: fc.constantFrom("RS256", "ES256", "none", "HS256", 7), kid: fc.constantFrom(rsa.kid, ec.kid, "x") }, { requiredKeys: [] }),
+        fc.oneof(fc.jsonValue(), fc.constant(projectedClaims())),
+        fc.uint8Array({ maxLength: 300 }),
+        async (header, payload, signature) => {
+          const token = `${segment(header)}.${segment(payload)}.${Buffer.from(signature).toString("base64url")}`;
+          await expect(verifier.verify(token)).rejects.toSatisfy((e) => isIssuerError(e));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
