@@ -21,6 +21,8 @@ import type { AnyTokenPolicy } from "../../../api/token-policy.ts";
 import { engineDecider, engineGuardrailChecker, enginePolicyCompiler } from "../../../controller/src/admission/engine-adapters.ts";
 import { enginePolicyPreview } from "../../../controller/src/admission/engine-preview.ts";
 import type { InjectionConfig } from "../../../controller/src/admission/injection-config.ts";
+import type { Json } from "../../../controller/src/admission/json-patch.ts";
+import { mutatePod } from "../../../controller/src/admission/mutate-pod.ts";
 import { parsePolicyDocument } from "../../../controller/src/admission/policy-document.ts";
 import type { PolicyPreview } from "../../../controller/src/admission/policy-preview.ts";
 import { startAdmissionServer, type AdmissionServer } from "../../../controller/src/admission/server.ts";
@@ -250,6 +252,20 @@ describe("mutating webhook on the real apiserver", () => {
     const app = stored.spec?.containers.find((c) => c.name === "app");
     expect(app?.volumeMounts?.find((m) => m.name === VOLUME_TOKENS)?.readOnly).toBe(true);
     expect(app?.env?.find((e) => e.name === ENV_APP_ENDPOINT)?.value).toBe("http://127.0.0.1:8777");
+  });
+
+  it("gives the stored pod an fsGroup for the token files", async () => {
+    const stored = await createPod(appNamespace, podBody("grouped", { labels: labelled }));
+    expect(stored.spec?.securityContext?.fsGroup).toBe(65532);
+  });
+
+  it.each([
+    ["an inline CA and a regular sidecar", { ...injection, issuerCa: { kind: "inline" as const, pem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n" }, nativeSidecars: false }],
+    ["a separate health port", { ...injection, healthPort: 8778 }],
+  ])("produces a pod the apiserver's validation accepts, with %s", async (_name, config) => {
+    const mutated = mutatePod(podBody("validated", {}) as unknown as Json, config).pod;
+    const response = await kube.request("POST", `/api/v1/namespaces/${appNamespace}/pods?dryRun=All`, { body: mutated });
+    expect(response.status).toBe(201);
   });
 
   it("leaves an unlabelled pod untouched", async () => {
