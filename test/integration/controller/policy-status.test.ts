@@ -95,6 +95,14 @@ describe("TokenPolicy status", () => {
     expect(await events(ns, "PolicyCompileFailed")).toHaveLength(1);
   });
 
+  it("leaves a settled status alone: no further writes while nothing changes", async () => {
+    const before = (await readPolicy("payments")).metadata.resourceVersion;
+    // Pod and namespace churn elsewhere re-enqueues the policy; the reconciles that follow must not write.
+    await createPod(ns, { name: "unrelated", serviceAccountName: "someone-else" }, clients);
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect((await readPolicy("payments")).metadata.resourceVersion).toBe(before);
+  });
+
   it("counts a selected pod that opted in but has no sidecar, with one Event on the pod", async () => {
     await createPod(ns, { name: "bypassed", serviceAccountName: "checkout-api", labels: { [LABEL_INJECT]: INJECT_ENABLED } }, clients);
     const p = await waitFor(async () => {
