@@ -138,12 +138,13 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void stop("SIGINT"));
 
   await core.start(shutdown.signal);
-  // Serving TLS for the issuer and the webhook: one Secret; the leader keeps it issued and renewed when self-managed.
+  // Serving TLS for the issuer and the webhook: one Secret. The leader keeps it issued and renewed when self-managed;
+  // with cert-manager it only copies the Secret's CA into the webhook configurations and warns when renewal is late.
   const tlsLog = log.child({ area: "tls" });
   const syncTls = async (): Promise<void> => {
-    if (config.tls.mode !== "self-managed" || !core.leader.isLeader()) return;
+    if (!core.leader.isLeader()) return;
     try {
-      await syncWebhookTls({ kube: client, namespace: config.namespace, mode: "self-managed", dnsNames: config.tls.dnsNames, ipAddresses: [], now, logger: tlsLog });
+      await syncWebhookTls({ kube: client, namespace: config.namespace, mode: config.tls.mode, dnsNames: config.tls.dnsNames, ipAddresses: [], now, logger: tlsLog });
     } catch (err) {
       tlsLog.warn({ err }, "webhook certificate sync failed; retrying");
     }

@@ -12,6 +12,7 @@ import {
   ENV_APP_ENDPOINT,
   ENV_TOKENS,
   LABEL_INJECT,
+  SECRET_WEBHOOK_TLS,
   SIDECAR_CONTAINER_NAME,
   VOLUME_SUBJECT_TOKEN,
   VOLUME_TOKENS,
@@ -27,6 +28,7 @@ import { parsePolicyDocument } from "../../../controller/src/admission/policy-do
 import type { PolicyPreview } from "../../../controller/src/admission/policy-preview.ts";
 import { startAdmissionServer, type AdmissionServer } from "../../../controller/src/admission/server.ts";
 import { renderWebhookConfigurations, type WebhookConfiguration } from "../../../controller/src/admission/webhook-config.ts";
+import { createServingCertificate, createWebhookCa } from "../../../controller/src/admission/webhook-pki.ts";
 import {
   caBundleInstalled,
   readWebhookSecret,
@@ -359,6 +361,36 @@ describe("webhook TLS", () => {
     });
     expect(after).not.toBe(before);
     const pod = await createPod(appNamespace, podBody("after-renewal", { labels: labelled }));
+    expect(pod.spec?.initContainers?.[0]?.name).toBe(SIDECAR_CONTAINER_NAME);
+  });
+
+  it("in cert-manager mode trusts the CA that cert-manager wrote and never rewrites the Secret", async () => {
+    const port = server?.port ?? 0;
+    const before = await peerCertificate(port);
+    // Play cert-manager: a new CA and serving certificate written into the Secret by someone other than Tessera.
+    const now = new Date();
+    const ca = await createWebhookCa(now, 24 * 3600_000, "cert-manager test CA");
+    const serving = await createServingCertificate({ ca, dnsNames: [`tessera-webhook.${tesseraNamespace}.svc`], ipAddresses: ["127.0.0.1"], now, lifetimeMs: 3600_000 });
+    const encode = (text: string): string => Buffer.from(text).toString("base64");
+    const written = await kube.request("PUT", `/api/v1/namespaces/${tesseraNamespace}/secrets/${SECRET_WEBHOOK_TLS}`, {
+      body: {
+        apiVersion: "v1",
+        kind: "Secret",
+        type: "kubernetes.io/tls",
+        metadata: { name: SECRET_WEBHOOK_TLS, namespace: tesseraNamespace },
+        data: { "ca.crt": encode(ca.certPem), "tls.crt": encode(serving.certPem), "tls.key": encode(serving.keyPem) },
+      },
+    });
+    expect(written.status).toBe(200);
+    const stored = await readWebhookSecret(kube, tesseraNamespace);
+    expect(await caBundleInstalled(kube, ca.certPem)).toBe(false);
+
+    await syncWebhookTls({ kube, namespace: tesseraNamespace, mode: "cert-manager", dnsNames: [`tessera-webhook.${tesseraNamespace}.svc`], ipAddresses: ["127.0.0.1"], now: () => new Date(), logger });
+
+    expect(await caBundleInstalled(kube, ca.certPem)).toBe(true);
+    expect((await readWebhookSecret(kube, tesseraNamespace))?.resourceVersion).toBe(stored?.resourceVersion);
+    await waitFor(async () => ((await peerCertificate(port)) !== before ? true : undefined));
+    const pod = await waitFor(() => createPod(appNamespace, podBody(`after-cert-manager-${counter++}`, { labels: labelled })));
     expect(pod.spec?.initContainers?.[0]?.name).toBe(SIDECAR_CONTAINER_NAME);
   });
 
