@@ -269,5 +269,14 @@ export const ENV_REVOKE_CALLERS = "TESSERA_REVOKE_CALLERS";
 export const ENV_EXPLAIN_CALLERS = "TESSERA_EXPLAIN_CALLERS";
 /** Controller env: how subject tokens are verified, "tokenreview" (ask the apiserver) or "jwks" (verify locally). */
 export const ENV_TOKEN_REVIEW_MODE = "TESSERA_TOKEN_REVIEW_MODE";
+/** Controller env: algorithm of new signing keys, "ES256" (default) or "EdDSA"; a change rotates to a pre-published key. */
+export const ENV_SIGNING_ALGORITHM = "TESSERA_SIGNING_ALGORITHM";
+/** Controller env: how long a signing key signs before its successor takes over, in seconds (default one week). */
+export const ENV_KEY_ROTATION_SECONDS = "TESSERA_KEY_ROTATION_SECONDS";
+/**
+ * Controller env: longest lifetime of a minted token in seconds (default 86400, the largest ttlSeconds a policy may
+ * set); longer grants are clamped, and retired keys and revoked ids are kept this long.
+ */
+export const ENV_MAX_TOKEN_TTL_SECONDS = "TESSERA_MAX_TOKEN_TTL_SECONDS";
 /** Controller env: kubeconfig path; unset means in-cluster service-account credentials. */
 export const ENV_KUBECONFIG = "KUBECONFIG";

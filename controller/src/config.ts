@@ -10,9 +10,11 @@ import {
   ENV_HEALTH_PORT,
   ENV_ISSUER_PORT,
   ENV_ISSUER_PUBLIC_URL,
+  ENV_KEY_ROTATION_SECONDS,
   ENV_KUBECONFIG,
   ENV_LEASE_DURATION_SECONDS,
   ENV_LOG_LEVEL,
+  ENV_MAX_TOKEN_TTL_SECONDS,
   ENV_RENEW_DEADLINE_SECONDS,
   ENV_RETRY_PERIOD_SECONDS,
   ENV_EXPLAIN_CALLERS,
@@ -22,12 +24,23 @@ import {
   ENV_SERVICE_ACCOUNT_ISSUER,
   ENV_SERVING_DNS_NAMES,
   ENV_SIDECAR_IMAGE,
+  ENV_SIGNING_ALGORITHM,
   ENV_SUBJECT_AUDIENCE,
   ENV_TLS_MODE,
   ENV_TOKEN_REVIEW_MODE,
 } from "../../api/constants.ts";
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from "./issuer/keys.ts";
 
 export type TlsMode = "self-managed" | "cert-manager";
+
+/**
+ * Fixed key timing: a new key is published 10 minutes before it signs, which covers the JWKS max-age the issuer
+ * announces (5 min) plus the replicas' key reload interval (30 s), with margin.
+ */
+export const KEY_PRE_PUBLICATION_SECONDS = 600;
+export const KEY_RELOAD_SECONDS = 30;
+/** The shortest and longest ttlSeconds a policy may set (the CRD's bounds). */
+const TOKEN_TTL_BOUNDS = { min: 60, max: 86_400 };
 export type TokenReviewMode = "tokenreview" | "jwks";
 
 export interface Config {
@@ -48,6 +61,15 @@ export interface Config {
   /** Service accounts allowed to call the audit endpoints ("namespace/name" or "namespace/*"); empty denies all. */
   readonly callers: { readonly introspect: readonly string[]; readonly revoke: readonly string[]; readonly explain: readonly string[] };
   readonly tokenReviewMode: TokenReviewMode;
+  /** Signing keys; the shape of IssuerConfig.signing. */
+  readonly signing: {
+    readonly algorithm: SigningAlgorithm;
+    readonly rotationSeconds: number;
+    readonly prePublicationSeconds: number;
+    /** Longest token lifetime: longer grants are clamped, superseded keys stay published this long after they last sign. */
+    readonly maxTokenTtlSeconds: number;
+    readonly reloadSeconds: number;
+  };
   /** Path of a kubeconfig, or undefined for in-cluster credentials. */
   readonly kubeconfig: string | undefined;
   readonly logLevel: string;
@@ -190,6 +212,24 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     explain: callerList(ENV_EXPLAIN_CALLERS),
   };
   const tokenReviewMode = oneOf<TokenReviewMode>(ENV_TOKEN_REVIEW_MODE, ["tokenreview", "jwks"], "tokenreview");
+  const wholeSeconds = (envName: string, fallback: number, min: number, max?: number): number => {
+    const v = raw(envName);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || (max !== undefined && n > max)) {
+      const range = max === undefined ? `of at least ${min}` : `from ${min} to ${max}`;
+      problems.push(`${envName} must be a whole number of seconds ${range}, got ${JSON.stringify(v)}`);
+    }
+    return n;
+  };
+  const signing = {
+    algorithm: oneOf<SigningAlgorithm>(ENV_SIGNING_ALGORITHM, SIGNING_ALGORITHMS, "ES256"),
+    // At least an hour: a successor is published 10 minutes before it is due, and shorter periods only grow the JWKS.
+    rotationSeconds: wholeSeconds(ENV_KEY_ROTATION_SECONDS, 7 * 24 * 3600, 3600),
+    prePublicationSeconds: KEY_PRE_PUBLICATION_SECONDS,
+    maxTokenTtlSeconds: wholeSeconds(ENV_MAX_TOKEN_TTL_SECONDS, TOKEN_TTL_BOUNDS.max, TOKEN_TTL_BOUNDS.min, TOKEN_TTL_BOUNDS.max),
+    reloadSeconds: KEY_RELOAD_SECONDS,
+  };
   const kubeconfig = raw(ENV_KUBECONFIG);
   if (kubeconfig === undefined && (env["KUBERNETES_SERVICE_HOST"] ?? "") === "") {
     problems.push(`no cluster credentials: set ${ENV_KUBECONFIG} (or --kubeconfig), or run in a pod`);
@@ -215,6 +255,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     issuerCaConfigMap,
     callers: Object.freeze({ introspect: Object.freeze(callers.introspect), revoke: Object.freeze(callers.revoke), explain: Object.freeze(callers.explain) }),
     tokenReviewMode,
+    signing: Object.freeze(signing),
     kubeconfig,
     logLevel,
   });

@@ -34,14 +34,6 @@ import { tesseraPolicyEngine } from "./reconcile/policy-engine.ts";
 import { realTimers } from "./reconcile/timers.ts";
 
 const IN_CLUSTER_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
-/** Keys: a new ES256 key weekly, published 10 minutes (JWKS max-age 5 min + reload 30 s, with margin) before it signs. */
-const SIGNING = {
-  algorithm: "ES256" as const,
-  rotationSeconds: 7 * 24 * 3600,
-  prePublicationSeconds: 600,
-  maxTokenTtlSeconds: 3600,
-  reloadSeconds: 30,
-};
 /** Sidecar injection defaults; the chart overrides nothing here yet (see docs/controller.md). */
 const INJECTION_DEFAULTS = {
   subjectTokenExpirationSeconds: 3600,
@@ -176,7 +168,7 @@ async function main(): Promise<void> {
     leewaySeconds: 60,
     maxSubjectTokenAgeSeconds: 24 * 3600,
     jwksMaxAgeSeconds: 300,
-    signing: SIGNING,
+    signing: config.signing,
   };
   const caPem = clusterCaPem(kc);
   const issuanceTracker: DecisionRecorder = {
@@ -214,7 +206,7 @@ async function main(): Promise<void> {
     explainer: new Explainer({ pods, namespaces, engine: { explain: (input) => engineOver(core.policySet.current).explain(input) }, cluster, issuer: config.issuerUrl, now }),
     metrics: issuerMetrics,
     registry,
-    maxTokenLifetimeSeconds: SIGNING.maxTokenTtlSeconds,
+    maxTokenLifetimeSeconds: config.signing.maxTokenTtlSeconds,
     now,
     logger: issuerLog,
   });
@@ -246,11 +238,11 @@ async function main(): Promise<void> {
     try {
       if (rotate && core.leader.isLeader()) {
         await issuer.keys.rotate({
-          algorithm: SIGNING.algorithm,
-          rotationMs: SIGNING.rotationSeconds * 1000,
-          prePublicationMs: SIGNING.prePublicationSeconds * 1000,
-          maxTokenTtlMs: SIGNING.maxTokenTtlSeconds * 1000,
-          reloadMs: SIGNING.reloadSeconds * 1000,
+          algorithm: config.signing.algorithm,
+          rotationMs: config.signing.rotationSeconds * 1000,
+          prePublicationMs: config.signing.prePublicationSeconds * 1000,
+          maxTokenTtlMs: config.signing.maxTokenTtlSeconds * 1000,
+          reloadMs: config.signing.reloadSeconds * 1000,
           leewayMs: issuerConfig.leewaySeconds * 1000,
         });
       }

@@ -39,6 +39,20 @@ describe("parseConfig", () => {
     expect(Object.isFrozen(config.lease)).toBe(true);
   });
 
+  it.each([
+    ["signs with ES256, rotates weekly and caps tokens at a day by default", {}, { algorithm: "ES256", rotationSeconds: 604_800, maxTokenTtlSeconds: 86_400 }],
+    ["accepts EdDSA", { TESSERA_SIGNING_ALGORITHM: "EdDSA" }, { algorithm: "EdDSA" }],
+    ["takes a rotation period and a maximum token TTL", { TESSERA_KEY_ROTATION_SECONDS: "86400", TESSERA_MAX_TOKEN_TTL_SECONDS: "3600" }, { rotationSeconds: 86_400, maxTokenTtlSeconds: 3600 }],
+  ])("%s", (_name, override, expected) => {
+    const config = parseConfig([], { ...env, ...override });
+    expect(config.signing).toMatchObject({ ...expected, prePublicationSeconds: 600, reloadSeconds: 30 });
+    expect(Object.isFrozen(config.signing)).toBe(true);
+  });
+
+  it("takes the signing algorithm as a flag too", () => {
+    expect(parseConfig(["--signing-algorithm=EdDSA"], env).signing.algorithm).toBe("EdDSA");
+  });
+
   it("parses the audit caller allowlists", () => {
     expect(parseConfig([], { ...env, TESSERA_INTROSPECT_CALLERS: "audit/auditor, security/*" }).callers).toEqual({
       introspect: ["audit/auditor", "security/*"],
@@ -74,6 +88,11 @@ describe("parseConfig", () => {
     ["no credentials outside a pod", { KUBERNETES_SERVICE_HOST: undefined }, "no cluster credentials"],
     ["a malformed audit caller", { TESSERA_INTROSPECT_CALLERS: "auditor" }, 'must be "namespace/name" or "namespace/*"'],
     ["two servers on one port", { TESSERA_HEALTH_PORT: "8443" }, "ports must differ"],
+    ["an unknown signing algorithm, naming the allowed ones", { TESSERA_SIGNING_ALGORITHM: "RS256" }, 'TESSERA_SIGNING_ALGORITHM must be one of ES256, EdDSA, got "RS256"'],
+    ["a lower-case algorithm name", { TESSERA_SIGNING_ALGORITHM: "eddsa" }, "TESSERA_SIGNING_ALGORITHM must be one of ES256, EdDSA"],
+    ["a rotation period under an hour", { TESSERA_KEY_ROTATION_SECONDS: "600" }, "TESSERA_KEY_ROTATION_SECONDS must be a whole number of seconds of at least 3600"],
+    ["a maximum token TTL above a day", { TESSERA_MAX_TOKEN_TTL_SECONDS: "86401" }, "TESSERA_MAX_TOKEN_TTL_SECONDS must be a whole number of seconds from 60 to 86400"],
+    ["a fractional maximum token TTL", { TESSERA_MAX_TOKEN_TTL_SECONDS: "90.5" }, "TESSERA_MAX_TOKEN_TTL_SECONDS must be a whole number"],
   ])("reports %s", (_name, override, expected) => {
     expect(problems([], { ...env, ...override }).join("\n")).toContain(expected);
   });
