@@ -17,6 +17,7 @@ import { SigningKeys } from "./signing-keys.ts";
 import type { ClusterInfo } from "./subject.ts";
 import { JwksSubjectVerifier, type SubjectVerifier } from "./subject-verifier.ts";
 import { TokenReviewSubjectVerifier, type TokenReviewer } from "./token-review-verifier.ts";
+import { capTokenLifetime } from "./ttl-cap.ts";
 import { createWatchHandler } from "./watch.ts";
 
 /** The issuer's settings, parsed once by the controller's config. */
@@ -41,7 +42,7 @@ export interface IssuerConfig {
     readonly rotationSeconds: number;
     /** Must be at least jwksMaxAgeSeconds + reloadSeconds. */
     readonly prePublicationSeconds: number;
-    /** Largest TTL any policy may grant. */
+    /** Largest TTL the issuer grants: longer policy TTLs are clamped to it. */
     readonly maxTokenTtlSeconds: number;
     readonly reloadSeconds: number;
   };
@@ -105,7 +106,7 @@ export function createIssuer(deps: IssuerDeps): Issuer {
     verifier,
     pods: deps.pods,
     namespaces: deps.namespaces,
-    decider: deps.decider,
+    decider: capTokenLifetime(deps.decider, config.signing.maxTokenTtlSeconds),
     keys,
     recorder: deps.recorder,
     cluster: config.cluster,

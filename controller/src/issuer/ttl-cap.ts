@@ -1,0 +1,25 @@
+// Holds every grant to the issuer's maximum token lifetime, which key retention and the revocation list are sized for.
+import type { Decider } from "./decider.ts";
+
+/**
+ * Wraps a decider so no allowed grant outlives `maxTtlSeconds`. A superseded signing key and a revoked jti are kept
+ * exactly that long; a longer token would outlive its key or its revocation. A clamped TTL is recorded in the
+ * grant's clamps, like a guardrail's, and is not a denial.
+ */
+export function capTokenLifetime(decider: Decider, maxTtlSeconds: number): Decider {
+  return {
+    decide(input) {
+      const decision = decider.decide(input);
+      if (!decision.allowed || decision.grant.ttlSeconds <= maxTtlSeconds) return decision;
+      const { grant } = decision;
+      return {
+        ...decision,
+        grant: {
+          ...grant,
+          ttlSeconds: maxTtlSeconds,
+          clamps: [...grant.clamps, `ttl clamped from ${grant.ttlSeconds}s to ${maxTtlSeconds}s by the issuer's maximum token lifetime`],
+        },
+      };
+    },
+  };
+}
