@@ -1,4 +1,4 @@
-// The controller process (controller/src/main.ts) against the real apiserver: ready once caches and keys load, serves JWKS, hands the lease back on SIGTERM.
+// The controller process (controller/src/main.ts) against the real apiserver: ready once caches and keys load, serves JWKS of the configured algorithm, hands the lease back on SIGTERM.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { Agent, request } from "node:https";
@@ -74,6 +74,8 @@ beforeAll(async () => {
       TESSERA_SIDECAR_IMAGE: "tessera/sidecar:test",
       TESSERA_SERVICE_ACCOUNT_ISSUER: info.serviceAccountIssuer,
       TESSERA_LOG_LEVEL: "warn",
+      // Not the default: proves the configured algorithm reaches key generation (the issuer tests cover ES256).
+      TESSERA_SIGNING_ALGORITHM: "EdDSA",
     },
     stdio: ["ignore", "ignore", "inherit"],
   });
@@ -89,10 +91,12 @@ describe("the controller process", () => {
     expect(await leaseHolder()).toBe("controller-0");
   });
 
-  it("publishes the signing key in the issuer's JWKS", async () => {
+  it("publishes an Ed25519 signing key in the issuer's JWKS when configured for EdDSA", async () => {
     const res = await getInsecure(ports.issuer, PATH_JWKS);
     expect(res.status).toBe(200);
-    expect((JSON.parse(res.body) as { keys: unknown[] }).keys.length).toBeGreaterThan(0);
+    const keys = (JSON.parse(res.body) as { keys: { kty: string; crv: string; alg: string }[] }).keys;
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) expect(key).toMatchObject({ kty: "OKP", crv: "Ed25519", alg: "EdDSA" });
   });
 
   it("mounts the audit routes: introspection refuses a caller without credentials", async () => {
