@@ -21,10 +21,11 @@ import type { CompiledPolicy, PolicySet } from "./policy/index.ts";
 import { IssuerMetrics } from "./issuer/metrics.ts";
 import { CallerAuthenticator } from "./issuer/caller-auth.ts";
 import { DenialEventRecorder, KubernetesEventSink } from "./issuer/events.ts";
-import { Explainer } from "./issuer/explain.ts";
+import { Explainer, type ExplainEngine } from "./issuer/explain.ts";
 import { engineOver } from "./issuer/explain-local.ts";
 import { createAuditRoutes } from "./issuer/introspection-routes.ts";
 import { RevocationStore } from "./issuer/revocation.ts";
+import { capGrantTtl } from "./issuer/ttl-cap.ts";
 import { createLogger } from "./logging.ts";
 import { ControllerCore } from "./reconcile/controller.ts";
 import { kubeClientFromConfig } from "./reconcile/kube-http.ts";
@@ -191,6 +192,13 @@ async function main(): Promise<void> {
     stopRevocationReload();
     return Promise.resolve();
   });
+  // Explain answers what the exchange would: the live PolicySet, then the issuer's own TTL cap.
+  const explainEngine: ExplainEngine = {
+    explain(input) {
+      const explained = engineOver(core.policySet.current).explain(input);
+      return { ...explained, decision: capGrantTtl(explained.decision, config.signing.maxTokenTtlSeconds) };
+    },
+  };
   // The audit routes need the issuer's keys, which exist once the issuer does: a late-bound view.
   const lateKeys = { verificationKey: (kid: string) => issuer.keys.verificationKey(kid) };
   const auditRoutes = createAuditRoutes({
@@ -203,7 +211,7 @@ async function main(): Promise<void> {
       get: (ref) =>
         ref.kind === "TokenPolicy" ? core.caches.tokenPolicies.get(`${ref.namespace ?? ""}/${ref.name}`) : core.caches.clusterTokenPolicies.get(ref.name),
     },
-    explainer: new Explainer({ pods, namespaces, engine: { explain: (input) => engineOver(core.policySet.current).explain(input) }, cluster, issuer: config.issuerUrl, now }),
+    explainer: new Explainer({ pods, namespaces, engine: explainEngine, cluster, issuer: config.issuerUrl, now }),
     metrics: issuerMetrics,
     registry,
     maxTokenLifetimeSeconds: config.signing.maxTokenTtlSeconds,
@@ -227,6 +235,7 @@ async function main(): Promise<void> {
     tls,
     ready: () => core.hasSynced(),
     extraRoutes: auditRoutes,
+    metrics: issuerMetrics,
     logger: issuerLog,
     now,
     newId: randomUUID,

@@ -8,6 +8,7 @@ import { createTokenExchange } from "./exchange.ts";
 import type { FetchJson } from "./fetch-json.ts";
 import type { Handler } from "./http.ts";
 import type { KeyStore } from "./key-store.ts";
+import { timedExchange, type IssuerMetrics } from "./metrics.ts";
 import type { SigningAlgorithm } from "./keys.ts";
 import type { NamespaceLookup, PodLookup } from "./pod-lookup.ts";
 import { RemoteKeySet } from "./remote-key-set.ts";
@@ -65,6 +66,8 @@ export interface IssuerDeps {
   /** More readiness conditions (e.g. informer caches synced). */
   readonly ready?: () => boolean;
   readonly extraRoutes?: Readonly<Record<string, Handler>>;
+  /** Times every exchange into tessera_issuance_duration_seconds when given. */
+  readonly metrics?: IssuerMetrics;
   readonly logger: Logger;
   readonly now: () => Date;
   readonly newId: () => string;
@@ -102,7 +105,7 @@ export function createIssuer(deps: IssuerDeps): Issuer {
     verifier = new JwksSubjectVerifier({ rules, keys: keySet, now });
   }
   const keys = new SigningKeys({ store: deps.keyStore, now, logger });
-  const exchange = createTokenExchange({
+  const pipeline = createTokenExchange({
     verifier,
     pods: deps.pods,
     namespaces: deps.namespaces,
@@ -115,6 +118,7 @@ export function createIssuer(deps: IssuerDeps): Issuer {
     newId: deps.newId,
     logger,
   });
+  const exchange = deps.metrics === undefined ? pipeline : timedExchange(pipeline, deps.metrics, () => performance.now());
   const server = createIssuerServer({
     tls: deps.tls,
     issuer: config.issuerUrl,

@@ -7,6 +7,7 @@ import { DEFAULT_TESSERA_AUDIENCE } from "../../../api/constants.ts";
 import { engineDecider } from "../../../controller/src/issuer/engine-decider.ts";
 import { createHttpsJsonFetcher } from "../../../controller/src/issuer/fetch-json.ts";
 import { createIssuer, type Issuer, type IssuerConfig } from "../../../controller/src/issuer/issuer.ts";
+import type { IssuerMetrics } from "../../../controller/src/issuer/metrics.ts";
 import { SecretKeyStore } from "../../../controller/src/issuer/key-store.ts";
 import type { SigningAlgorithm } from "../../../controller/src/issuer/keys.ts";
 import { apiNamespaceLookup, apiPodLookup } from "../../../controller/src/issuer/pod-lookup-api.ts";
@@ -38,6 +39,8 @@ export interface TestIssuerOptions {
   /** Reuse a key namespace (a second replica of the same issuer). */
   readonly namespace?: string;
   readonly isLeader?: boolean;
+  /** Issuer metrics the exchanges are timed into. */
+  readonly metrics?: IssuerMetrics;
 }
 
 function compileAll(policies: readonly AnyTokenPolicy[]): PolicySet {
@@ -88,6 +91,7 @@ export async function startTestIssuer(options: TestIssuerOptions): Promise<TestI
     keyStore: new SecretKeyStore(clients.core, namespace),
     isLeader: () => options.isLeader ?? true,
     tls: () => tls,
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     logger: pino({ level: "silent" }),
     now: () => new Date(Date.now() + offset),
     newId: randomUUID,

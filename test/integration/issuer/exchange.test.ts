@@ -1,6 +1,7 @@
 // Token exchange against the real control plane: projected tokens from TokenRequest, pods in the apiserver, the real engine.
 import { createHmac, createPublicKey } from "node:crypto";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from "jose";
+import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CLAIM_NAMESPACE,
@@ -13,6 +14,7 @@ import {
 } from "../../../api/constants.ts";
 import type { OAuthErrorResponse, TokenExchangeResponse } from "../../../api/exchange.ts";
 import type { TokenPolicy } from "../../../api/token-policy.ts";
+import { IssuerMetrics } from "../../../controller/src/issuer/metrics.ts";
 import {
   controlPlaneInfo,
   createPod,
@@ -254,3 +256,40 @@ async function fetchClusterJwks(apiserverUrl: string, caPem: string): Promise<un
   const { createHttpsJsonFetcher } = await import("../../../controller/src/issuer/fetch-json.ts");
   return createHttpsJsonFetcher({ ca: caPem })(`${apiserverUrl}/openid/v1/jwks`);
 }
+
+describe("the issuer's own limits and measurements", () => {
+  let issuer: TestIssuer;
+  let registry: Registry;
+  let api: Workload;
+
+  beforeAll(async () => {
+    const ns = await freshNamespace("limits", { tenant: "acme" });
+    registry = new Registry();
+    // The harness caps tokens at 3600 s; this policy asks for two hours.
+    issuer = await startTestIssuer({ policies: [policy(ns, { ttlSeconds: 7200 })], metrics: new IssuerMetrics({ registry }) });
+    api = await workload(ns, "api", "api-0");
+  });
+
+  afterAll(async () => {
+    await issuer.stop();
+  });
+
+  it("clamps a policy TTL beyond the issuer's maximum token TTL and records the clamp", async () => {
+    const answer = await exchange(issuer, form(api.token, { scope: "read" }));
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    expect((answer.body as TokenExchangeResponse).expires_in).toBe(3600);
+    const recorded = issuer.decisions.at(-1)?.decision;
+    expect(recorded?.allowed === true && recorded.grant.clamps).toContain("ttl clamped from 7200s to 3600s by the issuer's maximum token lifetime");
+  });
+
+  it("times every exchange into tessera_issuance_duration_seconds, labelled by outcome", async () => {
+    expect((await exchange(issuer, form(api.token, { scope: "read" }))).status).toBe(200);
+    expect((await exchange(issuer, form(api.token, { scope: "admin" }))).status).toBe(400);
+    expect((await exchange(issuer, form("a.b.c"))).status).toBe(400);
+    const text = await registry.getSingleMetricAsString("tessera_issuance_duration_seconds");
+    const counts = new Map([...text.matchAll(/^tessera_issuance_duration_seconds_count\{outcome="(\w+)"\} (\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
+    expect(counts.get("allowed")).toBeGreaterThanOrEqual(2);
+    expect(counts.get("denied")).toBe(1);
+    expect(counts.get("error")).toBe(1);
+  });
+});
