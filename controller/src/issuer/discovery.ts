@@ -4,6 +4,7 @@ import {
   PATH_EXPLAIN,
   PATH_INTROSPECT,
   PATH_JWKS,
+  PATH_REVOKE,
   PATH_TOKEN,
 } from "../../../api/constants.ts";
 import { SIGNING_ALGORITHMS } from "./keys.ts";
@@ -16,11 +17,13 @@ export function discoveryDocument(issuer: string): Record<string, unknown> {
     jwks_uri: `${base}${PATH_JWKS}`,
     token_endpoint: `${base}${PATH_TOKEN}`,
     introspection_endpoint: `${base}${PATH_INTROSPECT}`,
+    revocation_endpoint: `${base}${PATH_REVOKE}`,
     explain_endpoint: `${base}${PATH_EXPLAIN}`,
     grant_types_supported: [GRANT_TYPE_TOKEN_EXCHANGE],
     // Clients prove who they are with the subject token itself, not with client credentials.
     token_endpoint_auth_methods_supported: ["none"],
     introspection_endpoint_auth_methods_supported: ["bearer"],
+    revocation_endpoint_auth_methods_supported: ["bearer"],
     response_types_supported: [],
     subject_types_supported: ["public"],
     access_token_signing_alg_values_supported: [...SIGNING_ALGORITHMS],
