@@ -40,7 +40,8 @@ export type TlsMode = "self-managed" | "cert-manager";
 export const KEY_PRE_PUBLICATION_SECONDS = 600;
 export const KEY_RELOAD_SECONDS = 30;
 /** The shortest and longest ttlSeconds a policy may set (the CRD's bounds). */
-const TOKEN_TTL_BOUNDS = { min: 60, max: 86_400 };
+// Short by default (an hour); an operator may raise the cap to a day for workloads that cannot refresh often.
+const TOKEN_TTL_BOUNDS = { min: 60, max: 86_400, default: 3600 };
 export type TokenReviewMode = "tokenreview" | "jwks";
 
 export interface Config {
@@ -227,7 +228,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     // At least an hour: a successor is published 10 minutes before it is due, and shorter periods only grow the JWKS.
     rotationSeconds: wholeSeconds(ENV_KEY_ROTATION_SECONDS, 7 * 24 * 3600, 3600),
     prePublicationSeconds: KEY_PRE_PUBLICATION_SECONDS,
-    maxTokenTtlSeconds: wholeSeconds(ENV_MAX_TOKEN_TTL_SECONDS, TOKEN_TTL_BOUNDS.max, TOKEN_TTL_BOUNDS.min, TOKEN_TTL_BOUNDS.max),
+    maxTokenTtlSeconds: wholeSeconds(ENV_MAX_TOKEN_TTL_SECONDS, TOKEN_TTL_BOUNDS.default, TOKEN_TTL_BOUNDS.min, TOKEN_TTL_BOUNDS.max),
     reloadSeconds: KEY_RELOAD_SECONDS,
   };
   const kubeconfig = raw(ENV_KUBECONFIG);

@@ -40,9 +40,9 @@ describe("parseConfig", () => {
   });
 
   it.each([
-    ["signs with ES256, rotates weekly and caps tokens at a day by default", {}, { algorithm: "ES256", rotationSeconds: 604_800, maxTokenTtlSeconds: 86_400 }],
+    ["signs with ES256, rotates weekly and caps tokens at an hour by default", {}, { algorithm: "ES256", rotationSeconds: 604_800, maxTokenTtlSeconds: 3600 }],
     ["accepts EdDSA", { TESSERA_SIGNING_ALGORITHM: "EdDSA" }, { algorithm: "EdDSA" }],
-    ["takes a rotation period and a maximum token TTL", { TESSERA_KEY_ROTATION_SECONDS: "86400", TESSERA_MAX_TOKEN_TTL_SECONDS: "3600" }, { rotationSeconds: 86_400, maxTokenTtlSeconds: 3600 }],
+    ["takes a rotation period and a maximum token TTL", { TESSERA_KEY_ROTATION_SECONDS: "86400", TESSERA_MAX_TOKEN_TTL_SECONDS: "86400" }, { rotationSeconds: 86_400, maxTokenTtlSeconds: 86_400 }],
   ])("%s", (_name, override, expected) => {
     const config = parseConfig([], { ...env, ...override });
     expect(config.signing).toMatchObject({ ...expected, prePublicationSeconds: 600, reloadSeconds: 30 });
