@@ -7,10 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GRANT_TYPE_TOKEN_EXCHANGE, TOKEN_TYPE_JWT } from "../../../api/constants.ts";
 import type { TokenExchangeResponse } from "../../../api/exchange.ts";
 import type { TokenPolicy } from "../../../api/token-policy.ts";
+import { loadControlPlaneConfig } from "../../controlplane/config.ts";
+import { ensurePythonEnv } from "../../controlplane/python-env.ts";
 import { createPod, createServiceAccount, freshNamespace, mintProjectedToken, waitFor } from "../support/index.ts";
 import { exchange, startTestIssuer, type TestIssuer } from "./exchange-harness.ts";
 
 const SCRIPT = join(import.meta.dirname, "verify_token.py");
+const REQUIREMENTS = join(import.meta.dirname, "requirements.txt");
 
 interface PyResult {
   readonly kid?: string;
@@ -19,9 +22,9 @@ interface PyResult {
   readonly error?: string;
 }
 
-function verifyWithPyJwt(issuer: TestIssuer, caFile: string, tokens: readonly string[]): Promise<PyResult[]> {
+function verifyWithPyJwt(python: string, issuer: TestIssuer, caFile: string, tokens: readonly string[]): Promise<PyResult[]> {
   return new Promise((resolve, reject) => {
-    const child = execFile("python3", [SCRIPT, issuer.url, caFile, "payments"], (error, stdout, stderr) => {
+    const child = execFile(python, [SCRIPT, issuer.url, caFile, "payments"], (error, stdout, stderr) => {
       if (error !== null) {
         reject(new Error(`verify_token.py failed: ${stderr}`, { cause: error }));
         return;
@@ -36,8 +39,11 @@ describe("independent verification with PyJWT", () => {
   let issuer: TestIssuer;
   let caFile: string;
   let subjectToken: string;
+  let python: string;
 
   beforeAll(async () => {
+    // PyJWT and cryptography, pinned, in a virtualenv cached beside the control-plane binaries.
+    python = await ensurePythonEnv({ cacheDir: loadControlPlaneConfig(process.env).cacheDir, requirementsFile: REQUIREMENTS });
     const ns = await freshNamespace("pyjwt");
     const policy: TokenPolicy = {
       apiVersion: "tessera.dev/v1alpha1",
@@ -70,7 +76,7 @@ describe("independent verification with PyJWT", () => {
 
   it("verifies tokens signed before and after a key rotation to EdDSA", async () => {
     const before = await mint();
-    const [first] = await verifyWithPyJwt(issuer, caFile, [before]);
+    const [first] = await verifyWithPyJwt(python, issuer, caFile, [before]);
     expect(first?.error).toBeUndefined();
     expect(first).toMatchObject({ alg: "ES256", claims: { aud: "payments", iss: issuer.url } });
 
@@ -90,7 +96,7 @@ describe("independent verification with PyJWT", () => {
     await waitFor(() => keys.current().kid !== oldKid, { description: "the successor key to sign" });
 
     const after = await mint();
-    const results = await verifyWithPyJwt(issuer, caFile, [before, after]);
+    const results = await verifyWithPyJwt(python, issuer, caFile, [before, after]);
     expect(results.map((r) => r.error)).toEqual([undefined, undefined]);
     expect(results[0]?.kid).toBe(oldKid);
     expect(results[1]).toMatchObject({ alg: "EdDSA", kid: keys.current().kid });
@@ -101,7 +107,7 @@ describe("independent verification with PyJWT", () => {
     const parts = token.split(".");
     const payload = JSON.parse(Buffer.from(parts[1] ?? "", "base64url").toString()) as Record<string, unknown>;
     const forged = [parts[0], Buffer.from(JSON.stringify({ ...payload, sub: "system:serviceaccount:kube-system:admin" })).toString("base64url"), parts[2]].join(".");
-    const [result] = await verifyWithPyJwt(issuer, caFile, [forged]);
+    const [result] = await verifyWithPyJwt(python, issuer, caFile, [forged]);
     expect(result?.error).toMatch(/Signature/);
   });
 });
