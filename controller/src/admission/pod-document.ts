@@ -9,7 +9,7 @@ export interface PodMetadataDocument {
   uid?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
-  ownerReferences?: { kind: string; name: string; controller?: boolean }[];
+  ownerReferences?: { apiVersion: string; kind: string; name: string; controller?: boolean }[];
   [key: string]: unknown;
 }
 
@@ -76,7 +76,7 @@ function problemOf(value: unknown): string | undefined {
     const problem =
       stringMap(metadata["labels"], "metadata.labels") ??
       stringMap(metadata["annotations"], "metadata.annotations") ??
-      namedList("kind", "name")(metadata["ownerReferences"], "metadata.ownerReferences");
+      namedList("apiVersion", "kind", "name")(metadata["ownerReferences"], "metadata.ownerReferences");
     if (problem !== undefined) return problem;
   }
   const spec = value["spec"];

@@ -24,7 +24,7 @@ function previewInput(pod: PodDocument, namespace: string): PodPreviewInput {
     serviceAccountName: pod.spec.serviceAccountName ?? "default",
     labels: metadata.labels ?? {},
     annotations: metadata.annotations ?? {},
-    ...(owner === undefined ? {} : { owner: { kind: owner.kind, name: owner.name } }),
+    ...(owner === undefined ? {} : { owner: { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.name } }),
   };
 }
 

@@ -8,7 +8,7 @@ export interface PodPreviewInput {
   readonly serviceAccountName: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
-  readonly owner?: { readonly kind: string; readonly name: string };
+  readonly owner?: { readonly apiVersion: string; readonly kind: string; readonly name: string };
 }
 
 /** Warnings for the person creating the pod; never a reason to refuse it (policies may come later). */

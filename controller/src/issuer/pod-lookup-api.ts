@@ -22,7 +22,7 @@ export function podInfoFrom(pod: V1Pod): PodInfo | undefined {
     ...(pod.spec?.nodeName === undefined ? {} : { nodeName: pod.spec.nodeName }),
     ...(meta.deletionTimestamp === undefined ? {} : { deletionTimestamp: new Date(meta.deletionTimestamp).toISOString() }),
     ...(pod.status?.phase === undefined ? {} : { phase: pod.status.phase }),
-    ...(owner === undefined ? {} : { owner: { kind: owner.kind, name: owner.name } }),
+    ...(owner === undefined ? {} : { owner: { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.name } }),
   };
 }
 

@@ -15,8 +15,8 @@ export interface PodInfo {
   readonly deletionTimestamp?: string;
   /** Pending, Running, Succeeded, Failed, Unknown. */
   readonly phase?: string;
-  /** The controller owner reference, e.g. { kind: "Job", name: "deploy-42" }. */
-  readonly owner?: { readonly kind: string; readonly name: string };
+  /** The controller owner reference, e.g. { apiVersion: "batch/v1", kind: "Job", name: "deploy-42" }. */
+  readonly owner?: { readonly apiVersion: string; readonly kind: string; readonly name: string };
 }
 
 /** What the issuer needs to know about a namespace. */

@@ -15,6 +15,13 @@ export interface Actor {
   readonly serviceAccount?: { readonly namespace: string; readonly name: string };
 }
 
+/** A pod's controller owner reference, as the apiserver stores it (apiVersion is "group/version", or "v1" for core). */
+export interface PodOwner {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+}
+
 /** Who is asking: every dimension a policy may select on or read. */
 export interface Subject {
   readonly serviceAccount: { readonly namespace: string; readonly name: string; readonly uid?: string };
@@ -25,8 +32,11 @@ export interface Subject {
     readonly labels: Readonly<Record<string, string>>;
     readonly annotations: Readonly<Record<string, string>>;
     readonly nodeName?: string;
-    /** Owner kind and name, e.g. Job/deploy-42, when the pod has a controller owner. */
-    readonly owner?: { readonly kind: string; readonly name: string };
+    /**
+     * The controller owner reference, e.g. batch/v1 Job deploy-42, when the pod has one. apiVersion tells a
+     * Kubernetes Job from a custom resource that is also called Job (Volcano's batch.volcano.sh Job, say).
+     */
+    readonly owner?: PodOwner;
   };
   readonly cluster: { readonly name: string; readonly environment: string };
   /**

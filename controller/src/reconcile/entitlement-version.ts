@@ -35,7 +35,7 @@ export function podPart(pod: {
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
   readonly nodeName?: string;
-  readonly owner?: { readonly kind: string; readonly name: string };
+  readonly owner?: { readonly apiVersion: string; readonly kind: string; readonly name: string };
 }): string {
   return digest([
     pod.uid,
@@ -45,7 +45,7 @@ export function podPart(pod: {
     sortedEntries(pod.labels),
     sortedEntries(pod.annotations),
     pod.nodeName ?? "",
-    pod.owner === undefined ? "" : `${pod.owner.kind}/${pod.owner.name}`,
+    pod.owner === undefined ? "" : `${pod.owner.apiVersion}/${pod.owner.kind}/${pod.owner.name}`,
   ]);
 }
 

@@ -18,7 +18,7 @@ export interface CachedObject {
 
 /** A pod reduced to what issuance, matching and the uninjected check read (10,000 of them must stay small). */
 export interface SlimPod extends CachedObject {
-  readonly owner?: { readonly kind: string; readonly name: string };
+  readonly owner?: { readonly apiVersion: string; readonly kind: string; readonly name: string };
   readonly serviceAccountName: string;
   readonly nodeName?: string;
   readonly hostNetwork: boolean;
@@ -92,14 +92,15 @@ function names(list: unknown): string[] {
   return out;
 }
 
-function controllerOwner(raw: unknown): { kind: string; name: string } | undefined {
+function controllerOwner(raw: unknown): { apiVersion: string; kind: string; name: string } | undefined {
   const refs = record(record(raw)?.["metadata"])?.["ownerReferences"];
   if (!Array.isArray(refs)) return undefined;
   for (const ref of refs) {
     const r = record(ref);
+    const apiVersion = str(r?.["apiVersion"]);
     const kind = str(r?.["kind"]);
     const name = str(r?.["name"]);
-    if (r?.["controller"] === true && kind !== undefined && name !== undefined) return { kind, name };
+    if (r?.["controller"] === true && apiVersion !== undefined && kind !== undefined && name !== undefined) return { apiVersion, kind, name };
   }
   return undefined;
 }

@@ -28,7 +28,7 @@ function subject(
   namespace: string,
   namespaceLabels: Record<string, string>,
   serviceAccount: string,
-  pod: { labels?: Record<string, string>; owner?: { kind: string; name: string } } = {},
+  pod: { labels?: Record<string, string>; owner?: { apiVersion: string; kind: string; name: string } } = {},
   actors: readonly Actor[] = [],
 ): Subject {
   return {
@@ -90,7 +90,7 @@ describe("the example policies with the policy engine", () => {
     },
     {
       name: "a CI deploy Job gets a kube-apiserver token in its deploy group",
-      subject: subject("ci", {}, "deploy", { owner: { kind: "Job", name: "deploy-42" } }),
+      subject: subject("ci", {}, "deploy", { owner: { apiVersion: "batch/v1", kind: "Job", name: "deploy-42" } }),
       audience: "https://kubernetes.default.svc",
       expected: {
         allowed: true,
@@ -105,8 +105,20 @@ describe("the example policies with the policy engine", () => {
       expected: { allowed: false, reason: "ConditionFailed", message: expect.stringContaining("only pods created by a Job may deploy") },
     },
     {
+      name: "a pod of a custom resource that is also called Job (not batch/v1) is denied",
+      subject: subject("ci", {}, "deploy", { owner: { apiVersion: "batch.volcano.sh/v1alpha1", kind: "Job", name: "deploy-42" } }),
+      audience: "https://kubernetes.default.svc",
+      expected: { allowed: false, reason: "ConditionFailed", message: expect.stringContaining("only pods created by a Job may deploy") },
+    },
+    {
+      name: "a pod owned by a ReplicaSet with the deploy service account is denied",
+      subject: subject("ci", {}, "deploy", { owner: { apiVersion: "apps/v1", kind: "ReplicaSet", name: "deploy-7f" } }),
+      audience: "https://kubernetes.default.svc",
+      expected: { allowed: false, reason: "ConditionFailed", message: expect.stringContaining("only pods created by a Job may deploy") },
+    },
+    {
       name: "the deploy service account of another namespace gets nothing",
-      subject: subject("staging", {}, "deploy", { owner: { kind: "Job", name: "deploy-42" } }),
+      subject: subject("staging", {}, "deploy", { owner: { apiVersion: "batch/v1", kind: "Job", name: "deploy-42" } }),
       audience: "https://kubernetes.default.svc",
       expected: { allowed: false, reason: "NoMatchingPolicy" },
     },

@@ -11,7 +11,7 @@ export const subject: Subject = {
     labels: { app: "api" },
     annotations: { "tessera.dev/audiences": "https://ledger.example" },
     nodeName: "node-1",
-    owner: { kind: "ReplicaSet", name: "api-7d" },
+    owner: { apiVersion: "apps/v1", kind: "ReplicaSet", name: "api-7d" },
   },
   cluster: { name: "east-1", environment: "prod" },
   actors: [],

@@ -23,7 +23,7 @@ const pod: PodInfo = {
   labels: { app: "api" },
   annotations: { note: "x" },
   nodeName: "node-b",
-  owner: { kind: "Job", name: "deploy-42" },
+  owner: { apiVersion: "batch/v1", kind: "Job", name: "deploy-42" },
 };
 
 describe("buildSubject", () => {
@@ -38,7 +38,7 @@ describe("buildSubject", () => {
     expect(subject).toEqual({
       serviceAccount: { namespace: "shop", name: "api", uid: "sa-uid-1" },
       namespace: { name: "shop", labels: { tenant: "acme" } },
-      pod: { name: "api-0", uid: "pod-uid-1", labels: { app: "api" }, annotations: { note: "x" }, nodeName: "node-a", owner: { kind: "Job", name: "deploy-42" } },
+      pod: { name: "api-0", uid: "pod-uid-1", labels: { app: "api" }, annotations: { note: "x" }, nodeName: "node-a", owner: { apiVersion: "batch/v1", kind: "Job", name: "deploy-42" } },
       cluster: { name: "eu-1", environment: "prod" },
       actors: [],
     });

@@ -7,7 +7,7 @@ import { bindingsFor } from "../../../controller/src/policy/cel/variables.ts";
 import { request, saActor, subject } from "./fixtures.ts";
 
 const bindings = bindingsFor(
-  subject({ owner: { kind: "Job", name: "deploy-42" }, actors: [saActor("agents", "planner")] }),
+  subject({ owner: { apiVersion: "batch/v1", kind: "Job", name: "deploy-42" }, actors: [saActor("agents", "planner")] }),
   request(["https://ledger.internal"], ["read", "write"]),
 );
 
@@ -27,6 +27,7 @@ describe("claim expressions evaluate to JSON over the subject", () => {
     ['"namespace:" + namespace.name', "namespace:payments"],
     ["serviceAccount.namespace + '/' + serviceAccount.name", "payments/api"],
     ["pod.owner.kind", "Job"],
+    ['pod.owner.apiVersion + " " + pod.owner.kind + "/" + pod.owner.name', "batch/v1 Job/deploy-42"],
     ["size(request.scopes)", 2],
     ["request.scopes.filter(s, s != 'write')", ["read"]],
     ["actors.map(a, a.serviceAccount.name)", ["planner"]],
@@ -59,6 +60,7 @@ describe("the type checker", () => {
     ["message construction", "tessera.Pod{name: 'x'}", "undeclared reference to message"],
     ["a non-bool operand of &&", 'pod.name && true', "operand of && must be bool"],
     ["a ternary with a non-bool condition", 'pod.name ? 1 : 2', "condition of ?: must be bool"],
+    ["an owner field the subject vector does not have", "pod.owner.uid", "undefined field 'uid' of tessera.PodOwner (fields: apiVersion, kind, name)"],
   ])("rejects %s", (_name, source, message) => {
     const result = compileExpression(source, "claim");
     expect(result.ok ? "compiled" : result.message).toContain(message);

@@ -57,7 +57,7 @@ export interface SubjectOptions {
   readonly podLabels?: Record<string, string>;
   readonly actors?: readonly Actor[];
   readonly environment?: string;
-  readonly owner?: { kind: string; name: string };
+  readonly owner?: { apiVersion: string; kind: string; name: string };
 }
 
 export function subject(o: SubjectOptions = {}): Subject {

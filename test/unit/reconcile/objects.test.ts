@@ -14,7 +14,7 @@ describe("slimPod", () => {
         annotations: { "tessera.dev/audiences": "https://a", "kubectl.kubernetes.io/last-applied-configuration": "{...}" },
         managedFields: [{ manager: "kubectl" }],
         ownerReferences: [
-          { kind: "ReplicaSet", name: "api-7f", controller: true },
+          { apiVersion: "apps/v1", kind: "ReplicaSet", name: "api-7f", controller: true },
           { kind: "Other", name: "x" },
         ],
       },
@@ -30,7 +30,7 @@ describe("slimPod", () => {
     };
     expect(slimPod(raw)).toEqual({
       metadata: { name: "api-0", namespace: "shop", uid: "u-1", resourceVersion: "7", labels: { app: "api" }, annotations: { "tessera.dev/audiences": "https://a" } },
-      owner: { kind: "ReplicaSet", name: "api-7f" },
+      owner: { apiVersion: "apps/v1", kind: "ReplicaSet", name: "api-7f" },
       serviceAccountName: "api",
       nodeName: "node-1",
       hostNetwork: true,

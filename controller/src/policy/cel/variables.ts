@@ -19,7 +19,7 @@ export const VARIABLES: ReadonlyMap<string, CelT> = new Map<string, CelT>([
       labels,
       annotations: labels,
       nodeName: optional(T.string),
-      owner: optional(object("tessera.PodOwner", { kind: T.string, name: T.string })),
+      owner: optional(object("tessera.PodOwner", { apiVersion: T.string, kind: T.string, name: T.string })),
     }),
   ],
   ["cluster", object("tessera.Cluster", { name: T.string, environment: T.string })],
@@ -45,7 +45,7 @@ export function bindingsFor(subject: Subject, request: TokenRequest): Bindings {
       labels: { ...pod.labels },
       annotations: { ...pod.annotations },
       ...(pod.nodeName === undefined ? {} : { nodeName: pod.nodeName }),
-      ...(pod.owner === undefined ? {} : { owner: { kind: pod.owner.kind, name: pod.owner.name } }),
+      ...(pod.owner === undefined ? {} : { owner: { apiVersion: pod.owner.apiVersion, kind: pod.owner.kind, name: pod.owner.name } }),
     },
     cluster: { name: subject.cluster.name, environment: subject.cluster.environment },
     actors: subject.actors.map((actor) => ({
