@@ -94,7 +94,8 @@ function intersect(
 /** Why a TokenPolicy may not grant this audience, or undefined when it may. */
 export function audienceProblem(g: EffectiveGuardrails, audience: string): string | undefined {
   const reservedBy = g.reservedAudiences.get(audience);
-  if (reservedBy !== undefined) return `audience '${audience}' is reserved for ClusterTokenPolicies by ${reservedBy}`;
+  // Name the guardrail field as well as the policy, so the owner of the refused TokenPolicy knows what to ask about.
+  if (reservedBy !== undefined) return `audience '${audience}' is reserved for ClusterTokenPolicies by ${reservedBy} (guardrails.reservedAudiences)`;
   if (g.allowedAudiences !== undefined && !g.allowedAudiences.value.has(audience)) {
     return `audience '${audience}' is not among the audiences allowed by ${g.allowedAudiences.by}`;
   }
@@ -104,7 +105,8 @@ export function audienceProblem(g: EffectiveGuardrails, audience: string): strin
 /** Why a TokenPolicy may not set this claim, or undefined when it may. */
 export function claimProblem(g: EffectiveGuardrails, claim: string): string | undefined {
   const reservedBy = g.reservedClaims.get(claim);
-  if (reservedBy !== undefined) return `claim '${claim}' is reserved by ${reservedBy}`;
+  if (reservedBy === BUILT_IN) return `claim '${claim}' is reserved by ${reservedBy}`;
+  if (reservedBy !== undefined) return `claim '${claim}' is reserved by ${reservedBy} (guardrails.reservedClaims)`;
   if (g.allowedClaims !== undefined && !g.allowedClaims.value.has(claim)) {
     return `claim '${claim}' is not among the claims allowed by ${g.allowedClaims.by}`;
   }
