@@ -192,6 +192,7 @@ beforeAll(async () => {
     path: join(scratch, "deploy.kubeconfig"),
   });
   // The apiserver fetches the issuer's discovery document and keys in the background after it starts.
+  const waitingSince = Date.now();
   await waitFor(
     async () => {
       const whoami = await deployer(["auth", "whoami"]);
@@ -203,6 +204,7 @@ beforeAll(async () => {
     },
     { timeoutMs: 90_000, intervalMs: 1000, description: "the apiserver to accept the token" },
   );
+  console.log(`[ci-deploy] the apiserver accepted the sidecar's token ${Date.now() - waitingSince} ms after the sidecar was ready`);
 }, 300_000);
 
 afterAll(async () => {
@@ -338,14 +340,37 @@ describe("only a ClusterTokenPolicy grants the apiserver's audience or groups", 
   });
 });
 
+describe("only while the Job runs", () => {
+  it("denies a Job pod that has finished (what the Job controller leaves behind when the Job completes)", async () => {
+    const finished = await createJobPod(stack.clients, "ci", JOB, "deploy-staging-done1");
+    const token = await mintProjectedToken({ namespace: "ci", serviceAccount: "deploy", pod: finished, audience: DEFAULT_TESSERA_AUDIENCE }, stack.clients);
+    seenTokens.push(token);
+    expect((await exchangeFor(token)).status).toBe(200);
+    // The kubelet's part when the Job's container exits 0.
+    await stack.clients.core.replaceNamespacedPodStatus({
+      namespace: "ci",
+      name: "deploy-staging-done1",
+      body: kubeBody<V1Pod>({ metadata: { name: "deploy-staging-done1", namespace: "ci", resourceVersion: finished.metadata?.resourceVersion ?? "" }, status: { phase: "Succeeded" } }),
+    });
+    const denied = await waitFor(async () => {
+      const answer = await exchangeFor(token);
+      return answer.status === 400 ? answer : undefined;
+    }, { description: "the controller's cache to see the pod finished" });
+    expect(denied.body).toMatchObject({ error: "invalid_grant", error_description: expect.stringContaining("has finished (Succeeded)") as unknown });
+  });
+});
+
 describe("after the Job's pod is deleted", () => {
   it("the sidecar gets no token, introspection says the old one is inactive, and the apiserver accepts it until exp", async () => {
     const oldToken = await readFile(tokenFile(), "utf8");
     seenTokens.push(oldToken);
     expect((await introspect(oldToken)).body).toMatchObject({ active: true, sub: "system:serviceaccount:ci:deploy" });
 
+    const deletedAt = Date.now();
     await stack.clients.core.deleteNamespacedPod({ namespace: "ci", name: JOB_POD, gracePeriodSeconds: 0 });
-    await waitFor(async () => (await sidecar?.get("/readyz"))?.body === "pod is gone\n", { timeoutMs: 30_000, intervalMs: 100, description: "the sidecar to see the pod gone" });
+    await waitFor(async () => (await sidecar?.get("/readyz"))?.body === "pod is gone\n", { timeoutMs: 30_000, intervalMs: 50, description: "the sidecar to see the pod gone" });
+    const remaining = (decodeJwt(oldToken).exp ?? 0) - Math.floor(Date.now() / 1000);
+    console.log(`[ci-deploy] pod deletion reached the sidecar after ${Date.now() - deletedAt} ms; the old token had ${remaining} s left at the apiserver`);
     expect((await sidecar?.token("name=kubernetes.default.svc"))?.json).toMatchObject({ tessera_sidecar_error: "POD_GONE" });
     await expect(access(tokenFile())).rejects.toThrow();
     expect((await exchangeFor(subjectToken)).body).toMatchObject({ error: "invalid_grant" });
