@@ -340,6 +340,42 @@ describe("only a ClusterTokenPolicy grants the apiserver's audience or groups", 
   });
 });
 
+describe("the apiserver's own checks on Tessera tokens", () => {
+  it("refuses a token whose groups leave tessera:, even when a ClusterTokenPolicy granted it", async () => {
+    // An operator's mistake: a cluster grant of system:masters. Tessera mints it; the apiserver's userValidationRules refuse it.
+    await createServiceAccount("ci", "escalator", stack.clients);
+    const applied = await admin(
+      ["apply", "-f", "-"],
+      JSON.stringify({
+        apiVersion: `${API_GROUP}/${API_VERSION}`,
+        kind: "ClusterTokenPolicy",
+        metadata: { name: "mistaken-admin" },
+        spec: {
+          owner: { team: "platform" },
+          subjects: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ci" } }, serviceAccounts: ["escalator"] },
+          audiences: [APISERVER_AUDIENCE],
+          ttlSeconds: 300,
+          claims: [{ name: "groups", expression: '["system:masters"]' }],
+        },
+      }),
+    );
+    expect(applied).toMatchObject({ code: 0 });
+    const subject = await podWithToken("escalator", "escalator-0");
+    const minted = await waitFor(async () => {
+      const answer = await exchangeFor(subject);
+      return answer.status === 200 ? (answer.body as { access_token: string }).access_token : undefined;
+    }, { description: "the controller to serve the new ClusterTokenPolicy" });
+    seenTokens.push(minted);
+    const tokenOnly = join(scratch, "escalator.kubeconfig");
+    await writeFile(tokenOnly, (await readFile(deployKubeconfig, "utf8")).replace(/tokenFile: .*/, `token: ${minted}`), { mode: 0o600 });
+    const result = await kubectl(tokenOnly, scratch, ["get", "namespaces"]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("Unauthorized");
+    // The refusal is the validation rule's, not some other failure of the token.
+    expect(await readFile(stack.controlPlane.logPaths.apiserver, "utf8")).toContain("failed: Tessera tokens may only carry groups that start with tessera:");
+  });
+});
+
 describe("only while the Job runs", () => {
   it("denies a Job pod that has finished (what the Job controller leaves behind when the Job completes)", async () => {
     const finished = await createJobPod(stack.clients, "ci", JOB, "deploy-staging-done1");
