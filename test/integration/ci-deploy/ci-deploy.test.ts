@@ -397,7 +397,7 @@ describe("only while the Job runs", () => {
 });
 
 describe("after the Job's pod is deleted", () => {
-  it("the sidecar gets no token, introspection says the old one is inactive, and the apiserver accepts it until exp", async () => {
+  it("the sidecar gets no token, introspection says the old one is inactive, and only RBAC stops the old one before exp", async () => {
     const oldToken = await readFile(tokenFile(), "utf8");
     seenTokens.push(oldToken);
     expect((await introspect(oldToken)).body).toMatchObject({ active: true, sub: "system:serviceaccount:ci:deploy" });
@@ -418,6 +418,15 @@ describe("after the Job's pod is deleted", () => {
     const stillAccepted = await kubectl(tokenOnly, scratch, ["auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"]);
     expect(stillAccepted).toMatchObject({ code: 0, stdout: USERNAME });
     expect((decodeJwt(oldToken).exp ?? 0) * 1000).toBeGreaterThan(Date.now());
+
+    // The emergency brake for tokens already handed out: RBAC is checked on every request.
+    expect(await kubectl(tokenOnly, scratch, ["-n", "staging", "get", "configmaps", "web-config"])).toMatchObject({ code: 0 });
+    await stack.clients.rbac.deleteNamespacedRoleBinding({ namespace: "staging", name: "tessera-deploy" });
+    const braked = await waitFor(async () => {
+      const result = await kubectl(tokenOnly, scratch, ["-n", "staging", "get", "configmaps", "web-config"]);
+      return result.code === 0 ? undefined : result;
+    }, { description: "RBAC to drop the deleted RoleBinding" });
+    expect(braked.stderr).toContain(`User "${USERNAME}" cannot get resource "configmaps" in API group "" in the namespace "staging"`);
   });
 
   it("no log of the controller or the sidecar contains a token", () => {
