@@ -253,7 +253,7 @@ export const ENV_RETRY_PERIOD_SECONDS = "TESSERA_RETRY_PERIOD_SECONDS";
  * leader issues and renews it with Tessera's own CA) or "cert-manager" (cert-manager writes it).
  */
 export const ENV_TLS_MODE = "TESSERA_TLS_MODE";
-/** Controller env: comma-separated DNS names of the serving certificate (the Services of the issuer and webhook). */
+/** Controller env: comma-separated names of the serving certificate (the Services of the issuer and webhook); IP addresses become IP SANs. */
 export const ENV_SERVING_DNS_NAMES = "TESSERA_SERVING_DNS_NAMES";
 /** Controller env: `iss` of the cluster's projected service-account tokens. */
 export const ENV_SERVICE_ACCOUNT_ISSUER = "TESSERA_SERVICE_ACCOUNT_ISSUER";

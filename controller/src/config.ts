@@ -1,4 +1,5 @@
 // Controller configuration: flags and env parsed once into a frozen Config; one error lists every problem.
+import { isIP } from "node:net";
 import {
   DEFAULT_TESSERA_AUDIENCE,
   ENV_ADMISSION_PORT,
@@ -54,7 +55,8 @@ export interface Config {
   readonly bindAddress: string;
   readonly ports: { readonly issuer: number; readonly admission: number; readonly health: number };
   readonly lease: { readonly durationMs: number; readonly renewDeadlineMs: number; readonly retryPeriodMs: number };
-  readonly tls: { readonly mode: TlsMode; readonly dnsNames: readonly string[] };
+  /** Serving certificate names: DNS names and IP addresses (an issuer URL may name either). */
+  readonly tls: { readonly mode: TlsMode; readonly dnsNames: readonly string[]; readonly ipAddresses: readonly string[] };
   /** `iss` of the cluster's projected service-account tokens. */
   readonly serviceAccountIssuer: string;
   readonly sidecarImage: string;
@@ -195,10 +197,14 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   } catch {
     // Reported above.
   }
-  const dnsNames = (raw(ENV_SERVING_DNS_NAMES) ?? [`tessera.${namespace}.svc`, issuerHost].join(","))
+  const servingNames = (raw(ENV_SERVING_DNS_NAMES) ?? [`tessera.${namespace}.svc`, issuerHost].join(","))
     .split(",")
-    .map((n) => n.trim())
+    // URL hostnames write IPv6 addresses in brackets; a certificate's IP SAN has none.
+    .map((n) => n.trim().replace(/^\[(.*)\]$/, "$1"))
     .filter((n) => n !== "");
+  // An IP address must be an IP SAN: clients never match an address against a DNS name.
+  const dnsNames = servingNames.filter((n) => isIP(n) === 0);
+  const ipAddresses = servingNames.filter((n) => isIP(n) !== 0);
   const serviceAccountIssuer = raw(ENV_SERVICE_ACCOUNT_ISSUER) ?? "https://kubernetes.default.svc.cluster.local";
   const sidecarImage = required(ENV_SIDECAR_IMAGE, "sidecar image");
   const issuerCaConfigMap = raw(ENV_ISSUER_CA_CONFIGMAP) ?? "tessera-issuer-ca";
@@ -250,7 +256,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     bindAddress,
     ports: Object.freeze(ports),
     lease: Object.freeze(lease),
-    tls: Object.freeze({ mode: tlsMode, dnsNames: Object.freeze(dnsNames) }),
+    tls: Object.freeze({ mode: tlsMode, dnsNames: Object.freeze(dnsNames), ipAddresses: Object.freeze(ipAddresses) }),
     serviceAccountIssuer,
     sidecarImage,
     issuerCaConfigMap,

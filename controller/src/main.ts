@@ -137,7 +137,7 @@ async function main(): Promise<void> {
   const syncTls = async (): Promise<void> => {
     if (!core.leader.isLeader()) return;
     try {
-      await syncWebhookTls({ kube: client, namespace: config.namespace, mode: config.tls.mode, dnsNames: config.tls.dnsNames, ipAddresses: [], now, logger: tlsLog });
+      await syncWebhookTls({ kube: client, namespace: config.namespace, mode: config.tls.mode, dnsNames: config.tls.dnsNames, ipAddresses: config.tls.ipAddresses, now, logger: tlsLog });
     } catch (err) {
       tlsLog.warn({ err }, "webhook certificate sync failed; retrying");
     }

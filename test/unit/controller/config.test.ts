@@ -31,7 +31,7 @@ describe("parseConfig", () => {
       subjectAudience: "tessera.dev/issuer",
       ports: { issuer: 8443, admission: 9443, health: 8080 },
       lease: { durationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
-      tls: { mode: "self-managed", dnsNames: ["tessera.tessera-system.svc", "tessera.example"] },
+      tls: { mode: "self-managed", dnsNames: ["tessera.tessera-system.svc", "tessera.example"], ipAddresses: [] },
       tokenReviewMode: "tokenreview",
       kubeconfig: undefined,
     });
@@ -47,6 +47,15 @@ describe("parseConfig", () => {
     const config = parseConfig([], { ...env, ...override });
     expect(config.signing).toMatchObject({ ...expected, prePublicationSeconds: 600, reloadSeconds: 30 });
     expect(Object.isFrozen(config.signing)).toBe(true);
+  });
+
+  it.each([
+    ["an issuer URL with a DNS name adds a DNS name", { TESSERA_ISSUER_PUBLIC_URL: "https://tessera.example" }, ["tessera.tessera-system.svc", "tessera.example"], []],
+    ["an issuer URL with an IPv4 address adds an IP address", { TESSERA_ISSUER_PUBLIC_URL: "https://127.0.0.1:8443" }, ["tessera.tessera-system.svc"], ["127.0.0.1"]],
+    ["an issuer URL with an IPv6 address adds it without brackets", { TESSERA_ISSUER_PUBLIC_URL: "https://[::1]:8443" }, ["tessera.tessera-system.svc"], ["::1"]],
+    ["explicit serving names are split into DNS names and IP addresses", { TESSERA_SERVING_DNS_NAMES: "tessera.svc, 10.0.0.7 ,tessera.example" }, ["tessera.svc", "tessera.example"], ["10.0.0.7"]],
+  ])("%s", (_name, override, dnsNames, ipAddresses) => {
+    expect(parseConfig([], { ...env, ...override }).tls).toEqual({ mode: "self-managed", dnsNames, ipAddresses });
   });
 
   it("takes the signing algorithm as a flag too", () => {
