@@ -94,7 +94,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- fail "controller.leaderElection.retryPeriodSeconds must be shorter than renewDeadlineSeconds" }}
 {{- end }}
 {{- $p := .Values.controller.ports }}
-{{- if ne 3 (len (uniq (list $p.issuer $p.admission $p.health))) }}
+{{- if ne 3 (len (uniq (list (toString $p.issuer) (toString $p.admission) (toString $p.health)))) }}
 {{- fail "controller.ports: issuer, admission and health must differ" }}
 {{- end }}
 {{- end }}
