@@ -42,7 +42,7 @@ const INJECTION_DEFAULTS = {
   nativeSidecars: true,
   sidecarPort: 8777,
   // The kubelet probes the sidecar from the node, which cannot reach its loopback token port: health gets its own.
-  healthPort: 8778,
+  healthPort: 8779,
   tokenVolumeSizeLimit: "4Mi",
   runAsUser: 65532,
   injectorVersion: "0.1.0",
