@@ -1,6 +1,6 @@
 // The controller process runs as the chart's ServiceAccount with the chart's rendered RBAC and env (not as admin):
 // everything it does works, and what lies outside its rights is Forbidden.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { request } from "node:https";
@@ -146,6 +146,16 @@ async function exchange(subjectToken: string, audience: string): Promise<{ statu
   });
 }
 
+/** Runs a TypeScript entry point of the repository; resolves with its stdout, rejects with its stderr. */
+async function runNode(args: readonly string[]): Promise<string> {
+  return await new Promise((resolve, reject) => {
+    execFile(process.execPath, ["--import", "tsx", ...args], { cwd: REPO_ROOT, encoding: "utf8" }, (err, stdout, stderr) => {
+      if (err !== null) reject(new Error(stderr || err.message));
+      else resolve(stdout);
+    });
+  });
+}
+
 async function events(namespace: string, pod: string, reason: string): Promise<CoreV1Event[]> {
   return (await admin.core.listNamespacedEvent({ namespace })).items.filter((e) => e.involvedObject.name === pod && e.reason === reason);
 }
@@ -285,6 +295,17 @@ describe("the controller as the chart's ServiceAccount", () => {
       return res.status === 200 ? res : undefined;
     }, { timeoutMs: 20_000, description: "token exchange 200" });
     expect(granted.body["token_type"]).toBe("Bearer");
+    // The kind script's verifier accepts it against the issuer's JWKS, as a downstream service would.
+    const ca = Buffer.from((await secretData(SECRET_WEBHOOK_TLS))?.["ca.crt"] ?? "", "base64").toString("utf8");
+    await writeFile(join(scratch, "ca.crt"), ca);
+    await writeFile(join(scratch, "token.json"), JSON.stringify(granted.body), { mode: 0o600 });
+    const verified = await runNode([
+      "test/e2e/verify-token.ts",
+      ...["--jwks-url", `https://127.0.0.1:${ports.issuer}/.well-known/jwks.json`, "--servername", "localhost", "--ca", join(scratch, "ca.crt")],
+      ...["--issuer", `https://localhost:${ports.issuer}`, "--audience", AUDIENCE, "--token-file", join(scratch, "token.json")],
+    ]);
+    expect(verified).toMatch(/^verified at\+jwt token/);
+    expect(verified).toContain(`"sub": "system:serviceaccount:${workNs}:orders"`);
     const denied = await exchange(subject, "https://elsewhere.example");
     expect(denied.status).toBeGreaterThanOrEqual(400);
     const reason = String(denied.body["tessera_reason"]);
