@@ -76,6 +76,18 @@ export async function lintChart(values?: Readonly<Record<string, unknown>>): Pro
   });
 }
 
+/**
+ * `helm install --dry-run=server` against the shared control plane: helm reads the real server's version and API
+ * groups, renders everything including NOTES.txt, and installs nothing. Resolves with helm's output.
+ */
+export async function installDryRun(release: string, namespace: string, values?: Readonly<Record<string, unknown>>): Promise<string> {
+  return await helmEnv(async (env, dir) => {
+    const args = ["install", release, CHART_DIR, "--namespace", namespace, "--dry-run=server", "--kubeconfig", controlPlaneInfo().kubeconfigPath];
+    const result = await runHelm(controlPlaneInfo().binaries.helm, [...args, ...(await valuesArgs(dir, values))], { env });
+    return result.stdout;
+  });
+}
+
 export function findObject(objects: readonly Rendered[], kind: string, name?: string): Rendered {
   const found = objects.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
   if (found === undefined) throw new Error(`no ${kind}${name === undefined ? "" : ` ${name}`} in the rendered chart`);

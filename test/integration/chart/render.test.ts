@@ -7,7 +7,7 @@ import { renderWebhookConfigurations } from "../../../controller/src/admission/w
 import { parseConfig } from "../../../controller/src/config.ts";
 import { applyObject, loadManifestDir, waitForCrdsEstablished } from "../../controlplane/manifests.ts";
 import { applyCrds, freshNamespace, kubeClients, REPO_ROOT } from "../support/index.ts";
-import { dryRunApply, findObject, lintChart, parseRendered, renderChart, renderChartText, type Rendered, type RenderOptions } from "./chart.ts";
+import { dryRunApply, findObject, installDryRun, kubectl, lintChart, parseRendered, renderChart, renderChartText, type Rendered, type RenderOptions } from "./chart.ts";
 import { grantsOf } from "./grants.ts";
 
 const SERVICE_MONITOR_API = "monitoring.coreos.com/v1/ServiceMonitor";
@@ -231,6 +231,31 @@ describe("the real apiserver", () => {
     const text = await renderChartText(renderOptions(variant));
     const accepted = await dryRunApply(text);
     expect(accepted.sort()).toEqual(parseRendered(text).map(kubectlName).sort());
+  });
+});
+
+describe("helm install --dry-run=server against the real apiserver", () => {
+  // Other tests share this control plane and have applied the CRDs without Helm: leave them out here.
+  it.each([
+    { name: "self-managed TLS", values: { crds: { install: false } }, step: "its serving certificate, and patches the webhooks' caBundle" },
+    { name: "cert-manager TLS", values: { crds: { install: false }, tls: { mode: "cert-manager" } }, step: "once cert-manager has issued tessera-webhook-tls" },
+  ])("prints NOTES that tell the operator how to opt a namespace in, with $name", async ({ values, step }) => {
+    const out = await installDryRun("notes", ns, values);
+    const notes = out.slice(out.indexOf("NOTES:"));
+    expect(notes).toContain(`Tessera 0.1.0 is installed in namespace ${ns}`);
+    expect(notes).toContain(step);
+    expect(notes).toContain(`kubectl -n ${ns} get secret tessera-webhook-tls`);
+    expect(notes).toContain("kubectl label namespace NAMESPACE tessera.dev/inject=enabled");
+    expect(notes).toContain("docs/install.md");
+  });
+
+  it("refuses CRDs applied outside Helm, and adopts them once they carry Helm's ownership metadata", async () => {
+    await expect(installDryRun("adopt", ns)).rejects.toThrow(/CustomResourceDefinition "[a-z.]+" in namespace "" exists and cannot be imported into the current release/);
+    // The fix docs/install.md gives.
+    const crds = ["tokenpolicies.tessera.dev", "clustertokenpolicies.tessera.dev"];
+    await kubectl(["label", "--overwrite", "crd", ...crds, "app.kubernetes.io/managed-by=Helm"]);
+    await kubectl(["annotate", "--overwrite", "crd", ...crds, "meta.helm.sh/release-name=adopt", `meta.helm.sh/release-namespace=${ns}`]);
+    expect(await installDryRun("adopt", ns)).toContain("NOTES:");
   });
 });
 
