@@ -44,7 +44,7 @@ const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(jw
   issuer: need("issuer"),
   audience: need("audience"),
   typ: ACCESS_TOKEN_TYP,
-  algorithms: ["ES256"],
+  algorithms: ["ES256", "EdDSA"],
 });
 // The claims, never the token itself.
 process.stdout.write(`verified ${protectedHeader.typ ?? ""} token (kid ${protectedHeader.kid ?? ""}): ${JSON.stringify(payload, null, 2)}\n`);

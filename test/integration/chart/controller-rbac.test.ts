@@ -90,15 +90,12 @@ function deploymentEnv(deployment: Rendered): Record<string, string> {
 }
 
 /** The chart's webhooks, pointed at the controller's local port instead of the Service (no cluster network here). */
-function localWebhooks(objects: readonly Rendered[], caBundlePem?: string): Rendered[] {
+function localWebhooks(objects: readonly Rendered[]): Rendered[] {
   return WEBHOOK_KINDS.map((kind) => {
     const config = structuredClone(findObject(objects, kind)) as Rendered & { webhooks: { clientConfig: Record<string, unknown> }[] };
     for (const webhook of config.webhooks) {
       const path = (webhook.clientConfig["service"] as { path: string }).path;
-      webhook.clientConfig = {
-        url: `https://localhost:${ports.admission}${path}`,
-        ...(caBundlePem === undefined ? {} : { caBundle: Buffer.from(caBundlePem).toString("base64") }),
-      };
+      webhook.clientConfig = { url: `https://localhost:${ports.admission}${path}` };
     }
     return config;
   });
@@ -184,8 +181,8 @@ function tokenPolicy(name: string, spec: Record<string, unknown>): KubernetesObj
   return kubeBody<KubernetesObject & { spec: Record<string, unknown> }>({ apiVersion: `${API_GROUP}/${API_VERSION}`, kind: "TokenPolicy", metadata: { name, namespace: workNs }, spec });
 }
 
-/** What cert-manager's Certificate would write: tessera-webhook-tls with ca.crt, tls.crt and tls.key; returns the CA. */
-async function writeCertManagerSecret(dnsNames: readonly string[]): Promise<string> {
+/** What cert-manager's Certificate would write: tessera-webhook-tls with ca.crt, tls.crt and tls.key. */
+async function writeCertManagerSecret(dnsNames: readonly string[]): Promise<void> {
   const now = new Date();
   const ca = await createWebhookCa(now, 24 * 3600_000, "test cert-manager CA");
   const serving = await createServingCertificate({ ca, dnsNames, ipAddresses: [], now, lifetimeMs: 24 * 3600_000 });
@@ -198,7 +195,6 @@ async function writeCertManagerSecret(dnsNames: readonly string[]): Promise<stri
       data: { "ca.crt": b64(ca.certPem), "tls.crt": b64(serving.certPem), "tls.key": b64(serving.keyPem) },
     }),
   });
-  return ca.certPem;
 }
 
 async function removeWebhooks(): Promise<void> {
@@ -233,10 +229,10 @@ describe.each(MODES)("with $name", (mode) => {
     await createServiceAccount(workNs, "orders");
     await createPod(workNs, { name: "escaped", serviceAccountName: "orders", labels: { app: "orders", "tessera.dev/inject": "enabled" } });
     await admin.objects.create(tokenPolicy("orders", { owner: { team: "orders" }, subjects: { serviceAccounts: ["orders"] }, audiences: [AUDIENCE] }));
-    // cert-manager mode: the test plays cert-manager (the Secret) and its cainjector (caBundle).
-    const certManagerCa = mode.certManager ? await writeCertManagerSecret(["localhost"]) : undefined;
+    // cert-manager mode: the test plays cert-manager and writes the serving Secret.
+    if (mode.certManager) await writeCertManagerSecret(["localhost"]);
     certManagerSecretVersion = mode.certManager ? (await admin.core.readNamespacedSecret({ namespace: tesseraNs, name: SECRET_WEBHOOK_TLS })).metadata?.resourceVersion : undefined;
-    await kubectl(["apply", "--server-side", "--force-conflicts", "-f", "-"], localWebhooks(objects, certManagerCa).map((o) => stringify(o)).join("---\n"));
+    await kubectl(["apply", "--server-side", "--force-conflicts", "-f", "-"], localWebhooks(objects).map((o) => stringify(o)).join("---\n"));
 
     const kubeconfigPath = await serviceAccountKubeconfig(findObject(objects, "ServiceAccount").metadata.name);
     const saConfig = new KubeConfig();
@@ -289,7 +285,7 @@ describe.each(MODES)("with $name", (mode) => {
       expect(Object.keys((await secretData(SECRET_WEBHOOK_TLS)) ?? {})).toEqual(expect.arrayContaining(["ca.crt", "tls.crt", "tls.key"]));
     });
 
-    // Self-managed only: with cert-manager the Secret and caBundle belong to cert-manager, and the chart grants no write.
+    // With cert-manager the Secret belongs to cert-manager, and the chart grants no write to it.
     if (mode.certManager) {
       it("leaves the serving certificate cert-manager wrote as it is", async () => {
         const secret = await admin.core.readNamespacedSecret({ namespace: tesseraNs, name: SECRET_WEBHOOK_TLS });
@@ -297,7 +293,7 @@ describe.each(MODES)("with $name", (mode) => {
       });
     }
 
-    it("has caBundle on every entry of both webhook configurations (patched by the leader when self-managed)", async () => {
+    it("set caBundle on every entry of both webhook configurations", async () => {
       const ca = (await secretData(SECRET_WEBHOOK_TLS))?.["ca.crt"];
       for (const kind of WEBHOOK_KINDS) {
         await waitFor(
@@ -374,7 +370,6 @@ describe.each(MODES)("with $name", (mode) => {
   describe("outside the chart's RBAC, the apiserver answers Forbidden when the ServiceAccount tries", () => {
     const certManagerRows = [
       { name: "overwriting the serving certificate cert-manager owns", method: "PUT", path: () => `/api/v1/namespaces/${tesseraNs}/secrets/${SECRET_WEBHOOK_TLS}`, body: { metadata: { name: SECRET_WEBHOOK_TLS } } },
-      { name: "patching Tessera's webhook configuration (cainjector's job)", method: "PATCH", path: () => `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${WEBHOOK_CONFIGURATION_NAME}`, body: {} },
     ];
     it.each([
       ...(mode.certManager ? certManagerRows : []),

@@ -46,7 +46,6 @@ const DEFAULT_NAMESPACE_GRANTS = [
   "update secrets:tessera-webhook-tls",
   "watch secrets",
 ];
-const WEBHOOK_CONFIGURATION_GRANTS = DEFAULT_CLUSTER_GRANTS.filter((g) => g.includes("webhookconfigurations"));
 const JWKS_GRANTS = ["get /.well-known/openid-configuration", "get /openid/v1/jwks"];
 
 const without = (list: readonly string[], ...drop: readonly string[]): string[] => list.filter((g) => !drop.includes(g));
@@ -87,7 +86,7 @@ const VARIANTS: readonly Variant[] = [
   {
     name: "cert-manager TLS with the chart's own CA",
     values: { tls: { mode: "cert-manager" } },
-    clusterGrants: without(DEFAULT_CLUSTER_GRANTS, ...WEBHOOK_CONFIGURATION_GRANTS),
+    clusterGrants: DEFAULT_CLUSTER_GRANTS,
     namespaceGrants: without(DEFAULT_NAMESPACE_GRANTS, "update secrets:tessera-webhook-tls"),
     kinds: [...BASE_KINDS, "Certificate", "Issuer"],
     absentKinds: ["NetworkPolicy"],
@@ -95,7 +94,7 @@ const VARIANTS: readonly Variant[] = [
   {
     name: "cert-manager TLS from an existing ClusterIssuer",
     values: { tls: { mode: "cert-manager", certManager: { issuerRef: { name: "corp-ca", kind: "ClusterIssuer" } } } },
-    clusterGrants: without(DEFAULT_CLUSTER_GRANTS, ...WEBHOOK_CONFIGURATION_GRANTS),
+    clusterGrants: DEFAULT_CLUSTER_GRANTS,
     namespaceGrants: without(DEFAULT_NAMESPACE_GRANTS, "update secrets:tessera-webhook-tls"),
     kinds: [...BASE_KINDS, "Certificate"],
     absentKinds: ["Issuer"],
@@ -117,10 +116,10 @@ const VARIANTS: readonly Variant[] = [
     absentKinds: [],
   },
   {
-    name: "NetworkPolicy and ServiceMonitor on, three replicas, a public issuer URL, CRDs left to the operator",
+    name: "NetworkPolicy and ServiceMonitor on, three replicas, a public issuer URL, EdDSA keys, CRDs left to the operator",
     values: {
       controller: { replicas: 3 },
-      issuer: { publicUrl: "https://tokens.example.com" },
+      issuer: { publicUrl: "https://tokens.example.com", signing: { algorithm: "EdDSA", rotationSeconds: 86400 }, maxTokenTtlSeconds: 86400 },
       networkPolicy: { enabled: true, metricsFrom: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }] },
       serviceMonitor: { enabled: true, labels: { release: "prometheus" } },
       crds: { install: false },
@@ -198,6 +197,9 @@ describe("helm template", () => {
     const env = resolvedEnv(findObject(objects, "Deployment"), ns, "tessera-7d9f-abcde");
     const config = parseConfig([], { ...env, KUBERNETES_SERVICE_HOST: "10.0.0.1" });
     expect(config.namespace).toBe(ns);
+    const issuer = (variant.values?.["issuer"] ?? {}) as { signing?: { algorithm?: string }; maxTokenTtlSeconds?: number };
+    expect(config.signing.algorithm).toBe(issuer.signing?.algorithm ?? "ES256");
+    expect(config.signing.maxTokenTtlSeconds).toBe(issuer.maxTokenTtlSeconds ?? 3600);
     expect(config.podName).toBe("tessera-7d9f-abcde");
     expect(config.tls.dnsNames).toEqual(expect.arrayContaining([`tessera.${ns}.svc`, `tessera-webhook.${ns}.svc`, new URL(config.issuerUrl).hostname]));
   });
@@ -237,8 +239,8 @@ describe("the real apiserver", () => {
 describe("helm install --dry-run=server against the real apiserver", () => {
   // Other tests share this control plane and have applied the CRDs without Helm: leave them out here.
   it.each([
-    { name: "self-managed TLS", values: { crds: { install: false } }, step: "its serving certificate, and patches the webhooks' caBundle" },
-    { name: "cert-manager TLS", values: { crds: { install: false }, tls: { mode: "cert-manager" } }, step: "once cert-manager has issued tessera-webhook-tls" },
+    { name: "self-managed TLS", values: { crds: { install: false } }, step: "creates its signing key and its serving certificate, and sets the webhooks' caBundle" },
+    { name: "cert-manager TLS", values: { crds: { install: false }, tls: { mode: "cert-manager" } }, step: "serves once cert-manager has issued tessera-webhook-tls" },
   ])("prints NOTES that tell the operator how to opt a namespace in, with $name", async ({ values, step }) => {
     const out = await installDryRun("notes", ns, values);
     const notes = out.slice(out.indexOf("NOTES:"));
