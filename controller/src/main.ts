@@ -41,6 +41,8 @@ const INJECTION_DEFAULTS = {
   resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } },
   nativeSidecars: true,
   sidecarPort: 8777,
+  // The kubelet probes the sidecar from the node, which cannot reach its loopback token port: health gets its own.
+  healthPort: 8779,
   tokenVolumeSizeLimit: "4Mi",
   runAsUser: 65532,
   injectorVersion: "0.1.0",

@@ -1,0 +1,276 @@
+// The Helm chart: lint, template for the default and non-default values, the real apiserver accepts every rendered set
+// (server dry-run), the schema refuses typos, and the rendered RBAC, webhooks and env agree with the controller's code.
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { renderWebhookConfigurations } from "../../../controller/src/admission/webhook-config.ts";
+import { parseConfig } from "../../../controller/src/config.ts";
+import { applyObject, loadManifestDir, waitForCrdsEstablished } from "../../controlplane/manifests.ts";
+import { applyCrds, freshNamespace, kubeClients, REPO_ROOT } from "../support/index.ts";
+import { dryRunApply, findObject, installDryRun, kubectl, lintChart, parseRendered, renderChart, renderChartText, type Rendered, type RenderOptions } from "./chart.ts";
+import { grantsOf } from "./grants.ts";
+
+const SERVICE_MONITOR_API = "monitoring.coreos.com/v1/ServiceMonitor";
+
+/** Grants of the default values (tokenreview mode, self-managed TLS). */
+const DEFAULT_CLUSTER_GRANTS = [
+  "create authentication.k8s.io/tokenreviews",
+  "create events",
+  "get admissionregistration.k8s.io/mutatingwebhookconfigurations:tessera",
+  "get admissionregistration.k8s.io/validatingwebhookconfigurations:tessera",
+  "list namespaces",
+  "list pods",
+  "list tessera.dev/clustertokenpolicies",
+  "list tessera.dev/tokenpolicies",
+  "patch admissionregistration.k8s.io/mutatingwebhookconfigurations:tessera",
+  "patch admissionregistration.k8s.io/validatingwebhookconfigurations:tessera",
+  "patch tessera.dev/clustertokenpolicies/status",
+  "patch tessera.dev/tokenpolicies/status",
+  "watch namespaces",
+  "watch pods",
+  "watch tessera.dev/clustertokenpolicies",
+  "watch tessera.dev/tokenpolicies",
+];
+const DEFAULT_NAMESPACE_GRANTS = [
+  "create configmaps",
+  "create coordination.k8s.io/leases",
+  "create secrets",
+  "get configmaps:tessera-revocations",
+  "get coordination.k8s.io/leases:tessera-controller",
+  "get secrets:tessera-signing-keys",
+  "get secrets:tessera-webhook-tls",
+  "list secrets",
+  "update configmaps:tessera-revocations",
+  "update coordination.k8s.io/leases:tessera-controller",
+  "update secrets:tessera-signing-keys",
+  "update secrets:tessera-webhook-tls",
+  "watch secrets",
+];
+const JWKS_GRANTS = ["get /.well-known/openid-configuration", "get /openid/v1/jwks"];
+
+const without = (list: readonly string[], ...drop: readonly string[]): string[] => list.filter((g) => !drop.includes(g));
+const sorted = (list: readonly string[]): string[] => [...list].sort();
+
+interface Variant {
+  readonly name: string;
+  readonly values?: Record<string, unknown>;
+  readonly apiVersions?: readonly string[];
+  readonly clusterGrants: readonly string[];
+  readonly namespaceGrants: readonly string[];
+  /** Kinds that must be rendered, and kinds that must not. */
+  readonly kinds: readonly string[];
+  readonly absentKinds: readonly string[];
+}
+
+const BASE_KINDS = [
+  "ServiceAccount",
+  "ClusterRole",
+  "ClusterRoleBinding",
+  "Role",
+  "RoleBinding",
+  "Service",
+  "Deployment",
+  "PodDisruptionBudget",
+  "MutatingWebhookConfiguration",
+  "ValidatingWebhookConfiguration",
+];
+
+const VARIANTS: readonly Variant[] = [
+  {
+    name: "the default values",
+    clusterGrants: DEFAULT_CLUSTER_GRANTS,
+    namespaceGrants: DEFAULT_NAMESPACE_GRANTS,
+    kinds: [...BASE_KINDS, "CustomResourceDefinition"],
+    absentKinds: ["Certificate", "Issuer", "NetworkPolicy", "ServiceMonitor"],
+  },
+  {
+    name: "cert-manager TLS with the chart's own CA",
+    values: { tls: { mode: "cert-manager" } },
+    clusterGrants: DEFAULT_CLUSTER_GRANTS,
+    namespaceGrants: without(DEFAULT_NAMESPACE_GRANTS, "update secrets:tessera-webhook-tls"),
+    kinds: [...BASE_KINDS, "Certificate", "Issuer"],
+    absentKinds: ["NetworkPolicy"],
+  },
+  {
+    name: "cert-manager TLS from an existing ClusterIssuer",
+    values: { tls: { mode: "cert-manager", certManager: { issuerRef: { name: "corp-ca", kind: "ClusterIssuer" } } } },
+    clusterGrants: DEFAULT_CLUSTER_GRANTS,
+    namespaceGrants: without(DEFAULT_NAMESPACE_GRANTS, "update secrets:tessera-webhook-tls"),
+    kinds: [...BASE_KINDS, "Certificate"],
+    absentKinds: ["Issuer"],
+  },
+  {
+    name: "jwks verification without audit callers",
+    values: { issuer: { subjectVerification: "jwks" } },
+    clusterGrants: sorted([...without(DEFAULT_CLUSTER_GRANTS, "create authentication.k8s.io/tokenreviews"), ...JWKS_GRANTS]),
+    namespaceGrants: DEFAULT_NAMESPACE_GRANTS,
+    kinds: BASE_KINDS,
+    absentKinds: [],
+  },
+  {
+    name: "jwks verification with an introspection caller",
+    values: { issuer: { subjectVerification: "jwks" }, audit: { introspectCallers: ["security/auditor"] } },
+    clusterGrants: sorted([...DEFAULT_CLUSTER_GRANTS, ...JWKS_GRANTS]),
+    namespaceGrants: DEFAULT_NAMESPACE_GRANTS,
+    kinds: BASE_KINDS,
+    absentKinds: [],
+  },
+  {
+    name: "NetworkPolicy and ServiceMonitor on, three replicas, a public issuer URL, EdDSA keys, CRDs left to the operator",
+    values: {
+      controller: { replicas: 3 },
+      issuer: { publicUrl: "https://tokens.example.com", signing: { algorithm: "EdDSA", rotationSeconds: 86400 }, maxTokenTtlSeconds: 86400 },
+      networkPolicy: { enabled: true, metricsFrom: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }] },
+      serviceMonitor: { enabled: true, labels: { release: "prometheus" } },
+      crds: { install: false },
+    },
+    apiVersions: [SERVICE_MONITOR_API],
+    clusterGrants: DEFAULT_CLUSTER_GRANTS,
+    namespaceGrants: DEFAULT_NAMESPACE_GRANTS,
+    kinds: [...BASE_KINDS, "NetworkPolicy", "ServiceMonitor"],
+    absentKinds: ["CustomResourceDefinition"],
+  },
+  {
+    name: "a ServiceMonitor asked for where the Prometheus operator is absent",
+    values: { serviceMonitor: { enabled: true } },
+    clusterGrants: DEFAULT_CLUSTER_GRANTS,
+    namespaceGrants: DEFAULT_NAMESPACE_GRANTS,
+    kinds: BASE_KINDS,
+    absentKinds: ["ServiceMonitor"],
+  },
+];
+
+/** The controller's env as the kubelet would resolve it for a pod named `podName`. */
+function resolvedEnv(deployment: Rendered, namespace: string, podName: string): Record<string, string> {
+  const spec = deployment["spec"] as { template: { spec: { containers: { env: { name: string; value?: string; valueFrom?: { fieldRef: { fieldPath: string } } }[] }[] } } };
+  const env: Record<string, string> = {};
+  for (const e of spec.template.spec.containers[0]?.env ?? []) {
+    const field = e.valueFrom?.fieldRef.fieldPath;
+    env[e.name] = field === "metadata.namespace" ? namespace : field === "metadata.name" ? podName : (e.value ?? "");
+  }
+  return env;
+}
+
+let ns: string;
+
+function renderOptions(variant: Variant): RenderOptions {
+  return { namespace: ns, ...(variant.values ? { values: variant.values } : {}), ...(variant.apiVersions ? { apiVersions: variant.apiVersions } : {}) };
+}
+
+/** The name `kubectl -o name` prints: kind (lowercase plural-less resource) and group, then the name. */
+function kubectlName(o: Rendered): string {
+  const group = o.apiVersion.includes("/") ? (o.apiVersion.split("/")[0] ?? "") : "";
+  return `${o.kind.toLowerCase()}${group === "" ? "" : `.${group}`}/${o.metadata.name}`;
+}
+
+beforeAll(async () => {
+  const clients = kubeClients();
+  await applyCrds(clients);
+  // The chart may render cert-manager and Prometheus operator objects: make their kinds exist (see the fixture).
+  const stubs = await loadManifestDir(join(REPO_ROOT, "test", "fixtures", "chart"));
+  for (const { object } of stubs) await applyObject(clients.kubeConfig, object);
+  await waitForCrdsEstablished(clients.kubeConfig, stubs.map((s) => s.object.metadata?.name ?? ""));
+  ns = await freshNamespace("tessera-chart");
+});
+
+describe("helm lint", () => {
+  it.each(VARIANTS)("passes with $name", async ({ values }) => {
+    const out = await lintChart(values);
+    expect(out).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+  });
+});
+
+describe("helm template", () => {
+  it.each(VARIANTS)("renders the expected objects and exact RBAC with $name", async (variant) => {
+    const objects = await renderChart(renderOptions(variant));
+    const kinds = new Set(objects.map((o) => o.kind));
+    for (const kind of variant.kinds) expect(kinds, kind).toContain(kind);
+    for (const kind of variant.absentKinds) expect(kinds, kind).not.toContain(kind);
+    expect(grantsOf(findObject(objects, "ClusterRole"))).toEqual(sorted(variant.clusterGrants));
+    expect(grantsOf(findObject(objects, "Role"))).toEqual(sorted(variant.namespaceGrants));
+    // Never a Secret cluster-wide.
+    expect(grantsOf(findObject(objects, "ClusterRole")).filter((g) => g.includes("secrets"))).toEqual([]);
+  });
+
+  it.each(VARIANTS)("renders a Deployment env the controller's config accepts with $name", async (variant) => {
+    const objects = await renderChart(renderOptions(variant));
+    const env = resolvedEnv(findObject(objects, "Deployment"), ns, "tessera-7d9f-abcde");
+    const config = parseConfig([], { ...env, KUBERNETES_SERVICE_HOST: "10.0.0.1" });
+    expect(config.namespace).toBe(ns);
+    const issuer = (variant.values?.["issuer"] ?? {}) as { signing?: { algorithm?: string }; maxTokenTtlSeconds?: number };
+    expect(config.signing.algorithm).toBe(issuer.signing?.algorithm ?? "ES256");
+    expect(config.signing.maxTokenTtlSeconds).toBe(issuer.maxTokenTtlSeconds ?? 3600);
+    expect(config.podName).toBe("tessera-7d9f-abcde");
+    expect(config.tls.dnsNames).toEqual(expect.arrayContaining([`tessera.${ns}.svc`, `tessera-webhook.${ns}.svc`, new URL(config.issuerUrl).hostname]));
+  });
+
+  it("renders the webhook configurations in the shape the controller's own renderer produces", async () => {
+    const objects = await renderChart({ namespace: ns });
+    const expected = renderWebhookConfigurations({ target: { kind: "service", namespace: ns, name: "tessera-webhook", port: 443 }, tesseraNamespace: ns, caBundlePem: "" });
+    expect(findObject(objects, "MutatingWebhookConfiguration")["webhooks"]).toEqual(expected.mutating.webhooks);
+    expect(findObject(objects, "ValidatingWebhookConfiguration")["webhooks"]).toEqual(expected.validating.webhooks);
+  });
+
+  it("renders the CRDs exactly as crds/ holds them, annotated to be kept on uninstall", async () => {
+    const objects = await renderChart({ namespace: ns });
+    const crds = objects.filter((o) => o.kind === "CustomResourceDefinition");
+    const dir = join(REPO_ROOT, "crds");
+    const repo = (await Promise.all((await readdir(dir)).map(async (f) => parseRendered(await readFile(join(dir, f), "utf8"))))).flat();
+    expect(crds.map((c) => c.metadata.name).sort()).toEqual(repo.map((c) => c.metadata.name).sort());
+    for (const crd of crds) {
+      expect(crd.metadata.annotations?.["helm.sh/resource-policy"]).toBe("keep");
+      const { annotations, ...metadata } = crd.metadata;
+      expect({ ...crd, metadata }).toEqual(repo.find((c) => c.metadata.name === crd.metadata.name));
+      expect(annotations).toEqual({ "helm.sh/resource-policy": "keep" });
+    }
+    const unkept = await renderChart({ namespace: ns, values: { crds: { keep: false } } });
+    expect(unkept.filter((o) => o.kind === "CustomResourceDefinition").map((c) => c.metadata.annotations)).toEqual([undefined, undefined]);
+  });
+});
+
+describe("the real apiserver", () => {
+  it.each(VARIANTS)("accepts every object rendered with $name (kubectl apply --dry-run=server)", async (variant) => {
+    const text = await renderChartText(renderOptions(variant));
+    const accepted = await dryRunApply(text);
+    expect(accepted.sort()).toEqual(parseRendered(text).map(kubectlName).sort());
+  });
+});
+
+describe("helm install --dry-run=server against the real apiserver", () => {
+  // Other tests share this control plane and have applied the CRDs without Helm: leave them out here.
+  it.each([
+    { name: "self-managed TLS", values: { crds: { install: false } }, step: "creates its signing key and its serving certificate, and sets the webhooks' caBundle" },
+    { name: "cert-manager TLS", values: { crds: { install: false }, tls: { mode: "cert-manager" } }, step: "serves once cert-manager has issued tessera-webhook-tls" },
+  ])("prints NOTES that tell the operator how to opt a namespace in, with $name", async ({ values, step }) => {
+    const out = await installDryRun("notes", ns, values);
+    const notes = out.slice(out.indexOf("NOTES:"));
+    expect(notes).toContain(`Tessera 0.1.0 is installed in namespace ${ns}`);
+    expect(notes).toContain(step);
+    expect(notes).toContain(`kubectl -n ${ns} get secret tessera-webhook-tls`);
+    expect(notes).toContain("kubectl label namespace NAMESPACE tessera.dev/inject=enabled");
+    expect(notes).toContain("docs/install.md");
+  });
+
+  it("refuses CRDs applied outside Helm, and adopts them once they carry Helm's ownership metadata", async () => {
+    await expect(installDryRun("adopt", ns)).rejects.toThrow(/CustomResourceDefinition "[a-z.]+" in namespace "" exists and cannot be imported into the current release/);
+    // The fix docs/install.md gives.
+    const crds = ["tokenpolicies.tessera.dev", "clustertokenpolicies.tessera.dev"];
+    await kubectl(["label", "--overwrite", "crd", ...crds, "app.kubernetes.io/managed-by=Helm"]);
+    await kubectl(["annotate", "--overwrite", "crd", ...crds, "meta.helm.sh/release-name=adopt", `meta.helm.sh/release-namespace=${ns}`]);
+    expect(await installDryRun("adopt", ns)).toContain("NOTES:");
+  });
+});
+
+describe("values.schema.json", () => {
+  it.each([
+    { name: "a misspelt key", values: { controller: { replica: 2 } }, message: /at '\/controller': additional properties 'replica' not allowed/ },
+    { name: "a string where a number belongs", values: { controller: { replicas: "two" } }, message: /at '\/controller\/replicas': got string, want integer/ },
+    { name: "an unknown TLS mode", values: { tls: { mode: "vault" } }, message: /at '\/tls\/mode': value must be one of/ },
+    { name: "a cluster name that is not a DNS label", values: { cluster: { name: "Prod Cluster" } }, message: /at '\/cluster\/name': 'Prod Cluster' does not match pattern/ },
+    { name: "a malformed audit caller", values: { audit: { revokeCallers: ["just-a-name"] } }, message: /at '\/audit\/revokeCallers\/0': 'just-a-name' does not match pattern/ },
+    { name: "a renew deadline as long as the lease", values: { controller: { leaderElection: { renewDeadlineSeconds: 15 } } }, message: /renewDeadlineSeconds must be shorter/ },
+    { name: "two ports that are the same", values: { controller: { ports: { health: 8443 } } }, message: /must differ/ },
+  ])("refuses $name at install time", async ({ values, message }) => {
+    await expect(renderChartText({ namespace: ns, values })).rejects.toThrow(message);
+  });
+});
