@@ -44,7 +44,7 @@ export async function createPod(ctx: DemoContext): Promise<StepResult<CreatedPod
       const preview = await ctx.core.createNamespacedPod({ namespace, body: submitted, dryRun: "All" });
       return preview.metadata?.annotations?.[ANNOTATION_INJECTED] !== undefined ? true : undefined;
     },
-    { what: "the apiserver to call the mutating webhook", timeoutMs: 20_000, intervalMs: 250 },
+    { what: "the apiserver to call the mutating webhook (the cluster's apiserver must run on this machine to reach the demo's controller)", timeoutMs: 20_000, intervalMs: 250 },
   );
   const stored = await ctx.core.createNamespacedPod({ namespace, body: submitted });
   const name = stored.metadata?.name ?? "";
