@@ -49,7 +49,7 @@ export function describeInjection(submitted: V1Pod, stored: V1Pod, sidecarName: 
       : {
           name: container.name,
           image: container.image ?? "",
-          kind: init !== undefined && init.restartPolicy === "Always" ? "native sidecar (init container, restartPolicy Always)" : "container",
+          kind: init !== undefined && init.restartPolicy === "Always" ? "native sidecar: init container with restartPolicy Always" : "container",
           env: plainEnv(container),
           mounts: (container.volumeMounts ?? []).map((m) => ({ volume: m.name, mountPath: m.mountPath, readOnly: m.readOnly === true })),
         };

@@ -39,3 +39,29 @@ export function fieldLines(fields: Readonly<Record<string, unknown>>, nowSeconds
   const width = Math.max(0, ...names.map((n) => n.length));
   return names.map((n) => `${n.padEnd(width)}  ${claimValue(n, fields[n], nowSeconds)}`).join("\n");
 }
+
+/** Claims that differ on every token; left out when comparing what a policy grants. */
+const PER_TOKEN = new Set(["jti", "iat", "nbf", "exp"]);
+
+export interface ClaimChange {
+  readonly name: string;
+  /** undefined when the claim is new. */
+  readonly before: unknown;
+  /** undefined when the claim is gone. */
+  readonly after: unknown;
+}
+
+/** The claims that changed between two tokens of the same pod, per-token claims aside. */
+export function claimChanges(before: Readonly<Record<string, unknown>>, after: Readonly<Record<string, unknown>>): ClaimChange[] {
+  const names = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((n) => !PER_TOKEN.has(n));
+  return names
+    .filter((n) => JSON.stringify(before[n]) !== JSON.stringify(after[n]))
+    .map((name) => ({ name, before: before[name], after: after[name] }));
+}
+
+/** `name  before -> after` lines, names aligned. */
+export function changeLines(changes: readonly ClaimChange[]): string {
+  const width = Math.max(0, ...changes.map((c) => c.name.length));
+  const show = (value: unknown): string => (value === undefined ? "(absent)" : typeof value === "string" ? value : JSON.stringify(value));
+  return changes.map((c) => `${c.name.padEnd(width)}  ${show(c.before)} -> ${show(c.after)}`).join("\n");
+}

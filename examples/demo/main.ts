@@ -39,7 +39,7 @@ function cleanupSection(results: readonly CleanupResult[], elapsedMs: number): D
     title: "Clean up what the demo started",
     ok: results.every((r) => r.ok),
     elapsedMs,
-    rows: results.map((r) => ({ label: r.ok ? "removed" : "NOT removed", value: r.ok ? r.what : `${r.what}: ${r.error ?? ""}`, failed: !r.ok })),
+    rows: results.map((r) => ({ label: r.ok ? "done" : "FAILED", value: r.ok ? r.what : `${r.what}: ${r.error ?? ""}`, failed: !r.ok })),
     data: { results },
   };
 }
@@ -60,9 +60,9 @@ async function main(): Promise<number> {
     if (cluster !== undefined && cluster.source !== "KUBECONFIG") {
       try {
         await cluster.stop();
-        return [...results, { what: "local control plane (etcd, kube-apiserver)", ok: true }];
+        return [...results, { what: "stopped the local control plane (etcd, kube-apiserver)", ok: true }];
       } catch (err) {
-        return [...results, { what: "local control plane", ok: false, error: describeError(err) }];
+        return [...results, { what: "stopping the local control plane", ok: false, error: describeError(err) }];
       }
     }
     return results;
@@ -75,7 +75,7 @@ async function main(): Promise<number> {
     interrupted.abort();
     log(`${signal}: cleaning up`);
     void finish().then((results) => {
-      for (const r of results) log(`${r.ok ? "removed" : "NOT removed"} ${r.what}${r.ok ? "" : `: ${r.error ?? ""}`}`);
+      for (const r of results) log(r.ok ? r.what : `FAILED ${r.what}: ${r.error ?? ""}`);
       // Stopped on request and cleaned up: that is a success for whoever pressed Ctrl-C.
       process.exit(results.every((r) => r.ok) ? 0 : 1);
     });
@@ -84,7 +84,7 @@ async function main(): Promise<number> {
   process.on("SIGTERM", onSignal);
 
   const tempDir = await mkdtemp(join(tmpdir(), "tessera-demo-"));
-  cleanup.add("temporary files", () => rm(tempDir, { recursive: true, force: true }));
+  cleanup.add("removed the temporary files", () => rm(tempDir, { recursive: true, force: true }));
   const runner = new DemoRunner({ log, now: () => Date.now(), signal: interrupted.signal });
   try {
     cluster = await acquireCluster(config, log);

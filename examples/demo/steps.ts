@@ -18,7 +18,7 @@ export async function runDemoSteps(runner: DemoRunner, ctx: DemoContext): Promis
   await runner.step("policies", "Apply the example policies", () => applyPolicies(ctx));
   const { pod } = await runner.step("pod", "Create an opted-in pod (the apiserver calls the webhook)", () => createPod(ctx));
   const sidecar = await runner.step("sidecar", "Play the kubelet and start the injected sidecar", () => startSidecar(ctx, pod, caPem));
-  await runner.step("token", "Read a token like the application", () => readToken(sidecar, controller, nowSeconds));
+  const token = await runner.step("token", "Read a token like the application", () => readToken(sidecar, controller, nowSeconds));
   await runner.step("explain", "Explain the pod, and a request the policy refuses", () => explainAndDeny(ctx, pod, sidecar, controller));
-  await runner.step("edit", "Edit the policy: the sidecar serves the new claims", () => editPolicy(ctx, sidecar, nowSeconds));
+  await runner.step("edit", "Edit the policy: the sidecar serves the new claims", () => editPolicy(ctx, sidecar, token));
 }

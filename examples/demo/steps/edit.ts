@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { API_GROUP, API_VERSION, RESOURCE_TOKEN_POLICIES } from "../../../api/constants.ts";
 import { askSidecar } from "../app-client.ts";
-import { fieldLines, viewToken } from "../jwt-view.ts";
+import { changeLines, claimChanges, viewToken, type TokenView } from "../jwt-view.ts";
 import { formatDuration } from "../report.ts";
 import { DemoStepError, type StepResult } from "../runner.ts";
 import { SCENARIO, type DemoContext } from "./context.ts";
@@ -15,7 +15,7 @@ interface StoredPolicy {
   spec?: { claims?: unknown[] };
 }
 
-export async function editPolicy(ctx: DemoContext, sidecar: RunningSidecar, nowSeconds: () => number): Promise<StepResult<{ elapsedMs: number }>> {
+export async function editPolicy(ctx: DemoContext, sidecar: RunningSidecar, previous: TokenView): Promise<StepResult<{ elapsedMs: number }>> {
   const { namespace, name } = SCENARIO.policy;
   const path = `/apis/${API_GROUP}/${API_VERSION}/namespaces/${namespace}/${RESOURCE_TOKEN_POLICIES}/${name}`;
   const before = await ctx.kube.request("GET", path);
@@ -23,7 +23,7 @@ export async function editPolicy(ctx: DemoContext, sidecar: RunningSidecar, nowS
   const stored = before.body as StoredPolicy;
   const original = stored.spec?.claims ?? [];
   const added = { name: SCENARIO.addedClaim.name, expression: SCENARIO.addedClaim.expression };
-  ctx.cleanup.add(`TokenPolicy ${namespace}/${name} restored`, async () => {
+  ctx.cleanup.add(`restored TokenPolicy ${namespace}/${name}`, async () => {
     const response = await ctx.kube.request("PATCH", path, { body: { spec: { claims: original } }, contentType: MERGE_PATCH });
     if (response.status !== 200) throw new DemoStepError(`restoring the policy's claims: HTTP ${String(response.status)}`);
   });
@@ -44,15 +44,16 @@ export async function editPolicy(ctx: DemoContext, sidecar: RunningSidecar, nowS
       const view = viewToken(token);
       if (view.claims[SCENARIO.addedClaim.name] === SCENARIO.addedClaim.value) {
         const elapsedMs = ctx.now() - started;
+        const changes = claimChanges(previous.claims, view.claims);
         return {
           value: { elapsedMs },
           rows: [
             { label: "edit", value: `TokenPolicy ${namespace}/${name}: claim ${added.name} = ${added.expression} added (generation ${String(generation.before)} -> ${String(generation.after)})` },
             { label: "new claims served", value: `after ${formatDuration(elapsedMs)}, measured from the edit to the first token carrying them` },
-            { label: "access_token", value: view.preview },
-            { label: "claims", value: fieldLines(view.claims, nowSeconds()) },
+            { label: "access_token", value: `${view.preview}, jti ${String(view.claims["jti"])}` },
+            { label: "claims changed", value: changeLines(changes) },
           ],
-          data: { policy: `${namespace}/${name}`, generation, addedClaim: added, elapsedMs, token: view },
+          data: { policy: `${namespace}/${name}`, generation, addedClaim: added, elapsedMs, token: view, changes },
         };
       }
     }

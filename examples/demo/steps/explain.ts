@@ -5,11 +5,11 @@ import type { AuthenticationV1TokenRequest, V1Pod } from "@kubernetes/client-nod
 import { DEFAULT_TESSERA_AUDIENCE } from "../../../api/constants.ts";
 import { runExplain } from "../../../controller/src/cli/explain.ts";
 import type { ExplainReport } from "../../../controller/src/issuer/explain.ts";
-import { formatExplainReport } from "../../../controller/src/issuer/explain-format.ts";
 import { kubeBody } from "../../../test/controlplane/plain.ts";
 import { askSidecar } from "../app-client.ts";
 import type { DemoController } from "../controller.ts";
 import { decisionLines } from "../decision-view.ts";
+import { explainLines } from "../explain-view.ts";
 import { DemoStepError, type StepResult } from "../runner.ts";
 import { SCENARIO, type DemoContext } from "./context.ts";
 import type { RunningSidecar } from "./sidecar.ts";
@@ -59,9 +59,12 @@ export async function explainAndDeny(ctx: DemoContext, pod: V1Pod, sidecar: Runn
   return {
     value: { report, denial },
     rows: [
-      { label: "explain", value: `${command}\n\n${formatExplainReport(report).trimEnd()}` },
+      { label: "explain", value: `${command}\n${explainLines(report)}` },
       { label: "denied request", value: `GET ${answer.url}` },
-      { label: "response", value: `${String(answer.status)} ${JSON.stringify(answer.body)}` },
+      {
+        label: "response",
+        value: `${String(answer.status)} ${String(answer.body["error"])}, tessera_reason ${String(answer.body["tessera_reason"])}, tessera_decision_id ${decisionId}`,
+      },
       { label: "decision record", value: decisionLines(denial) },
     ],
     data: { explain: report, denied: { request: answer.url, status: answer.status, response: answer.body, decision: denial } },

@@ -42,10 +42,10 @@ export async function installAndStart(ctx: DemoContext): Promise<StepResult<Inst
       const registered = await registerWebhooks(ctx.kube, { admissionUrl, tesseraNamespace: ns, runId: ctx.runId });
       webhooks = registered;
       // First of all on the way out: with the controller gone, failurePolicy Fail would refuse the objects they select.
-      ctx.cleanup.add("webhook configurations", () => registered.remove(), { first: true });
+      ctx.cleanup.add("deleted the webhook configurations", () => registered.remove(), { first: true });
     },
   });
-  ctx.cleanup.add("controller process", () => controller.program.stop());
+  ctx.cleanup.add("stopped the controller", () => controller.program.stop());
   const crashed = (): string | undefined => {
     const exit = controller.program.exitDescription();
     return exit === undefined ? undefined : `the controller exited (${exit}):\n${controller.program.tail()}`;

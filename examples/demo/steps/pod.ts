@@ -48,7 +48,7 @@ export async function createPod(ctx: DemoContext): Promise<StepResult<CreatedPod
   );
   const stored = await ctx.core.createNamespacedPod({ namespace, body: submitted });
   const name = stored.metadata?.name ?? "";
-  ctx.cleanup.add(`pod ${namespace}/${name}`, async () => {
+  ctx.cleanup.add(`deleted pod ${namespace}/${name}`, async () => {
     await ctx.core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 });
   });
   const injection = describeInjection(submitted, stored, SIDECAR_CONTAINER_NAME);

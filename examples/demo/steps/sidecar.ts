@@ -59,7 +59,7 @@ async function publishIssuerCa(ctx: DemoContext, pod: V1Pod, caPem: string): Pro
   } catch {
     await ctx.core.replaceNamespacedConfigMap({ namespace, name, body });
   }
-  ctx.cleanup.add(`ConfigMap ${namespace}/${name}`, async () => {
+  ctx.cleanup.add(`deleted ConfigMap ${namespace}/${name}`, async () => {
     await ctx.core.deleteNamespacedConfigMap({ namespace, name });
   });
   return `${namespace}/${name}`;
@@ -96,7 +96,7 @@ export async function startSidecar(ctx: DemoContext, pod: V1Pod, caPem: string):
   const endpoint = endpointUrl.toString().replace(/\/$/, "");
 
   const program = startProgram({ name: "sidecar", repoRoot: ctx.repoRoot, entry: "sidecar/src/main.ts", env: { PATH: process.env["PATH"] ?? "", ...env } });
-  ctx.cleanup.add("sidecar process", () => program.stop());
+  ctx.cleanup.add("stopped the sidecar", () => program.stop());
   const started = ctx.now();
   await waitUntil(async () => ((await fetch(`http://127.0.0.1:${String(port)}${PATH_READYZ}`)).status === 200 ? true : undefined), {
     what: "the sidecar's first token (/readyz)",

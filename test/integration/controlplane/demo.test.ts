@@ -170,6 +170,7 @@ describe("npm run demo", () => {
     expect(data(report, "edit", "token", "claims", "region")).toBe("eu-west-1");
     expect(data(report, "edit", "token", "claims", "tenant")).toBe("acme");
     expect(typeof data(report, "edit", "elapsedMs")).toBe("number");
+    expect((data(report, "edit", "changes") as { name: string }[]).map((c) => c.name)).toContain("region");
     const generation = (data(report, "edit", "generation") as { before: number; after: number });
     expect(generation.after).toBe(generation.before + 1);
   });
@@ -212,8 +213,8 @@ describe("npm run demo", () => {
     await waitFor(() => (stderr.includes("Read a token like the application") ? true : undefined), { timeoutMs: 150_000, intervalMs: 100 });
     child.kill("SIGINT");
     expect(await exited, stderr).toBe(0);
-    expect(stderr).toContain("removed webhook configurations");
-    expect(stderr).not.toContain("NOT removed");
+    expect(stderr).toContain("deleted the webhook configurations");
+    expect(stderr).not.toContain("FAILED");
     expect(await webhookStatus(kube)).toEqual([404, 404]);
   }, 180_000);
 
@@ -223,7 +224,7 @@ describe("npm run demo", () => {
     expect(local.stdout).toContain("local control plane: kube-apiserver v1.34.3");
     expect(local.stdout).toMatch(/^1\. Install the CRDs and start the controller/m);
     expect(local.stdout).toMatch(/^\s+new claims served\s+after /m);
-    expect(local.stdout).toMatch(/^\s+region\s+eu-west-1$/m);
+    expect(local.stdout).toMatch(/^\s+region\s+\(absent\) -> eu-west-1$/m);
     expect(local.stdout).toMatch(/^Done in /m);
     expect(local.stdout).not.toContain("\u001b[");
   }, 180_000);

@@ -43,7 +43,7 @@ describe("describeInjection", () => {
     expect(injection.sidecar).toEqual({
       name: "tessera-sidecar",
       image: "tessera/sidecar:dev",
-      kind: "native sidecar (init container, restartPolicy Always)",
+      kind: "native sidecar: init container with restartPolicy Always",
       env: { TESSERA_ISSUER_URL: "https://localhost:8443" },
       mounts: [{ volume: "tessera-tokens", mountPath: "/var/run/tessera/tokens", readOnly: false }],
     });

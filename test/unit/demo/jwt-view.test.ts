@@ -1,6 +1,6 @@
 // How the demo shows a token: a preview that cannot be replayed, decoded header and claims, times made readable.
 import { describe, expect, it } from "vitest";
-import { claimValue, fieldLines, previewToken, viewToken } from "../../../examples/demo/jwt-view.ts";
+import { changeLines, claimChanges, claimValue, fieldLines, previewToken, viewToken } from "../../../examples/demo/jwt-view.ts";
 
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString("base64url");
 const token = `${b64({ alg: "ES256", typ: "at+jwt", kid: "k1" })}.${b64({ sub: "system:serviceaccount:checkout:checkout-api", exp: 1_000_900, tenant: "acme" })}.c2ln`;
@@ -30,5 +30,21 @@ describe("the token view", () => {
 
   it("aligns field values", () => {
     expect(fieldLines({ a: "1", long: "2" }, 0).split("\n")).toEqual(["a     1", "long  2"]);
+  });
+});
+
+describe("claimChanges", () => {
+  const before = { tenant: "acme", jti: "a", exp: 1, "tessera.dev/policy": { generation: 1 } };
+  const after = { tenant: "acme", jti: "b", exp: 2, region: "eu-west-1", "tessera.dev/policy": { generation: 2 } };
+
+  it("lists added and changed claims, and ignores the ones every token changes", () => {
+    expect(claimChanges(before, after)).toEqual([
+      { name: "tessera.dev/policy", before: { generation: 1 }, after: { generation: 2 } },
+      { name: "region", before: undefined, after: "eu-west-1" },
+    ]);
+  });
+
+  it("writes a new claim as coming from nothing", () => {
+    expect(changeLines(claimChanges(before, after)).split("\n")).toContain("region              (absent) -> eu-west-1");
   });
 });
