@@ -13,7 +13,7 @@ import { readToken } from "./steps/token.ts";
 export const STEP_IDS = ["install", "policies", "pod", "sidecar", "token", "explain", "edit"] as const;
 
 export async function runDemoSteps(runner: DemoRunner, ctx: DemoContext): Promise<void> {
-  const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+  const nowSeconds = (): number => Math.floor(ctx.now() / 1000);
   const { controller, caPem } = await runner.step("install", "Install the CRDs and start the controller", () => installAndStart(ctx));
   await runner.step("policies", "Apply the example policies", () => applyPolicies(ctx));
   const { pod } = await runner.step("pod", "Create an opted-in pod (the apiserver calls the webhook)", () => createPod(ctx));

@@ -229,6 +229,40 @@ describe("npm run demo", () => {
     expect(local.stdout).not.toContain("\u001b[");
   }, 180_000);
 
+  it("stops with the reason, cleans up and exits 1 rather than replace an installed Tessera's webhooks", async () => {
+    const path = "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations";
+    // Someone else's configuration of the same name: selects nothing, so it cannot disturb anything meanwhile.
+    const foreign = {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "MutatingWebhookConfiguration",
+      metadata: { name: WEBHOOK_CONFIGURATION_NAME },
+      webhooks: [
+        {
+          name: "pods.installed.tessera.dev",
+          clientConfig: { url: "https://127.0.0.1:1/mutate" },
+          rules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] }],
+          objectSelector: { matchLabels: { "test.tessera.dev/never": "selected" } },
+          sideEffects: "None",
+          admissionReviewVersions: ["v1"],
+        },
+      ],
+    };
+    expect((await kube.request("POST", path, { body: foreign })).status).toBe(201);
+    try {
+      const refusedRun = await runDemo(["--json"], demoEnv({ KUBECONFIG: given.kubeconfigPath }));
+      expect(refusedRun.code).toBe(1);
+      const failed = JSON.parse(refusedRun.stdout) as DemoReport;
+      expect(failed.ok).toBe(false);
+      expect(failed.sections.map((s) => [s.id, s.ok])).toEqual([["install", false], ["cleanup", true]]);
+      expect(data(failed, "install", "error")).toContain("already exists and was not made by the demo");
+      expect(refusedRun.stderr).not.toMatch(/\n\s+at /);
+      const still = await kube.request("GET", `${path}/${WEBHOOK_CONFIGURATION_NAME}`);
+      expect((still.body as { webhooks: { name: string }[] }).webhooks.map((w) => w.name)).toEqual(["pods.installed.tessera.dev"]);
+    } finally {
+      await kube.request("DELETE", `${path}/${WEBHOOK_CONFIGURATION_NAME}`);
+    }
+  }, 180_000);
+
   it("refuses an unknown argument with exit code 2", async () => {
     const bogus = await runDemo(["--bogus"], demoEnv({}));
     expect(bogus.code).toBe(2);
