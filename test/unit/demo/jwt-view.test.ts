@@ -1,5 +1,6 @@
 // How the demo shows a token: a preview that cannot be replayed, decoded header and claims, times made readable.
 import { describe, expect, it } from "vitest";
+import { DemoStepError } from "../../../examples/demo/runner.ts";
 import { changeLines, claimChanges, claimValue, fieldLines, previewToken, viewToken } from "../../../examples/demo/jwt-view.ts";
 
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString("base64url");
@@ -17,6 +18,13 @@ describe("the token view", () => {
     const view = viewToken(token);
     expect(view.header).toEqual({ alg: "ES256", typ: "at+jwt", kid: "k1" });
     expect(view.claims["tenant"]).toBe("acme");
+  });
+
+  it.each([
+    ["a token without three parts", "abc.def"],
+    ["a token whose payload is not JSON", `${b64({ alg: "ES256" })}.bm90IGpzb24.c2ln`],
+  ])("refuses %s", (_name, bad) => {
+    expect(() => viewToken(bad)).toThrow(DemoStepError);
   });
 
   it.each([
