@@ -195,6 +195,8 @@ export const VOLUME_ISSUER_CA = "tessera-issuer-ca";
 export const INJECT_DISABLED = "disabled";
 /** Pod annotation set by the webhook when the issuer CA is inline: a downwardAPI volume projects it into a file. */
 export const ANNOTATION_ISSUER_CA = "tessera.dev/issuer-ca";
+/** Annotation `npm run demo` puts on the webhook configurations it registers, so it never replaces an installation's. */
+export const ANNOTATION_DEMO_RUN = "tessera.dev/demo-run";
 /** Namespace label the apiserver sets to the namespace's own name (used to exclude namespaces from webhooks). */
 export const LABEL_NAMESPACE_NAME = "kubernetes.io/metadata.name";
 /** Webhook server path of the pod mutating webhook. */

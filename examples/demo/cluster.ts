@@ -6,6 +6,8 @@ import type { DemoConfig } from "./config.ts";
 
 export interface DemoCluster {
   readonly kubeConfig: KubeConfig;
+  /** The kubeconfig file, for the programs the demo starts (the controller). */
+  readonly kubeconfigPath: string;
   /** "local control plane" or "KUBECONFIG". */
   readonly source: string;
   readonly server: string;
@@ -25,6 +27,7 @@ export async function acquireCluster(config: DemoConfig, log: (line: string) => 
     kubeConfig.loadFromFile(config.kubeconfigPath);
     return {
       kubeConfig,
+      kubeconfigPath: config.kubeconfigPath,
       source: "KUBECONFIG",
       server: kubeConfig.getCurrentCluster()?.server ?? "(unknown)",
       version: await serverVersion(kubeConfig),
@@ -36,6 +39,7 @@ export async function acquireCluster(config: DemoConfig, log: (line: string) => 
   try {
     return {
       kubeConfig: controlPlane.kubeConfig,
+      kubeconfigPath: controlPlane.kubeconfigPath,
       source: "local control plane",
       server: controlPlane.apiserverUrl,
       version: await serverVersion(controlPlane.kubeConfig),

@@ -19,9 +19,13 @@ export class DemoUsageError extends Error {
 
 export const USAGE = `usage: npm run demo [-- --json]
 
-Applies Tessera's CRDs (crds/) and the example policies (examples/) and shows what the cluster made of them.
-Uses the cluster in $KUBECONFIG when set; otherwise starts a local control plane (kube-apiserver + etcd,
-built from Go modules on first use) and stops it on exit.`;
+Runs Tessera's whole flow and explains each step: installs the CRDs and starts the controller, applies the
+example policies, creates an opted-in pod (the webhook injects the sidecar), plays the kubelet and starts the
+sidecar, reads a token like an application, explains the pod and shows a denial, edits the policy and times
+the sidecar serving the new claims, then removes what it started (also on Ctrl-C).
+Uses the cluster in $KUBECONFIG when set (its apiserver must reach this machine's loopback); otherwise starts
+a local control plane (kube-apiserver + etcd, built from Go modules on first use) and stops it on exit.
+  --json   one JSON document on stdout (use npm run --silent demo -- --json)`;
 
 export function loadDemoConfig(
   argv: readonly string[],

@@ -1,0 +1,35 @@
+// A decision record as logged by the issuer, reduced to the lines a person reads first (pure).
+
+function text(value: unknown): string {
+  if (value === undefined) return "";
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+function record(value: unknown): Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+/** `decisionId`, outcome, policy, grant or reason, and one line per evaluated policy. */
+export function decisionLines(decision: Readonly<Record<string, unknown>>): string {
+  const out = [`decisionId  ${text(decision["decisionId"])}`, `at          ${text(decision["at"])}`];
+  const policy = record(decision["policy"]);
+  const policyText = policy["ref"] === undefined ? "" : `${text(policy["ref"])} (generation ${text(policy["generation"])})`;
+  if (decision["allowed"] === true) {
+    const granted = record(decision["granted"]);
+    out.push(`allowed     by ${policyText}`);
+    out.push(`granted     aud ${text(granted["audiences"])}, scope ${text(granted["scopes"])}, ttl ${text(granted["ttlSeconds"])} s`);
+    out.push(`claims      ${text(granted["claims"])}`);
+    const clamps = decision["clamps"];
+    if (Array.isArray(clamps) && clamps.length > 0) out.push(`clamps      ${text(clamps)}`);
+  } else {
+    out.push(`denied      ${text(decision["reason"])}${policyText === "" ? "" : ` under ${policyText}`}`);
+    out.push(`message     ${text(decision["message"])}`);
+  }
+  const evaluations = Array.isArray(decision["evaluations"]) ? decision["evaluations"].map(record) : [];
+  for (const e of evaluations) {
+    const failed = Array.isArray(e["conditionsFailed"]) && e["conditionsFailed"].length > 0 ? `, failed ${text(e["conditionsFailed"])}` : "";
+    const skipped = e["skippedBecause"] === undefined ? "" : `, skipped: ${text(e["skippedBecause"])}`;
+    out.push(`evaluated   ${text(e["policy"])}: selected ${text(e["selected"])}, audience ${e["audienceAllowed"] === true ? "allowed" : "not allowed"}${failed}${skipped}`);
+  }
+  return out.join("\n");
+}
