@@ -1,0 +1,168 @@
+// Part 2: the sidecar's cost per pod: idle RSS after serving and start-to-ready vs a bare node:http server, cached-token throughput.
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  DEFAULT_TESSERA_AUDIENCE,
+  ENV_ISSUER_CA_FILE,
+  ENV_ISSUER_URL,
+  ENV_LOG_LEVEL,
+  ENV_SIDECAR_PORT,
+  ENV_SUBJECT_TOKEN_FILE,
+  ENV_TOKEN_DIR,
+  ENV_TOKENS,
+  SIDECAR_GUARD_HEADER,
+} from "../../api/constants.ts";
+import { freeLoopbackPort } from "../../test/controlplane/ports.ts";
+import { createPod, mintProjectedToken, writeProjectedTokenFile } from "../../test/integration/support/index.ts";
+import { bundle } from "../bundle.ts";
+import { BenchChild, waitUntil } from "../child.ts";
+import { sleep } from "../concurrency.ts";
+import type { BenchContext } from "../context.ts";
+import type { ControllerProcess } from "../controller-process.ts";
+import { median, ratio } from "../stats.ts";
+import { runWrk } from "../wrk.ts";
+import { wrkErrorCount, type WrkResult } from "../wrk-output.ts";
+import { BENCH_AUDIENCE, BENCH_SERVICE_ACCOUNT } from "../policies.ts";
+
+const PART = "2. Sidecar";
+const MiB = 1024 * 1024;
+const SIDECAR_ENTRY = "sidecar/src/main.ts";
+const BARE_ENTRY = "bench/servers/bare-http.ts";
+
+export interface SidecarFiles {
+  readonly caFile: string;
+  readonly subjectTokenFile: string;
+  readonly tokenDir: string;
+}
+
+/** How both processes are started: a variant changes the sidecar and its bare baseline alike. */
+interface Variant {
+  readonly label: string;
+  readonly sidecar: string;
+  readonly bare: string;
+  readonly loader: "tsx" | "plain";
+  readonly nodeArgs: readonly string[];
+  /** Measure cached-token throughput too (the other variants only start and idle). */
+  readonly throughput: boolean;
+}
+
+/** V8 flags that trade peak allocation speed for a smaller heap: young generation 1 MiB semi-spaces, old space capped. */
+const SMALL_HEAP_FLAGS = ["--max-semi-space-size=1", "--max-old-space-size=32"];
+
+/** A pod in `namespace`, its projected token file and the issuer CA file, as the injected volumes would hold them. */
+export async function sidecarFiles(ctx: BenchContext, controller: ControllerProcess, namespace: string, podName: string): Promise<SidecarFiles> {
+  const dir = join(ctx.scratchDir, podName);
+  await mkdir(dir, { recursive: true });
+  const pod = await createPod(namespace, { name: podName, serviceAccountName: BENCH_SERVICE_ACCOUNT, labels: { tier: "gold" } }, ctx.clients);
+  const token = await mintProjectedToken({ namespace, serviceAccount: BENCH_SERVICE_ACCOUNT, pod, audience: DEFAULT_TESSERA_AUDIENCE, expirationSeconds: 3600 }, ctx.clients);
+  const subjectTokenFile = await writeProjectedTokenFile(join(dir, "subject"), token);
+  const caFile = join(dir, "ca.crt");
+  await writeFile(caFile, controller.caPem);
+  const tokenDir = join(dir, "tokens");
+  await mkdir(tokenDir, { recursive: true });
+  return { caFile, subjectTokenFile, tokenDir };
+}
+
+export interface SpawnOptions {
+  readonly name?: string;
+  readonly script?: string;
+  readonly loader?: "tsx" | "plain";
+  readonly nodeArgs?: readonly string[];
+}
+
+/** Starts the sidecar with the injected container's settings, pinned to the server CPU. */
+export function spawnSidecar(ctx: BenchContext, controller: ControllerProcess, files: SidecarFiles, port: number, options: SpawnOptions = {}): BenchChild {
+  const name = options.name ?? "sidecar";
+  return new BenchChild({
+    name,
+    script: options.script ?? SIDECAR_ENTRY,
+    loader: options.loader ?? "tsx",
+    cpu: ctx.cpus.server,
+    nodeArgs: options.nodeArgs ?? [],
+    logFile: join(ctx.scratchDir, `${name}-${port}.log`),
+    env: {
+      [ENV_ISSUER_URL]: controller.issuerUrl,
+      [ENV_ISSUER_CA_FILE]: files.caFile,
+      [ENV_SUBJECT_TOKEN_FILE]: files.subjectTokenFile,
+      [ENV_TOKEN_DIR]: files.tokenDir,
+      [ENV_TOKENS]: JSON.stringify([{ name: "payments", audience: BENCH_AUDIENCE }]),
+      [ENV_SIDECAR_PORT]: String(port),
+      [ENV_LOG_LEVEL]: "info",
+    },
+  });
+}
+
+function spawnBare(ctx: BenchContext, variant: Variant, port: number): BenchChild {
+  return new BenchChild({ name: "bare node:http", script: variant.bare, loader: variant.loader, nodeArgs: variant.nodeArgs, cpu: ctx.cpus.server, env: { BENCH_PORT: String(port) } });
+}
+
+const ok = async (url: string): Promise<boolean> => (await fetch(url)).status === 200;
+const TOKEN_PATH = "/v1/token?name=payments";
+const GUARD = { [SIDECAR_GUARD_HEADER]: "true" };
+
+function checked(what: string, result: WrkResult): WrkResult {
+  if (wrkErrorCount(result) > 0) throw new Error(`${what}: wrk counted errors ${JSON.stringify(result.errors)}`);
+  return result;
+}
+
+async function load(ctx: BenchContext, port: number, seconds: number): Promise<WrkResult> {
+  return runWrk({ url: `http://127.0.0.1:${port}`, method: "GET", path: TOKEN_PATH, connections: ctx.connections, headers: GUARD, cpu: ctx.cpus.load, durationSeconds: seconds });
+}
+
+async function measureVariant(ctx: BenchContext, controller: ControllerProcess, files: SidecarFiles, variant: Variant): Promise<void> {
+  const spawn = (port: number): BenchChild => spawnSidecar(ctx, controller, files, port, { name: "sidecar", script: variant.sidecar, loader: variant.loader, nodeArgs: variant.nodeArgs });
+  // Start to ready (first token held), several cold starts; the bare server's start to listening is the floor.
+  const sidecarStarts: number[] = [];
+  const bareStarts: number[] = [];
+  for (let i = 0; i < ctx.durations.sidecarStarts; i++) {
+    const port = await freeLoopbackPort();
+    const sidecar = spawn(port);
+    sidecarStarts.push((await waitUntil(sidecar, "ready with a token", () => ok(`http://127.0.0.1:${port}/readyz`), 30_000, 5)) - sidecar.startedAt);
+    await sidecar.stop();
+    const barePort = await freeLoopbackPort();
+    const bare = spawnBare(ctx, variant, barePort);
+    bareStarts.push((await waitUntil(bare, "listening", () => ok(`http://127.0.0.1:${barePort}/`), 30_000, 5)) - bare.startedAt);
+    await bare.stop();
+  }
+  const startMs = median(sidecarStarts);
+  const bareStartMs = median(bareStarts);
+
+  // Serve (measured, or a short load only so RSS is "after serving"), then idle, then read RSS.
+  const port = await freeLoopbackPort();
+  const sidecar = spawn(port);
+  await waitUntil(sidecar, "ready with a token", () => ok(`http://127.0.0.1:${port}/readyz`), 30_000);
+  const barePort = await freeLoopbackPort();
+  const bare = spawnBare(ctx, variant, barePort);
+  await waitUntil(bare, "listening", () => ok(`http://127.0.0.1:${barePort}/`));
+  await load(ctx, port, ctx.durations.warmupSeconds);
+  await load(ctx, barePort, ctx.durations.warmupSeconds);
+  const served = variant.throughput ? checked("sidecar", await load(ctx, port, ctx.durations.loadSeconds)) : undefined;
+  const bareServed = variant.throughput ? checked("bare node:http", await load(ctx, barePort, ctx.durations.loadSeconds)) : undefined;
+  await sleep(3_000);
+  const rss = await sidecar.rssBytes();
+  const bareRss = await bare.rssBytes();
+  await sidecar.stop();
+  await bare.stop();
+  ctx.log(`sidecar (${variant.label}): start ${startMs.toFixed(0)} ms (bare ${bareStartMs.toFixed(0)}), RSS ${(rss / MiB).toFixed(1)} MiB (bare ${(bareRss / MiB).toFixed(1)})${served === undefined || bareServed === undefined ? "" : `, ${Math.round(served.requestsPerSecond)} req/s (bare ${Math.round(bareServed.requestsPerSecond)})`}`);
+
+  const how = variant.label;
+  ctx.figures.push(
+    { part: PART, measure: `Idle RSS after serving (${how})`, value: rss / MiB, unit: "MiB", reference: { name: "bare node:http, same start and load", value: bareRss / MiB }, ratio: ratio(rss, bareRss), target: { text: "≤ 1.4×", met: ratio(rss, bareRss) <= 1.4 } },
+    { part: PART, measure: `Start to ready with first token (${how})`, value: startMs, unit: "ms", reference: { name: "bare node:http start to listening", value: bareStartMs }, ratio: ratio(startMs, bareStartMs), target: { text: "< 1 s", met: startMs < 1000 }, note: `median of ${sidecarStarts.length} cold starts, max ${Math.round(Math.max(...sidecarStarts))} ms` },
+  );
+  if (served !== undefined && bareServed !== undefined) {
+    ctx.figures.push({ part: PART, measure: `Cached-token throughput (${how})`, value: served.requestsPerSecond, unit: "req/s", reference: { name: "no-op node:http, same body size", value: bareServed.requestsPerSecond }, ratio: ratio(served.requestsPerSecond, bareServed.requestsPerSecond), target: { text: "≥ 0.8×", met: ratio(served.requestsPerSecond, bareServed.requestsPerSecond) >= 0.8 }, note: `p99 ${served.latencyMs.p99.toFixed(2)} ms vs ${bareServed.latencyMs.p99.toFixed(2)} ms` });
+  }
+}
+
+export async function benchSidecar(ctx: BenchContext, controller: ControllerProcess, namespace: string): Promise<void> {
+  const files = await sidecarFiles(ctx, controller, namespace, "sidecar-cost");
+  const sidecarBundle = await bundle(SIDECAR_ENTRY, ctx.scratchDir, "sidecar");
+  const bareBundle = await bundle(BARE_ENTRY, ctx.scratchDir, "bare-http");
+  const variants: Variant[] = [
+    { label: "node --import tsx, as the tests run it", sidecar: SIDECAR_ENTRY, bare: BARE_ENTRY, loader: "tsx", nodeArgs: [], throughput: true },
+    { label: "esbuild bundle, plain node", sidecar: sidecarBundle, bare: bareBundle, loader: "plain", nodeArgs: [], throughput: true },
+    { label: `bundle + ${SMALL_HEAP_FLAGS.join(" ")}`, sidecar: sidecarBundle, bare: bareBundle, loader: "plain", nodeArgs: SMALL_HEAP_FLAGS, throughput: false },
+  ];
+  for (const variant of variants) await measureVariant(ctx, controller, files, variant);
+}
