@@ -8,6 +8,7 @@ import { loadControlPlaneConfig } from "../test/controlplane/config.ts";
 import { startControlPlane } from "../test/controlplane/harness.ts";
 import { applyCrds, kubeClients, REPO_ROOT } from "../test/integration/support/index.ts";
 import { DURATIONS, parseBenchArgs } from "./args.ts";
+import { BENCH_NICENESS } from "./child.ts";
 import type { BenchContext } from "./context.ts";
 import { startControllerProcess } from "./controller-process.ts";
 import type { BenchResult } from "./figures.ts";
@@ -35,6 +36,7 @@ function assignCpus(count: number): { cpus: BenchContext["cpus"]; sharing: strin
     sharing:
       "taskset pins each server under test (the controller, the sidecar, and every ceiling and peer) to CPU 0, alone; " +
       `wrk (1 thread, ${CONNECTIONS} connections unless stated), the bench process, etcd and kube-apiserver share CPU 1. ` +
+      `Servers and wrk run at niceness ${BENCH_NICENESS} when the bench runs as root. ` +
       "The machine is shared with other work, so only ratios within one run are compared.",
   };
 }
