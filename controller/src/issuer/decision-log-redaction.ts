@@ -11,6 +11,16 @@ const PEM_SHAPE = /-----BEGIN [A-Z0-9 ]+-----/;
 // Private members of a JWK (RFC 7518 section 6): the value under such a key inside a JWK-shaped object is secret.
 const PRIVATE_JWK_MEMBERS = new Set(["d", "p", "q", "dp", "dq", "qi", "k", "oth"]);
 
+/** What the value under a sensitive field name is replaced with, whatever its shape. */
+export const REDACTED_FIELD = "[redacted]";
+/**
+ * Field names whose values are secret by name, whatever they look like, one level below the top of a log line
+ * (pino's `*.name` paths): the root logger censors them by path, and redact() censors them at the same place, so
+ * the decision log can skip pino's path redaction and keep exactly its effect.
+ */
+export const SENSITIVE_FIELD_NAMES: readonly string[] = ["authorization", "Authorization", "token", "access_token", "subject_token", "actor_token", "privateKey", "key"];
+const SENSITIVE_FIELDS: ReadonlySet<string> = new Set(SENSITIVE_FIELD_NAMES);
+
 /** True when `value` looks like a JWT or a PEM block (anywhere inside it). */
 export function looksLikeSecret(value: string): boolean {
   return JWT_SHAPE.test(value) || PEM_SHAPE.test(value);
@@ -27,7 +37,8 @@ function isJwkShaped(value: Readonly<Record<string, unknown>>): boolean {
 }
 
 /**
- * A deep copy of `value` in which every token- or key-shaped string and every private JWK member is replaced.
+ * A deep copy of `value` in which every token- or key-shaped string, every private JWK member and every value under a
+ * sensitive field name one level down (as the root logger's paths reach) is replaced.
  * Depth is bounded so a hostile, deeply nested claim value cannot blow the stack of the logger.
  */
 export function redact(value: unknown, depth = 0): unknown {
@@ -39,7 +50,7 @@ export function redact(value: unknown, depth = 0): unknown {
     const jwk = isJwkShaped(record);
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(record)) {
-      out[redactString(key)] = jwk && PRIVATE_JWK_MEMBERS.has(key) ? REDACTED_KEY : redact(item, depth + 1);
+      out[redactString(key)] = depth === 1 && SENSITIVE_FIELDS.has(key) ? REDACTED_FIELD : jwk && PRIVATE_JWK_MEMBERS.has(key) ? REDACTED_KEY : redact(item, depth + 1);
     }
     return out;
   }

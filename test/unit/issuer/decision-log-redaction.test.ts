@@ -1,7 +1,7 @@
 // The redaction layer refuses token- and key-shaped strings wherever they hide in a record.
 
 import { describe, expect, it } from "vitest";
-import { REDACTED_JWT, REDACTED_KEY, looksLikeSecret, redact } from "../../../controller/src/issuer/decision-log-redaction.ts";
+import { REDACTED_FIELD, REDACTED_JWT, REDACTED_KEY, looksLikeSecret, redact } from "../../../controller/src/issuer/decision-log-redaction.ts";
 import { jwtShaped, pemShaped } from "./decision-fixtures.ts";
 
 describe("decision log redaction", () => {
@@ -26,6 +26,17 @@ describe("decision log redaction", () => {
   it("replaces the private members of a JWK but keeps its public ones", () => {
     const out = redact({ jwk: { kty: "EC", crv: "P-256", x: "abc", y: "def", d: "private-scalar", kid: "k1" } });
     expect(out).toEqual({ jwk: { kty: "EC", crv: "P-256", x: "abc", y: "def", d: REDACTED_KEY, kid: "k1" } });
+  });
+
+  it.each([
+    ["a token one level down", { request: { token: "opaque" } }, { request: { token: REDACTED_FIELD } }],
+    ["an Authorization header", { headers: { Authorization: "Bearer opaque" } }, { headers: { Authorization: REDACTED_FIELD } }],
+    ["a private key object", { signer: { privateKey: { kty: "OKP" } } }, { signer: { privateKey: REDACTED_FIELD } }],
+    ["a field at the top, which the root logger's paths do not reach either", { key: "k1" }, { key: "k1" }],
+    ["a claim named key deeper down, kept for the record", { granted: { claims: { key: "tenant-a" } } }, { granted: { claims: { key: "tenant-a" } } }],
+    ["a name that only contains a sensitive word", { pod: { tokenCount: 3, keyId: "k1" } }, { pod: { tokenCount: 3, keyId: "k1" } }],
+  ])("by field name, like the root logger's paths: %s", (_name, value, expected) => {
+    expect(redact(value)).toEqual(expected);
   });
 
   it("redacts secrets used as object keys", () => {
