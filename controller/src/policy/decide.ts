@@ -88,8 +88,10 @@ export function decide(input: DecideInput): Decision {
     case "audience-not-allowed":
       return deny(
         "AudienceNotAllowed",
-        `${matched.selecting.map((p) => formatRef(p.ref)).join(", ")} select ${describeSubject(subject)} but none ` +
-          `allows every requested audience (${request.audiences.join(", ")})`,
+        `${matched.selecting.map((p) => formatRef(p.ref)).join(", ")} ` +
+          (matched.selecting.length === 1 ? "selects" : "select") +
+          ` ${describeSubject(subject)} but ${matched.selecting.length === 1 ? "does not allow" : "none allows"} ` +
+          `every requested audience (${request.audiences.join(", ")})`,
         matched.evaluations,
       );
     case "conflict": {

@@ -33,7 +33,8 @@ describe("decide denies with a reason and a message a person can act on", () => 
   const agent = saActor("agents", "planner");
   it.each<[string, AnyTokenPolicy[], Subject, TokenRequest, DenialReason, string]>([
     ["no policy selects the subject", [tokenPolicy("p", { subjects: { serviceAccounts: ["worker"] } })], subject(), request(), "NoMatchingPolicy", "no policy grants tokens to service account payments/api"],
-    ["the policy does not allow the audience", [tokenPolicy("p")], subject(), request(["https://other"]), "AudienceNotAllowed", "TokenPolicy/payments/p select"],
+    ["the policy does not allow the audience", [tokenPolicy("p")], subject(), request(["https://other"]), "AudienceNotAllowed", "TokenPolicy/payments/p selects service account payments/api (pod api-7d9f) but does not allow every requested audience (https://other)"],
+    ["neither of two selecting policies allows the audience", [tokenPolicy("p"), tokenPolicy("q")], subject(), request(["https://other"]), "AudienceNotAllowed", "TokenPolicy/payments/p, TokenPolicy/payments/q select service account payments/api (pod api-7d9f) but none allows every requested audience (https://other)"],
     ["no audience is requested", [tokenPolicy("p")], subject(), request([]), "AudienceNotAllowed", "the request names no audience"],
     ["a requested scope is not allowed", [tokenPolicy("p", { scopes: { allowed: ["read"] } })], subject(), request([LEDGER], ["write"]), "ScopeNotAllowed", "does not allow scope 'write'"],
     ["a condition fails", [tokenPolicy("p", { conditions: [{ name: "prod-only", expression: 'cluster.environment == "prod"', message: "only in prod" }] })], subject({ environment: "dev" }), request(), "ConditionFailed", "condition 'prod-only' failed: only in prod"],
