@@ -103,6 +103,14 @@ export class BenchChild {
     return Number(kb) * 1024;
   }
 
+  /** Peak resident set size in bytes since the process started (VmHWM, from /proc). */
+  async peakRssBytes(): Promise<number> {
+    const status = await readFile(`/proc/${this.pid}/status`, "utf8");
+    const kb = /^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1];
+    if (kb === undefined) throw new Error(`no VmHWM for ${this.name}`);
+    return Number(kb) * 1024;
+  }
+
   /** Waits for the process to end by itself (a measurement that prints its result and exits). */
   async exited(timeoutMs: number): Promise<number | null> {
     const timer = setTimeout(() => this.#child.kill("SIGKILL"), timeoutMs);

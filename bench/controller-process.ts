@@ -27,6 +27,8 @@ export interface ControllerOptions {
   readonly subjectVerification: "jwks" | "tokenreview";
   /** Node flags, e.g. --cpu-prof. */
   readonly nodeArgs?: readonly string[];
+  /** Entry point and loader: TypeScript source under tsx (the default) or the tsc output the image runs. */
+  readonly entry?: { readonly script: string; readonly loader: "tsx" | "plain" };
 }
 
 export async function startControllerProcess(ctx: BenchContext, options: ControllerOptions): Promise<ControllerProcess> {
@@ -35,7 +37,8 @@ export async function startControllerProcess(ctx: BenchContext, options: Control
   const issuerUrl = `https://localhost:${issuerPort}`;
   const child = new BenchChild({
     name: `controller (${options.name})`,
-    script: "controller/src/main.ts",
+    script: options.entry?.script ?? "controller/src/main.ts",
+    loader: options.entry?.loader ?? "tsx",
     cpu: ctx.cpus.server,
     // Info level, as deployed: every decision is logged. The file plays the container runtime's log pipe.
     logFile: join(ctx.scratchDir, `controller-${options.name}.log`),

@@ -44,6 +44,13 @@ export interface ProfileEntry {
   readonly selfShare: number;
 }
 
+/** A part whose rows a partial run kept from an earlier run. */
+export interface CarriedPart {
+  readonly part: string;
+  readonly startedAt: string;
+  readonly profile: "quick" | "full";
+}
+
 export interface BenchResult {
   readonly profile: "quick" | "full";
   readonly startedAt: string;
@@ -52,6 +59,8 @@ export interface BenchResult {
   readonly figures: readonly Figure[];
   /** Where the issuer's time went under load (node --cpu-prof), grouped by area and by function. */
   readonly cpuProfile?: { readonly byArea: readonly ProfileEntry[]; readonly topFunctions: readonly ProfileEntry[] };
+  /** Parts not measured in this run whose rows come from an earlier run (see bench/merge.ts). */
+  readonly carried?: readonly CarriedPart[];
   /** Parts that did not run, and why. */
   readonly skipped: readonly { readonly part: string; readonly reason: string }[];
 }

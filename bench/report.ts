@@ -48,6 +48,12 @@ export function renderSection(result: BenchResult): string {
     "",
     `CPU sharing: ${m.cpuSharing}`,
     "",
+    ...(result.carried === undefined || result.carried.length === 0
+      ? []
+      : [
+          `Carried over: this run measured only some parts; the rows of ${result.carried.map((c) => `${c.part} (run ${c.startedAt}, profile ${c.profile})`).join(", ")} are from those earlier runs on this machine.`,
+          "",
+        ]),
     renderFigures(result.figures),
   ];
   if (result.cpuProfile !== undefined) {

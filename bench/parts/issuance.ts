@@ -85,7 +85,7 @@ async function maxRate(ctx: BenchContext, what: string, url: string, path: strin
 }
 
 /** A run paced to about `rate` req/s: each of a few connections waits between requests. */
-async function paced(ctx: BenchContext, what: string, url: string, path: string, bodiesFile: string, rate: number): Promise<WrkResult> {
+export async function paced(ctx: BenchContext, what: string, url: string, path: string, bodiesFile: string, rate: number): Promise<WrkResult> {
   const delayMs = Math.max(1, (PACED_CONNECTIONS * 1000) / rate - 1000 / (2 * rate));
   const result = checked(what, await runWrk({ url, method: "POST", path, connections: PACED_CONNECTIONS, durationSeconds: ctx.durations.loadSeconds, bodiesFile, headers: FORM, delayMs, cpu: ctx.cpus.load }));
   ctx.log(`${what}: ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms`);

@@ -57,5 +57,19 @@ describe("renderSection", () => {
     expect(text).toContain("2 × Test CPU, 8.00 GiB");
     expect(text).toContain("CPU sharing: server on CPU 0, wrk on CPU 1");
     expect(text).toContain("- 5. Scale: not built yet");
+    expect(text).not.toContain("Carried over");
+  });
+
+  it("says which parts' rows were carried over from an earlier run, and from when", () => {
+    const result: BenchResult = {
+      profile: "quick",
+      startedAt: "2026-12-01T21:00:00.000Z",
+      durationSeconds: 120,
+      machine: { cpuModel: "Test CPU", cpus: 2, memoryGiB: 8, kernel: "6.1", node: "20.20.2", wrk: "wrk 4.1.0", loadAverageAtStart: [1, 2, 3], loadAverageAtEnd: [4, 5, 6], cpuSharing: "shared" },
+      figures: [],
+      carried: [{ part: "1. Issuance", startedAt: "2026-12-01T20:00:00.000Z", profile: "quick" }],
+      skipped: [],
+    };
+    expect(renderSection(result)).toContain("the rows of 1. Issuance (run 2026-12-01T20:00:00.000Z, profile quick) are from those earlier runs");
   });
 });
