@@ -263,6 +263,11 @@ export const ENV_SERVICE_ACCOUNT_ISSUER = "TESSERA_SERVICE_ACCOUNT_ISSUER";
 export const ENV_SIDECAR_IMAGE = "TESSERA_SIDECAR_IMAGE";
 /** Controller env: ConfigMap (present in every opted-in namespace) holding the issuer CA bundle under ca.crt. */
 export const ENV_ISSUER_CA_CONFIGMAP = "TESSERA_ISSUER_CA_CONFIGMAP";
+/**
+ * Controller env: "true" (default) makes the leader publish that ConfigMap, from the serving Secret's ca.crt, in
+ * every namespace that opted in or holds an opted-in pod; "false" leaves it to the operator's tooling (trust-manager).
+ */
+export const ENV_PUBLISH_ISSUER_CA = "TESSERA_PUBLISH_ISSUER_CA";
 /** Controller env: comma-separated service accounts ("namespace/name" or "namespace/*") allowed to introspect. */
 export const ENV_INTROSPECT_CALLERS = "TESSERA_INTROSPECT_CALLERS";
 /** Controller env: service accounts allowed to revoke tokens, same format. */

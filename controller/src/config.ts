@@ -21,6 +21,7 @@ import {
   ENV_EXPLAIN_CALLERS,
   ENV_INTROSPECT_CALLERS,
   ENV_ISSUER_CA_CONFIGMAP,
+  ENV_PUBLISH_ISSUER_CA,
   ENV_REVOKE_CALLERS,
   ENV_SERVICE_ACCOUNT_ISSUER,
   ENV_SERVING_DNS_NAMES,
@@ -61,6 +62,8 @@ export interface Config {
   readonly serviceAccountIssuer: string;
   readonly sidecarImage: string;
   readonly issuerCaConfigMap: string;
+  /** The leader publishes issuerCaConfigMap into the namespaces that need it (off: the operator's tooling does). */
+  readonly publishIssuerCa: boolean;
   /** Service accounts allowed to call the audit endpoints ("namespace/name" or "namespace/*"); empty denies all. */
   readonly callers: { readonly introspect: readonly string[]; readonly revoke: readonly string[]; readonly explain: readonly string[] };
   readonly tokenReviewMode: TokenReviewMode;
@@ -95,6 +98,7 @@ function flagName(env: string): string {
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const CALLER = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?|\*)$/;
 const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
 
@@ -208,6 +212,8 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   const serviceAccountIssuer = raw(ENV_SERVICE_ACCOUNT_ISSUER) ?? "https://kubernetes.default.svc.cluster.local";
   const sidecarImage = required(ENV_SIDECAR_IMAGE, "sidecar image");
   const issuerCaConfigMap = raw(ENV_ISSUER_CA_CONFIGMAP) ?? "tessera-issuer-ca";
+  if (!DNS_SUBDOMAIN.test(issuerCaConfigMap)) problems.push(`${ENV_ISSUER_CA_CONFIGMAP} ${JSON.stringify(issuerCaConfigMap)} must be a ConfigMap name (lowercase letters, digits, '-', '.')`);
+  const publishIssuerCa = oneOf(ENV_PUBLISH_ISSUER_CA, ["true", "false"], "true") === "true";
   const callerList = (envName: string): string[] => {
     const entries = (raw(envName) ?? "").split(",").map((e) => e.trim()).filter((e) => e !== "");
     for (const e of entries) if (!CALLER.test(e)) problems.push(`${envName}: ${JSON.stringify(e)} must be "namespace/name" or "namespace/*"`);
@@ -260,6 +266,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     serviceAccountIssuer,
     sidecarImage,
     issuerCaConfigMap,
+    publishIssuerCa,
     callers: Object.freeze({ introspect: Object.freeze(callers.introspect), revoke: Object.freeze(callers.revoke), explain: Object.freeze(callers.explain) }),
     tokenReviewMode,
     signing: Object.freeze(signing),

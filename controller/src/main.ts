@@ -98,6 +98,7 @@ async function main(): Promise<void> {
     random: Math.random,
     log: log.child({ area: "reconcile" }),
     metrics,
+    ...(config.publishIssuerCa ? { issuerCaConfigMap: config.issuerCaConfigMap } : {}),
   });
 
   let serversListening = false;

@@ -1,6 +1,14 @@
 // The controller's reconcile side assembled: informers -> caches -> policy set, feed, queues and reconcilers, under the leader lease.
 import type { Logger } from "pino";
-import { API_GROUP_VERSION, LEADER_LEASE_NAME, RESOURCE_CLUSTER_TOKEN_POLICIES, RESOURCE_TOKEN_POLICIES } from "../../../api/constants.ts";
+import {
+  API_GROUP_VERSION,
+  INJECT_ENABLED,
+  LABEL_INJECT,
+  LEADER_LEASE_NAME,
+  RESOURCE_CLUSTER_TOKEN_POLICIES,
+  RESOURCE_TOKEN_POLICIES,
+  SECRET_WEBHOOK_TLS,
+} from "../../../api/constants.ts";
 import type { BackoffOptions } from "./backoff.ts";
 import type { PolicyEngine } from "./engine.ts";
 import { CacheEntitlementFeed } from "./entitlement-feed.ts";
@@ -8,6 +16,7 @@ import { EventRecorder } from "./events.ts";
 import type { Caches } from "./gather.ts";
 import { SupervisedInformer, type InformerEvent } from "./informer.ts";
 import { IssuanceTracker } from "./issuance-tracker.ts";
+import { IssuerCaPublisher } from "./issuer-ca-publisher.ts";
 import type { KubeClient } from "./kube-http.ts";
 import { LeaderElector } from "./leader.ts";
 import type { LeaderTiming } from "./leader-state.ts";
@@ -28,7 +37,7 @@ import {
 import { PolicyReconciler } from "./policy-reconciler.ts";
 import { LivePolicySet } from "./policy-set.ts";
 import type { Timers } from "./timers.ts";
-import { runWorkers } from "./worker.ts";
+import { runWorkers, type ReconcileResult } from "./worker.ts";
 import { WorkQueue } from "./work-queue.ts";
 
 export interface ControllerCoreOptions<TC, TS> {
@@ -57,6 +66,8 @@ export interface ControllerCoreOptions<TC, TS> {
   readonly clusterRecountDelayMs?: number;
   /** Field manager of status writes (managedFields shows who wrote). */
   readonly fieldManager?: string;
+  /** Publish the issuer CA bundle as this ConfigMap in every namespace that needs it; absent turns publishing off. */
+  readonly issuerCaConfigMap?: string;
 }
 
 function generationChanged<T extends CachedObject>(e: InformerEvent<T>): boolean {
@@ -77,6 +88,8 @@ export class ControllerCore<TC, TS> {
   readonly events: EventRecorder;
   readonly #tpQueue: WorkQueue;
   readonly #ctpQueue: WorkQueue;
+  /** Keyed by namespace name; only when the issuer CA is published. */
+  readonly #caQueue: WorkQueue | undefined;
   readonly #opts: ControllerCoreOptions<TC, TS>;
   #workers: Promise<void>[] = [];
 
@@ -138,6 +151,7 @@ export class ControllerCore<TC, TS> {
     const queueOpts = (name: string) => ({ timers, ...(metrics === undefined ? {} : { metrics: metrics.queue(name) }) });
     this.#tpQueue = new WorkQueue(queueOpts("tokenpolicy"));
     this.#ctpQueue = new WorkQueue(queueOpts("clustertokenpolicy"));
+    this.#caQueue = opts.issuerCaConfigMap === undefined ? undefined : new WorkQueue(queueOpts("issuerca"));
     this.#wire();
   }
 
@@ -157,6 +171,53 @@ export class ControllerCore<TC, TS> {
   #enqueueNamespace(ns: string): void {
     for (const p of this.caches.tokenPolicies.inNamespace(ns)) this.#tpQueue.add(objectKey(p.metadata));
   }
+
+  #enqueueAllNamespacesForCa(): void {
+    if (this.#caQueue === undefined) return;
+    for (const key of this.caches.namespaces.keys()) this.#caQueue.add(key);
+  }
+
+  /**
+   * The issuer CA publisher reads the ConfigMap on reconcile instead of watching ConfigMaps: a cluster-wide
+   * ConfigMap informer would cache every ConfigMap of every namespace (often the largest objects in a cluster) to
+   * follow one name in a few namespaces, and would need list/watch on all of them. A GET per namespace that needs
+   * the bundle, on a trigger (namespace or opted-in pod change, CA rotation, leadership) or on the namespaces
+   * informer's resync (which also re-creates a deleted copy), costs far less at 10,000 pods.
+   */
+  #wireIssuerCa(): void {
+    const queue = this.#caQueue;
+    const name = this.#opts.issuerCaConfigMap;
+    if (queue === undefined || name === undefined) return;
+    const optedIn = (p: SlimPod | undefined): boolean => p?.metadata.labels[LABEL_INJECT] === INJECT_ENABLED;
+    this.namespaces.onEvent((e) => { queue.add(e.object.metadata.name); });
+    this.namespaces.onResync(() => { this.#enqueueAllNamespacesForCa(); });
+    // Only opted-in pods can make a namespace need the bundle; other pod churn costs nothing here.
+    this.pods.onEvent((e) => {
+      if (optedIn(e.object) || optedIn(e.old)) queue.add(e.object.metadata.namespace ?? "");
+    });
+    // CA rotation: the serving Secret's bundle changed, every published copy follows.
+    this.secrets.onEvent((e) => {
+      if (e.object.metadata.name === SECRET_WEBHOOK_TLS) this.#enqueueAllNamespacesForCa();
+    });
+    this.leader.onLeadershipChange((isLeader) => {
+      if (isLeader) this.#enqueueAllNamespacesForCa();
+    });
+    const publisher = new IssuerCaPublisher({
+      client: this.#opts.client,
+      caches: this.caches,
+      secrets: this.secrets.store,
+      tesseraNamespace: this.#opts.namespace,
+      configMapName: name,
+      leadership: this.leader,
+      events: this.events,
+      log: this.#opts.log.child({ controller: "issuerca" }),
+      fieldManager: this.#opts.fieldManager ?? "tessera-controller",
+      ...(this.#opts.metrics === undefined ? {} : { metrics: this.#opts.metrics.issuerCa }),
+    });
+    this.#caReconcile = (k) => publisher.reconcile(k);
+  }
+
+  #caReconcile: ((key: string) => Promise<ReconcileResult | undefined>) | undefined;
 
   #rebuildPolicySet(): void {
     this.policySet.rebuild([...this.caches.tokenPolicies.list(), ...this.caches.clusterTokenPolicies.list()]);
@@ -229,6 +290,7 @@ export class ControllerCore<TC, TS> {
       fieldManager: this.#opts.fieldManager ?? "tessera-controller",
       ...(metrics === undefined ? {} : { metrics: metrics.reconciler }),
     };
+    this.#wireIssuerCa();
     const tp = new PolicyReconciler({ ...base, kind: "TokenPolicy", log: log.child({ controller: "tokenpolicy" }) });
     const ctp = new PolicyReconciler({ ...base, kind: "ClusterTokenPolicy", log: log.child({ controller: "clustertokenpolicy" }) });
     this.#startWorkers = () => {
@@ -237,6 +299,10 @@ export class ControllerCore<TC, TS> {
         runWorkers({ ...w, name: "tokenpolicy", queue: this.#tpQueue, reconcile: (k) => tp.reconcile(k) }),
         runWorkers({ ...w, name: "clustertokenpolicy", queue: this.#ctpQueue, reconcile: (k) => ctp.reconcile(k) }),
       ];
+      const caReconcile = this.#caReconcile;
+      if (this.#caQueue !== undefined && caReconcile !== undefined) {
+        this.#workers.push(runWorkers({ ...w, name: "issuerca", queue: this.#caQueue, reconcile: caReconcile }));
+      }
     };
   }
 
@@ -256,6 +322,7 @@ export class ControllerCore<TC, TS> {
     await this.leader.stop({ release: options.releaseLease !== false });
     this.#tpQueue.shutDown();
     this.#ctpQueue.shutDown();
+    this.#caQueue?.shutDown();
     this.feed.close();
     await Promise.all(this.#workers);
     await Promise.all([this.tokenPolicies, this.clusterTokenPolicies, this.pods, this.namespaces, this.secrets].map((i) => i.stop()));

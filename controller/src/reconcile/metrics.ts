@@ -1,6 +1,7 @@
 // Prometheus metrics of the controller on an injected registry: queue, reconcile, watches, caches, leadership, uninjected pods.
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { InformerMetrics } from "./informer.ts";
+import type { IssuerCaMetrics } from "./issuer-ca-publisher.ts";
 import type { PolicyReconcilerMetrics } from "./policy-reconciler.ts";
 import type { WorkerMetrics } from "./worker.ts";
 import type { WorkQueueMetrics } from "./work-queue.ts";
@@ -9,6 +10,7 @@ export interface ControllerMetrics {
   readonly informer: InformerMetrics;
   readonly worker: WorkerMetrics;
   readonly reconciler: PolicyReconcilerMetrics;
+  readonly issuerCa: IssuerCaMetrics;
   queue(name: string): WorkQueueMetrics;
   leader(isLeader: boolean): void;
   entitlementWake(reason: string): void;
@@ -45,7 +47,19 @@ export function controllerMetrics(registry: Registry): ControllerMetrics {
   const leader = new Gauge({ name: "tessera_leader", help: "1 while this replica holds the leader lease.", registers });
   const wakes = new Counter({ name: "tessera_entitlement_wakes_total", help: "Re-issuance long-polls answered with a change, by reason.", labelNames: ["reason"], registers });
   const waiters = new Gauge({ name: "tessera_entitlement_waiters", help: "Re-issuance long-polls waiting.", registers });
+  const caWrites = new Counter({
+    name: "tessera_issuer_ca_writes_total",
+    help: "Issuer CA ConfigMaps created or updated, by action.",
+    labelNames: ["action"],
+    registers,
+  });
+  const caForeign = new Gauge({
+    name: "tessera_issuer_ca_foreign_configmaps",
+    help: "Namespaces that need the issuer CA where a ConfigMap of that name exists that Tessera did not create (left untouched).",
+    registers,
+  });
   leader.set(0);
+  caForeign.set(0);
   return {
     informer: {
       watchRestart: (resource, reason) => { restarts.inc({ resource, reason }); },
@@ -63,6 +77,10 @@ export function controllerMetrics(registry: Registry): ControllerMetrics {
         else uninjected.set({ kind, policy }, count);
       },
       statusWrites: (kind) => { statusWrites.inc({ kind }); },
+    },
+    issuerCa: {
+      written: (action) => { caWrites.inc({ action }); },
+      foreign: (count) => { caForeign.set(count); },
     },
     queue: (name) => ({
       depth: (n) => { depth.set({ queue: name }, n); },

@@ -58,6 +58,14 @@ describe("parseConfig", () => {
     expect(parseConfig([], { ...env, ...override }).tls).toEqual({ mode: "self-managed", dnsNames, ipAddresses });
   });
 
+  it.each([
+    ["publishes the issuer CA ConfigMap by default", [], {}, { issuerCaConfigMap: "tessera-issuer-ca", publishIssuerCa: true }],
+    ["turns publishing off from the env", [], { TESSERA_PUBLISH_ISSUER_CA: "false" }, { publishIssuerCa: false }],
+    ["turns publishing off with a flag, keeping the ConfigMap name the webhook mounts", ["--publish-issuer-ca=false", "--issuer-ca-configmap=corp-ca"], {}, { issuerCaConfigMap: "corp-ca", publishIssuerCa: false }],
+  ])("%s", (_name, argv, override, expected) => {
+    expect(parseConfig(argv, { ...env, ...override })).toMatchObject(expected);
+  });
+
   it("takes the signing algorithm as a flag too", () => {
     expect(parseConfig(["--signing-algorithm=EdDSA"], env).signing.algorithm).toBe("EdDSA");
   });
@@ -102,6 +110,8 @@ describe("parseConfig", () => {
     ["a rotation period under an hour", { TESSERA_KEY_ROTATION_SECONDS: "600" }, "TESSERA_KEY_ROTATION_SECONDS must be a whole number of seconds of at least 3600"],
     ["a maximum token TTL above a day", { TESSERA_MAX_TOKEN_TTL_SECONDS: "86401" }, "TESSERA_MAX_TOKEN_TTL_SECONDS must be a whole number of seconds from 60 to 86400"],
     ["a fractional maximum token TTL", { TESSERA_MAX_TOKEN_TTL_SECONDS: "90.5" }, "TESSERA_MAX_TOKEN_TTL_SECONDS must be a whole number"],
+    ["a publish switch that is not true or false", { TESSERA_PUBLISH_ISSUER_CA: "yes" }, 'TESSERA_PUBLISH_ISSUER_CA must be one of true, false, got "yes"'],
+    ["an issuer CA ConfigMap name that is not a ConfigMap name", { TESSERA_ISSUER_CA_CONFIGMAP: "Corp_CA" }, "TESSERA_ISSUER_CA_CONFIGMAP"],
   ])("reports %s", (_name, override, expected) => {
     expect(problems([], { ...env, ...override }).join("\n")).toContain(expected);
   });
