@@ -1,5 +1,5 @@
 // The controller process runs as the chart's ServiceAccount with the chart's rendered RBAC and env (not as admin), with
-// self-managed and with cert-manager TLS: everything it does works, and what lies outside its rights is Forbidden.
+// self-managed and with cert-manager TLS: everything it does works (publishing the issuer CA too), and what lies outside its rights is Forbidden.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -14,7 +14,9 @@ import {
   API_VERSION,
   DEFAULT_TESSERA_AUDIENCE,
   GRANT_TYPE_TOKEN_EXCHANGE,
+  LABEL_MANAGED_BY,
   LEADER_LEASE_NAME,
+  MANAGED_BY_TESSERA,
   PATH_TOKEN,
   RESOURCE_TOKEN_POLICIES,
   SECRET_SIGNING_KEYS,
@@ -44,6 +46,8 @@ const admin = kubeClients();
 const WEBHOOK_KINDS = ["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"] as const;
 const AUDIENCE = "https://orders.example";
 const POD_NAME = "tessera-6f7c9-rbac0";
+/** The chart's default sidecar.issuerCaConfigMap. */
+const ISSUER_CA_CONFIGMAP = "tessera-issuer-ca";
 
 interface Mode {
   readonly name: string;
@@ -361,6 +365,17 @@ describe.each(MODES)("with $name", (mode) => {
       await waitFor(async () => (await events(workNs, "client", reason)).length === 1, { timeoutMs: 20_000, description: `${reason} Event` });
     });
 
+    it("publishes the serving CA bundle as the issuer CA ConfigMap in the namespace of the opted-in pod", async () => {
+      const ca = Buffer.from((await secretData(SECRET_WEBHOOK_TLS))?.["ca.crt"] ?? "", "base64").toString("utf8");
+      expect(ca).toContain("-----BEGIN CERTIFICATE-----");
+      const cm = await waitFor(async () => {
+        const found = await admin.core.readNamespacedConfigMap({ namespace: workNs, name: ISSUER_CA_CONFIGMAP });
+        expect(found.data?.["ca.crt"]).toBe(ca);
+        return found;
+      }, { timeoutMs: 30_000, description: `ConfigMap ${ISSUER_CA_CONFIGMAP} in ${workNs}` });
+      expect(cm.metadata?.labels?.[LABEL_MANAGED_BY]).toBe(MANAGED_BY_TESSERA);
+    });
+
     it("met no permission error while doing all of that", () => {
       expect(output).not.toMatch(/forbidden/i);
       expect(output).not.toMatch(/"status":\s*403/);
@@ -376,6 +391,9 @@ describe.each(MODES)("with $name", (mode) => {
       { name: "reading a Secret in another namespace", method: "GET", path: () => `/api/v1/namespaces/${workNs}/secrets/anything` },
       { name: "listing Secrets across the cluster", method: "GET", path: () => "/api/v1/secrets" },
       { name: "reading a ConfigMap in another namespace", method: "GET", path: () => `/api/v1/namespaces/${workNs}/configmaps/anything` },
+      { name: "listing ConfigMaps across the cluster", method: "GET", path: () => "/api/v1/configmaps" },
+      { name: "patching a ConfigMap other than the issuer CA in another namespace", method: "PATCH", path: () => `/api/v1/namespaces/${workNs}/configmaps/anything`, body: { data: { x: "y" } } },
+      { name: "deleting the issuer CA ConfigMap it published", method: "DELETE", path: () => `/api/v1/namespaces/${workNs}/configmaps/${ISSUER_CA_CONFIGMAP}` },
       { name: "writing a policy's spec", method: "PATCH", path: () => `/apis/${API_GROUP}/${API_VERSION}/namespaces/${workNs}/${RESOURCE_TOKEN_POLICIES}/orders`, body: { spec: { audiences: ["https://evil.example"] } } },
       { name: "deleting a policy", method: "DELETE", path: () => `/apis/${API_GROUP}/${API_VERSION}/namespaces/${workNs}/${RESOURCE_TOKEN_POLICIES}/orders` },
       { name: "reading a single pod (it reads pods from its cache only)", method: "GET", path: () => `/api/v1/namespaces/${workNs}/pods/client` },

@@ -15,15 +15,18 @@ const SERVICE_MONITOR_API = "monitoring.coreos.com/v1/ServiceMonitor";
 /** Grants of the default values (tokenreview mode, self-managed TLS). */
 const DEFAULT_CLUSTER_GRANTS = [
   "create authentication.k8s.io/tokenreviews",
+  "create configmaps",
   "create events",
   "get admissionregistration.k8s.io/mutatingwebhookconfigurations:tessera",
   "get admissionregistration.k8s.io/validatingwebhookconfigurations:tessera",
+  "get configmaps:tessera-issuer-ca",
   "list namespaces",
   "list pods",
   "list tessera.dev/clustertokenpolicies",
   "list tessera.dev/tokenpolicies",
   "patch admissionregistration.k8s.io/mutatingwebhookconfigurations:tessera",
   "patch admissionregistration.k8s.io/validatingwebhookconfigurations:tessera",
+  "patch configmaps:tessera-issuer-ca",
   "patch tessera.dev/clustertokenpolicies/status",
   "patch tessera.dev/tokenpolicies/status",
   "watch namespaces",
@@ -46,6 +49,8 @@ const DEFAULT_NAMESPACE_GRANTS = [
   "update secrets:tessera-webhook-tls",
   "watch secrets",
 ];
+/** What publishing the issuer CA adds: create anywhere, read and patch only that one name, never list or watch. */
+const ISSUER_CA_GRANTS = ["create configmaps", "get configmaps:tessera-issuer-ca", "patch configmaps:tessera-issuer-ca"];
 const JWKS_GRANTS = ["get /.well-known/openid-configuration", "get /openid/v1/jwks"];
 
 const without = (list: readonly string[], ...drop: readonly string[]): string[] => list.filter((g) => !drop.includes(g));
@@ -131,6 +136,22 @@ const VARIANTS: readonly Variant[] = [
     absentKinds: ["CustomResourceDefinition"],
   },
   {
+    name: "issuer CA publishing off (the operator's tooling publishes it)",
+    values: { sidecar: { publishIssuerCa: false } },
+    clusterGrants: without(DEFAULT_CLUSTER_GRANTS, ...ISSUER_CA_GRANTS),
+    namespaceGrants: DEFAULT_NAMESPACE_GRANTS,
+    kinds: BASE_KINDS,
+    absentKinds: [],
+  },
+  {
+    name: "issuer CA published under another name",
+    values: { sidecar: { issuerCaConfigMap: "corp-issuer-ca" } },
+    clusterGrants: sorted([...without(DEFAULT_CLUSTER_GRANTS, ...ISSUER_CA_GRANTS), "create configmaps", "get configmaps:corp-issuer-ca", "patch configmaps:corp-issuer-ca"]),
+    namespaceGrants: DEFAULT_NAMESPACE_GRANTS,
+    kinds: BASE_KINDS,
+    absentKinds: [],
+  },
+  {
     name: "a ServiceMonitor asked for where the Prometheus operator is absent",
     values: { serviceMonitor: { enabled: true } },
     clusterGrants: DEFAULT_CLUSTER_GRANTS,
@@ -201,6 +222,9 @@ describe("helm template", () => {
     expect(config.signing.algorithm).toBe(issuer.signing?.algorithm ?? "ES256");
     expect(config.signing.maxTokenTtlSeconds).toBe(issuer.maxTokenTtlSeconds ?? 3600);
     expect(config.podName).toBe("tessera-7d9f-abcde");
+    const sidecar = (variant.values?.["sidecar"] ?? {}) as { publishIssuerCa?: boolean; issuerCaConfigMap?: string };
+    expect(config.publishIssuerCa).toBe(sidecar.publishIssuerCa ?? true);
+    expect(config.issuerCaConfigMap).toBe(sidecar.issuerCaConfigMap ?? "tessera-issuer-ca");
     expect(config.tls.dnsNames).toEqual(expect.arrayContaining([`tessera.${ns}.svc`, `tessera-webhook.${ns}.svc`, new URL(config.issuerUrl).hostname]));
   });
 
@@ -269,6 +293,7 @@ describe("values.schema.json", () => {
     { name: "a cluster name that is not a DNS label", values: { cluster: { name: "Prod Cluster" } }, message: /at '\/cluster\/name': 'Prod Cluster' does not match pattern/ },
     { name: "a malformed audit caller", values: { audit: { revokeCallers: ["just-a-name"] } }, message: /at '\/audit\/revokeCallers\/0': 'just-a-name' does not match pattern/ },
     { name: "a renew deadline as long as the lease", values: { controller: { leaderElection: { renewDeadlineSeconds: 15 } } }, message: /renewDeadlineSeconds must be shorter/ },
+    { name: "a publish switch given as a string", values: { sidecar: { publishIssuerCa: "enabled" } }, message: /at '\/sidecar\/publishIssuerCa': got string, want boolean/ },
     { name: "two ports that are the same", values: { controller: { ports: { health: 8443 } } }, message: /must differ/ },
   ])("refuses $name at install time", async ({ values, message }) => {
     await expect(renderChartText({ namespace: ns, values })).rejects.toThrow(message);
