@@ -8,6 +8,9 @@ import type { StepResult } from "../runner.ts";
 import { registerWebhooks, waitForCaBundle, type RegisteredWebhooks } from "../webhooks.ts";
 import { SCENARIO, type DemoContext } from "./context.ts";
 
+/** The controller's default issuerCaConfigMap, which the demo leaves as it is. */
+const ISSUER_CA_CONFIGMAP = "tessera-issuer-ca";
+
 export interface Installed {
   readonly controller: DemoController;
   /** The CA that signs the issuer's and the webhook's serving certificate (PEM). */
@@ -44,6 +47,12 @@ export async function installAndStart(ctx: DemoContext): Promise<StepResult<Inst
       // First of all on the way out: with the controller gone, failurePolicy Fail would refuse the objects they select.
       ctx.cleanup.add("deleted the webhook configurations", () => registered.remove(), { first: true });
     },
+  });
+  // Registered before the controller's stop, so it runs after it: a running controller would publish it again.
+  ctx.cleanup.add(`deleted ConfigMap ${SCENARIO.policy.namespace}/${ISSUER_CA_CONFIGMAP} the controller published`, async () => {
+    await ctx.core.deleteNamespacedConfigMap({ namespace: SCENARIO.policy.namespace, name: ISSUER_CA_CONFIGMAP }).catch((err: unknown) => {
+      if ((err as { code?: number }).code !== 404) throw err;
+    });
   });
   ctx.cleanup.add("stopped the controller", () => controller.program.stop());
   const crashed = (): string | undefined => {

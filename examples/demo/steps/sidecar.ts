@@ -1,10 +1,19 @@
 // Step 4: plays the kubelet for the injected sidecar (its volumes, written locally) and starts it with the injected environment.
 import { createServer } from "node:net";
 import { join } from "node:path";
-import type { V1ConfigMap, V1Container, V1Pod } from "@kubernetes/client-node";
-import { ENV_APP_ENDPOINT, ENV_ISSUER_CA_FILE, ENV_SIDECAR_PORT, ENV_TOKENS, PATH_READYZ, SIDECAR_CONTAINER_NAME, VOLUME_ISSUER_CA } from "../../../api/constants.ts";
+import type { V1Container, V1Pod } from "@kubernetes/client-node";
+import {
+  ENV_APP_ENDPOINT,
+  ENV_ISSUER_CA_FILE,
+  ENV_SIDECAR_PORT,
+  ENV_TOKENS,
+  LABEL_MANAGED_BY,
+  MANAGED_BY_TESSERA,
+  PATH_READYZ,
+  SIDECAR_CONTAINER_NAME,
+  VOLUME_ISSUER_CA,
+} from "../../../api/constants.ts";
 import { freeLoopbackPort } from "../../../test/controlplane/ports.ts";
-import { kubeBody } from "../../../test/controlplane/plain.ts";
 import { startProgram, type Program } from "../program.ts";
 import { DemoStepError, type StepResult } from "../runner.ts";
 import { remapSidecarEnv, type RemappedVar } from "../sidecar-env.ts";
@@ -44,30 +53,29 @@ function portIsFree(port: number): Promise<boolean> {
 }
 
 /**
- * The issuer CA the injected volume mounts comes from a ConfigMap in the pod's namespace; in a cluster the
- * chart (or trust-manager) puts it there. Here the demo does, from the controller's webhook TLS Secret.
+ * The issuer CA the injected volume mounts comes from a ConfigMap in the pod's namespace. The controller publishes
+ * it there (the serving Secret's CA bundle, labelled as Tessera's) as soon as the namespace holds an opted-in pod;
+ * the demo only waits for it, like a kubelet waiting to mount the volume.
  */
-async function publishIssuerCa(ctx: DemoContext, pod: V1Pod, caPem: string): Promise<string | undefined> {
+async function waitForPublishedIssuerCa(ctx: DemoContext, pod: V1Pod, caPem: string): Promise<string | undefined> {
   const source = (pod.spec?.volumes ?? []).find((v) => v.name === VOLUME_ISSUER_CA)?.configMap;
   if (source?.name === undefined) return undefined;
   const namespace = pod.metadata?.namespace ?? "";
   const name = source.name;
   const key = source.items?.[0]?.key ?? "ca.crt";
-  const body = kubeBody<V1ConfigMap>({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace }, data: { [key]: caPem } });
-  try {
-    await ctx.core.createNamespacedConfigMap({ namespace, body });
-  } catch {
-    await ctx.core.replaceNamespacedConfigMap({ namespace, name, body });
-  }
-  ctx.cleanup.add(`deleted ConfigMap ${namespace}/${name}`, async () => {
-    await ctx.core.deleteNamespacedConfigMap({ namespace, name });
-  });
+  await waitUntil(
+    async () => {
+      const found = await ctx.core.readNamespacedConfigMap({ namespace, name }).catch(() => undefined);
+      return found?.metadata?.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_TESSERA && found.data?.[key] === caPem ? true : undefined;
+    },
+    { what: `the controller to publish ConfigMap ${namespace}/${name} with the issuer CA`, timeoutMs: 30_000, intervalMs: 100 },
+  );
   return `${namespace}/${name}`;
 }
 
 export async function startSidecar(ctx: DemoContext, pod: V1Pod, caPem: string): Promise<StepResult<RunningSidecar>> {
   const container = sidecarOf(pod);
-  const published = await publishIssuerCa(ctx, pod, caPem);
+  const published = await waitForPublishedIssuerCa(ctx, pod, caPem);
   // The pod is re-read: the kubelet works from the stored object (with its uid, to bind the token to it).
   const stored = await ctx.core.readNamespacedPod({ namespace: pod.metadata?.namespace ?? "", name: pod.metadata?.name ?? "" });
   const volumes = await materializeVolumes(ctx.core, stored, container, join(ctx.tempDir, "volumes"));
@@ -112,7 +120,7 @@ export async function startSidecar(ctx: DemoContext, pod: V1Pod, caPem: string):
   return {
     value: { program, endpoint, tokenName, tokenAudience, caFile },
     rows: [
-      ...(published === undefined ? [] : [{ label: "issuer CA", value: `ConfigMap ${published} (from the controller's webhook TLS Secret)` }]),
+      ...(published === undefined ? [] : [{ label: "issuer CA", value: `ConfigMap ${published} (published by the controller from its webhook TLS Secret)` }]),
       { label: "volumes", value: volumes.map((v) => `${v.name} -> ${v.dir}\n  ${v.wrote}`).join("\n") },
       { label: "remapped env", value: remapped.map((r) => `${r.name}: ${r.injected} -> ${r.local} (${r.why})`).join("\n") },
       { label: "sidecar", value: `sidecar/src/main.ts on 127.0.0.1:${String(port)}, ready (first token held) after ${(readyMs / 1000).toFixed(1)} s` },
