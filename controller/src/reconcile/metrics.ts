@@ -1,4 +1,4 @@
-// Prometheus metrics of the controller on an injected registry: queue, reconcile, watches, caches, leadership, uninjected pods.
+// Prometheus metrics of the controller on an injected registry: queue, reconcile, watches, caches, leadership, uninjected pods, issuer CA.
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { InformerMetrics } from "./informer.ts";
 import type { IssuerCaMetrics } from "./issuer-ca-publisher.ts";
