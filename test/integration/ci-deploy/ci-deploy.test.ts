@@ -145,13 +145,18 @@ beforeAll(async () => {
     } satisfies TokenPolicy,
   });
 
-  // The operator's part: the example as it is, the issuer CA where injected sidecars read it, and a prod namespace.
+  // The operator's part: the example as it is, and a prod namespace. The controller publishes the issuer CA where
+  // injected sidecars read it, since the example labels `ci` for injection.
   exampleApply = await admin(["apply", "-f", EXAMPLE]);
   expect(exampleApply).toMatchObject({ code: 0 });
-  await stack.clients.core.createNamespacedConfigMap({
-    namespace: "ci",
-    body: kubeBody<V1ConfigMap>({ metadata: { name: "tessera-issuer-ca" }, data: { "ca.crt": stack.issuerCaPem } }),
-  });
+  const publishedCa = await waitFor(
+    async () => {
+      const cm: V1ConfigMap = await stack.clients.core.readNamespacedConfigMap({ namespace: "ci", name: "tessera-issuer-ca" });
+      return cm.data?.["ca.crt"];
+    },
+    { description: "the controller to publish the issuer CA into ci" },
+  );
+  expect(publishedCa.trim()).toContain(stack.issuerCaPem.trim());
   expect((await admin(["create", "namespace", "prod"])).code).toBe(0);
 
   // The Job controller's part: the Job's pod, which the webhook injects.
