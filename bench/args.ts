@@ -7,6 +7,8 @@ export interface BenchArgs {
   readonly parts: readonly number[] | undefined;
   /** Write docs/benchmarks.md and docs/benchmarks.json (off with --no-write). */
   readonly write: boolean;
+  /** Where to copy the issuer's .cpuprofile (open it in Chrome DevTools); not kept when absent. */
+  readonly profileDir: string | undefined;
 }
 
 export const DURATIONS: Readonly<Record<BenchArgs["profile"], Durations>> = {
@@ -14,16 +16,18 @@ export const DURATIONS: Readonly<Record<BenchArgs["profile"], Durations>> = {
   full: { loadSeconds: 20, warmupSeconds: 5, pods: 1000, edits: 100, admissionCreates: 500, sidecarStarts: 10 },
 };
 
-export const USAGE = "usage: npm run bench -- [--full] [--parts=1,2,3,4,5] [--no-write]";
+export const USAGE = "usage: npm run bench -- [--full] [--parts=1,2,3,4,5] [--no-write] [--keep-profile=DIR]";
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   let profile: BenchArgs["profile"] = "quick";
   let parts: number[] | undefined;
   let write = true;
+  let profileDir: string | undefined;
   for (const arg of argv) {
     if (arg === "--full") profile = "full";
     else if (arg === "--quick") profile = "quick";
     else if (arg === "--no-write") write = false;
+    else if (arg.startsWith("--keep-profile=") && arg.length > "--keep-profile=".length) profileDir = arg.slice("--keep-profile=".length);
     else if (arg.startsWith("--parts=")) {
       parts = arg
         .slice("--parts=".length)
@@ -32,5 +36,5 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       if (parts.some((p) => !Number.isInteger(p) || p < 1 || p > 5)) throw new TypeError(`--parts takes numbers 1 to 5, got ${arg}\n${USAGE}`);
     } else throw new TypeError(`unknown argument ${arg}\n${USAGE}`);
   }
-  return { profile, parts, write };
+  return { profile, parts, write, profileDir };
 }

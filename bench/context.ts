@@ -25,6 +25,10 @@ export interface BenchContext {
   readonly durations: Durations;
   readonly connections: number;
   readonly scratchDir: string;
+  /** The controller as the image runs it (tsc output, relative to the repository root), compiled once per run. */
+  readonly controllerScript: string;
+  /** Where the issuer's raw .cpuprofile is copied (--keep-profile); undefined: it goes with the scratch dir. */
+  readonly profileDir?: string | undefined;
   readonly log: (line: string) => void;
   readonly figures: Figure[];
   cpuProfile?: { byArea: ProfileEntry[]; topFunctions: ProfileEntry[] };

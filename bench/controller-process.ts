@@ -27,7 +27,7 @@ export interface ControllerOptions {
   readonly subjectVerification: "jwks" | "tokenreview";
   /** Node flags, e.g. --cpu-prof. */
   readonly nodeArgs?: readonly string[];
-  /** Entry point and loader: TypeScript source under tsx (the default) or the tsc output the image runs. */
+  /** Entry point and loader: the tsc output the image runs (the default, ctx.controllerScript) or the source under tsx. */
   readonly entry?: { readonly script: string; readonly loader: "tsx" | "plain" };
 }
 
@@ -37,8 +37,8 @@ export async function startControllerProcess(ctx: BenchContext, options: Control
   const issuerUrl = `https://localhost:${issuerPort}`;
   const child = new BenchChild({
     name: `controller (${options.name})`,
-    script: options.entry?.script ?? "controller/src/main.ts",
-    loader: options.entry?.loader ?? "tsx",
+    script: options.entry?.script ?? ctx.controllerScript,
+    loader: options.entry?.loader ?? "plain",
     cpu: ctx.cpus.server,
     // Info level, as deployed: every decision is logged. The file plays the container runtime's log pipe.
     logFile: join(ctx.scratchDir, `controller-${options.name}.log`),

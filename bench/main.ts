@@ -7,6 +7,7 @@ import { ensureBinaries } from "../test/controlplane/build.ts";
 import { loadControlPlaneConfig } from "../test/controlplane/config.ts";
 import { startControlPlane } from "../test/controlplane/harness.ts";
 import { applyCrds, kubeClients, REPO_ROOT } from "../test/integration/support/index.ts";
+import { compileController } from "./compile.ts";
 import { DURATIONS, parseBenchArgs } from "./args.ts";
 import { BENCH_NICENESS } from "./child.ts";
 import type { BenchContext } from "./context.ts";
@@ -61,10 +62,19 @@ async function main(): Promise<void> {
 
   const config = loadControlPlaneConfig(process.env);
   const binaries = await ensureBinaries({ cacheDir: config.cacheDir, env: process.env, names: ["kube-apiserver", "etcd"], log });
+  // Every part runs the controller as the image does (tsc output, plain node); compiled while the control plane starts.
+  const controllerOut = join(REPO_ROOT, "dist", "bench");
+  const compiled = compileController(controllerOut, cpus.load);
+  // Awaited below; this only keeps a failed compile from being an unhandled rejection while the control plane starts.
+  compiled.catch(() => undefined);
   const controlPlane = await startControlPlane({ binaries, log });
+  const controllerScript = await compiled.catch(async (error: unknown) => {
+    await controlPlane.stop();
+    throw error;
+  });
   const scratchDir = await mkdtemp(join(tmpdir(), "tessera-bench-"));
   const clients = kubeClients(controlPlane.kubeConfig);
-  const ctx: BenchContext = { controlPlane, clients, cpus, durations: DURATIONS[args.profile], connections: CONNECTIONS, scratchDir, log, figures: [] };
+  const ctx: BenchContext = { controlPlane, clients, cpus, durations: DURATIONS[args.profile], connections: CONNECTIONS, scratchDir, controllerScript, profileDir: args.profileDir, log, figures: [] };
   const skipped: { part: string; reason: string }[] = [];
   const controllers: { child: { stop(graceMs?: number): Promise<unknown> } }[] = [];
   try {
@@ -121,6 +131,7 @@ async function main(): Promise<void> {
     log("wrote docs/benchmarks.md and docs/benchmarks.json");
   }
   await rm(scratchDir, { recursive: true, force: true });
+  await rm(controllerOut, { recursive: true, force: true });
 }
 
 main().catch((err: unknown) => {

@@ -1,5 +1,5 @@
 // Part 1: token exchange through the controller's HTTPS issuer vs a no-op on the same stack, the signing step alone and oidc-provider.
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { freeLoopbackPort } from "../../test/controlplane/ports.ts";
 import { exchange } from "../../test/integration/issuer/exchange-harness.ts";
@@ -182,4 +182,11 @@ export async function profileIssuance(ctx: BenchContext, bodiesFile: string): Pr
   const file = files[0];
   if (file === undefined) throw new Error(`node --cpu-prof wrote no profile into ${dir}`);
   ctx.cpuProfile = summarizeProfile(JSON.parse(await readFile(join(dir, file), "utf8")) as CpuProfile, window);
+  if (ctx.profileDir !== undefined) {
+    await mkdir(ctx.profileDir, { recursive: true });
+    const kept = join(ctx.profileDir, "issuer.cpuprofile");
+    await copyFile(join(dir, file), kept);
+    await writeFile(join(ctx.profileDir, "issuer.window.json"), `${JSON.stringify(window)}\n`);
+    ctx.log(`issuer CPU profile kept in ${kept} (samples under load from ${Math.round(window.fromMs)} ms)`);
+  }
 }

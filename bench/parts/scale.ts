@@ -1,11 +1,10 @@
 // Part 5: the controller with 10,000 pods and 1,000 policies in the apiserver: RSS, start to synced, issuance latency vs 10 pods.
-import { rm, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { V1Pod } from "@kubernetes/client-node";
 import { API_GROUP, API_VERSION, DEFAULT_TESSERA_AUDIENCE, RESOURCE_CLUSTER_TOKEN_POLICIES } from "../../api/constants.ts";
-import { createPod, createServiceAccount, freshNamespace, mintProjectedToken, REPO_ROOT } from "../../test/integration/support/index.ts";
+import { createPod, createServiceAccount, freshNamespace, mintProjectedToken } from "../../test/integration/support/index.ts";
 import { waitSettled } from "../child.ts";
-import { compileController } from "../compile.ts";
 import { mapLimit } from "../concurrency.ts";
 import type { BenchContext } from "../context.ts";
 import { startControllerProcess, type ControllerProcess } from "../controller-process.ts";
@@ -39,8 +38,8 @@ interface SizeRun {
 }
 
 /** A fresh controller over the objects now stored: time to synced, RSS once settled, latency at RATE. */
-async function measureSize(ctx: BenchContext, name: string, bodiesFile: string, script: string): Promise<SizeRun> {
-  const controller: ControllerProcess = await startControllerProcess(ctx, { name, subjectVerification: "jwks", entry: { script, loader: "plain" } });
+async function measureSize(ctx: BenchContext, name: string, bodiesFile: string): Promise<SizeRun> {
+  const controller: ControllerProcess = await startControllerProcess(ctx, { name, subjectVerification: "jwks" });
   try {
     ctx.log(`${name}: ready (caches synced) ${Math.round(controller.readyAfterMs)} ms after spawn, RSS ${Math.round((await controller.child.rssBytes()) / MB)} MB`);
     await firstGrant(controller, bodiesFile);
@@ -124,18 +123,12 @@ async function buildCluster(ctx: BenchContext): Promise<{ bodiesFile: string; se
 export async function benchScale(ctx: BenchContext, running: ControllerProcess): Promise<void> {
   // The earlier parts' controller would share the server CPU and cache all 10,000 pods too: it has done its work.
   await running.child.stop();
-  // RSS is judged on what the image runs (tsc output, plain node): tsx holds its own transforms in the heap.
-  const outDir = join(REPO_ROOT, "dist", "bench-scale");
-  const script = await compileController(outDir, ctx.cpus.load);
-  try {
-    ctx.log(`scale: the ${SMALL_PODS}-pod case first, on a fresh controller (tsc output)`);
-    const small = await measureSize(ctx, "scale-small", (await prepareIssuance(ctx, SMALL_PODS, "scale-small")).bodiesFile, script);
-    const built = await buildCluster(ctx);
-    const large = await measureSize(ctx, "scale-large", built.bodiesFile, script);
-    pushFigures(ctx, small, large, built.seconds);
-  } finally {
-    await rm(outDir, { recursive: true, force: true });
-  }
+  // RSS is judged on what the image runs (tsc output, plain node), as every part runs the controller.
+  ctx.log(`scale: the ${SMALL_PODS}-pod case first, on a fresh controller (tsc output)`);
+  const small = await measureSize(ctx, "scale-small", (await prepareIssuance(ctx, SMALL_PODS, "scale-small")).bodiesFile);
+  const built = await buildCluster(ctx);
+  const large = await measureSize(ctx, "scale-large", built.bodiesFile);
+  pushFigures(ctx, small, large, built.seconds);
 }
 
 function pushFigures(ctx: BenchContext, small: SizeRun, large: SizeRun, buildSeconds: number): void {

@@ -17,9 +17,16 @@ import type { ServiceAccountTokenRules } from "./service-account-token.ts";
 import { SigningKeys } from "./signing-keys.ts";
 import type { ClusterInfo } from "./subject.ts";
 import { JwksSubjectVerifier, type SubjectVerifier } from "./subject-verifier.ts";
+import { VerifiedSignatures } from "./verified-signatures.ts";
 import { TokenReviewSubjectVerifier, type TokenReviewer } from "./token-review-verifier.ts";
 import { capTokenLifetime } from "./ttl-cap.ts";
 import { createWatchHandler } from "./watch.ts";
+
+/**
+ * Projected tokens whose verified signature the issuer remembers: one per pod is enough, so this covers clusters
+ * of about 16,000 token-holding pods at some 150 bytes an entry (digest, key reference, exp), about 2.5 MB.
+ */
+const VERIFIED_SIGNATURES_MAX_ENTRIES = 16_384;
 
 /** The issuer's settings, parsed once by the controller's config. */
 export interface IssuerConfig {
@@ -102,7 +109,7 @@ export function createIssuer(deps: IssuerDeps): Issuer {
       fetchJson: deps.fetchJson,
       now,
     });
-    verifier = new JwksSubjectVerifier({ rules, keys: keySet, now });
+    verifier = new JwksSubjectVerifier({ rules, keys: keySet, now, verified: new VerifiedSignatures(VERIFIED_SIGNATURES_MAX_ENTRIES) });
   }
   const keys = new SigningKeys({ store: deps.keyStore, now, logger });
   const pipeline = createTokenExchange({

@@ -36,6 +36,18 @@ function b64(value: unknown): string {
   return Buffer.from(JSON.stringify(value), "utf8").toString("base64url");
 }
 
+/** The protected header is the same for every token a key signs: encoded once per key, not once per token. */
+const encodedHeaders = new WeakMap<SigningKey, string>();
+
+function encodedHeaderOf(key: SigningKey): string {
+  let header = encodedHeaders.get(key);
+  if (header === undefined) {
+    header = b64({ alg: key.alg, typ: ACCESS_TOKEN_TYP, kid: key.kid });
+    encodedHeaders.set(key, header);
+  }
+  return header;
+}
+
 /** The claim set of an allowed decision; pure, for tests and explain. */
 export function accessTokenClaims(decision: AllowedDecision, issuer: string, now: Date): Record<string, unknown> {
   const { subject, grant, policy } = decision;
@@ -81,8 +93,7 @@ export function accessTokenClaims(decision: AllowedDecision, issuer: string, now
 /** Signs the claims of `decision` with the current key. */
 export function mintAccessToken(input: MintInput): MintedToken {
   const claims = accessTokenClaims(input.decision, input.issuer, input.now);
-  const header = { alg: input.key.alg, typ: ACCESS_TOKEN_TYP, kid: input.key.kid };
-  const signingInput = `${b64(header)}.${b64(claims)}`;
+  const signingInput = `${encodedHeaderOf(input.key)}.${b64(claims)}`;
   const signature = signJws(input.key, Buffer.from(signingInput, "ascii")).toString("base64url");
   return { token: `${signingInput}.${signature}`, claims, expiresIn: input.decision.grant.ttlSeconds };
 }

@@ -2,6 +2,7 @@
 import { IssuerError } from "./errors.ts";
 import { decodeCompactJws, verifySignature, type JwsAlgorithm } from "./jws.ts";
 import type { RemoteKeySet } from "./remote-key-set.ts";
+import { VerifiedSignatures } from "./verified-signatures.ts";
 import {
   checkServiceAccountClaims,
   checkServiceAccountHeader,
@@ -24,6 +25,8 @@ export interface JwksSubjectVerifierOptions {
   readonly keys: Pick<RemoteKeySet, "get" | "ready">;
   readonly now: () => Date;
   readonly algorithms?: readonly JwsAlgorithm[];
+  /** Signatures already checked (verified-signatures.ts); absent, every signature is checked every time. */
+  readonly verified?: VerifiedSignatures;
 }
 
 /** Offline verification with the cluster's JWKS: no apiserver round trip per exchange. */
@@ -58,9 +61,15 @@ export class JwksSubjectVerifier implements SubjectVerifier {
     if (key === undefined) {
       throw new IssuerError("TokenKeyUnknown", "the token was signed by a key the cluster's service-account issuer does not publish");
     }
-    if (!verifySignature(alg as JwsAlgorithm, key, jws.signingInput, jws.signature)) {
-      throw new IssuerError("TokenSignatureInvalid", "the token's signature does not verify with the cluster's service-account keys");
+    const nowSeconds = Math.floor(this.#options.now().getTime() / 1000);
+    const verified = this.#options.verified;
+    const digest = verified === undefined ? "" : VerifiedSignatures.digest(token);
+    if (verified === undefined || !verified.verifiedWith(digest, key, nowSeconds)) {
+      if (!verifySignature(alg as JwsAlgorithm, key, jws.signingInput, jws.signature)) {
+        throw new IssuerError("TokenSignatureInvalid", "the token's signature does not verify with the cluster's service-account keys");
+      }
+      verified?.remember(digest, key, jws.payload["exp"]);
     }
-    return checkServiceAccountClaims(jws.payload, this.#options.rules, Math.floor(this.#options.now().getTime() / 1000));
+    return checkServiceAccountClaims(jws.payload, this.#options.rules, nowSeconds);
   }
 }

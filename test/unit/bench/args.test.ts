@@ -4,10 +4,11 @@ import { parseBenchArgs } from "../../../bench/args.ts";
 
 describe("parseBenchArgs", () => {
   it.each<[string, string[], ReturnType<typeof parseBenchArgs>]>([
-    ["runs the quick profile and writes the docs by default", [], { profile: "quick", parts: undefined, write: true }],
-    ["runs the full profile with --full", ["--full"], { profile: "full", parts: undefined, write: true }],
-    ["runs only the listed parts", ["--parts=1,3"], { profile: "quick", parts: [1, 3], write: true }],
-    ["leaves the docs alone with --no-write", ["--no-write"], { profile: "quick", parts: undefined, write: false }],
+    ["runs the quick profile and writes the docs by default", [], { profile: "quick", parts: undefined, write: true, profileDir: undefined }],
+    ["runs the full profile with --full", ["--full"], { profile: "full", parts: undefined, write: true, profileDir: undefined }],
+    ["runs only the listed parts", ["--parts=1,3"], { profile: "quick", parts: [1, 3], write: true, profileDir: undefined }],
+    ["leaves the docs alone with --no-write", ["--no-write"], { profile: "quick", parts: undefined, write: false, profileDir: undefined }],
+    ["keeps the issuer's CPU profile where --keep-profile says", ["--keep-profile=/tmp/prof"], { profile: "quick", parts: undefined, write: true, profileDir: "/tmp/prof" }],
   ])("%s", (_name, argv, expected) => {
     expect(parseBenchArgs(argv)).toEqual(expected);
   });
@@ -15,6 +16,7 @@ describe("parseBenchArgs", () => {
   it.each<[string, string[]]>([
     ["refuses an unknown flag", ["--fast"]],
     ["refuses a part that does not exist", ["--parts=6"]],
+    ["refuses --keep-profile without a directory", ["--keep-profile="]],
   ])("%s", (_name, argv) => {
     expect(() => parseBenchArgs(argv)).toThrow(TypeError);
   });
