@@ -16,7 +16,7 @@ import type { BenchResult } from "./figures.ts";
 import { mergeWithPrevious } from "./merge.ts";
 import { describeMachine } from "./machine.ts";
 import { benchAdmission } from "./parts/admission.ts";
-import { benchIssuance, prepareIssuance, profileIssuance } from "./parts/issuance.ts";
+import { benchIssuance, prepareIssuance, profileIssuance, tokenReviewIssuance } from "./parts/issuance.ts";
 import { benchPropagation } from "./parts/propagation.ts";
 import { benchScale } from "./parts/scale.ts";
 import { benchSidecar } from "./parts/sidecar.ts";
@@ -87,6 +87,7 @@ async function main(): Promise<void> {
     if (want(1)) {
       issuance = await benchIssuance(ctx, controller);
       await profileIssuance(ctx, issuance.setup.bodiesFile);
+      await tokenReviewIssuance(ctx, issuance.setup.bodiesFile, issuance.maxRate);
     }
     if (want(2)) await benchSidecar(ctx, controller, issuance?.setup.namespace ?? (await prepareIssuance(ctx, 1, "sidecar")).namespace);
     if (want(3)) await benchAdmission(ctx, controller);
