@@ -68,8 +68,10 @@ export class Metrics {
 }
 
 function renderLabels(labels: Labels): string {
-  const keys = Object.keys(labels).sort();
+  const keys = Object.keys(labels);
+  // Unlabelled series (the cache hit counter, once per served token) skip the sort and the join.
   if (keys.length === 0) return "";
+  keys.sort();
   return `{${keys.map((k) => `${k}="${escapeLabel(labels[k] ?? "")}"`).join(",")}}`;
 }
 

@@ -10,15 +10,18 @@ import {
   SIDECAR_GUARD_HEADER,
   SIDECAR_PATH_TOKEN,
 } from "../../api/constants.ts";
-import type { OAuthErrorResponse, TokenExchangeResponse } from "../../api/exchange.ts";
+import type { OAuthErrorResponse } from "../../api/exchange.ts";
 import type { SidecarErrorCode } from "./errors.ts";
+import type { TokenQuery } from "./request-target.ts";
+import { requestTargets } from "./request-target.ts";
 import type { TokenKey } from "./token-key.ts";
-import { audienceProblem, scopesProblem, splitScopes, tokenKey } from "./token-key.ts";
+import { TokenResponses } from "./token-response.ts";
 import type { TokenResult } from "./token-service.ts";
 
 /** What the local endpoint needs from the rest of the sidecar. */
 export interface LocalApi {
-  get(key: TokenKey): Promise<TokenResult>;
+  /** A held token is answered at once; anything else may wait for an exchange. */
+  get(key: TokenKey): TokenResult | Promise<TokenResult>;
   keyForName(name: string): TokenKey | undefined;
   readiness(): { readonly ready: boolean; readonly missing: readonly string[]; readonly podGone: boolean };
   metricsText(): string;
@@ -38,86 +41,105 @@ export interface HandlerOptions {
 }
 
 const GUARD_HEADER = SIDECAR_GUARD_HEADER.toLowerCase();
-const TOKEN_QUERY_PARAMS = new Set(["audience", "scope", "name"]);
 
 export function localHandler(options: HandlerOptions): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   const { api, logger, hostAllowed, serveTokens } = options;
+  const targets = requestTargets();
+  const responses = new TokenResponses();
+  const failed = (res: http.ServerResponse, err: unknown): void => {
+    logger.error({ err: err instanceof Error ? err.message : "error" }, "local request failed");
+    if (!res.headersSent) sendError(res, 500, { error: "server_error", error_description: "internal error" });
+    else res.destroy();
+  };
   return (req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      logger.error({ err: err instanceof Error ? err.message : "error" }, "local request failed");
-      if (!res.headersSent) sendError(res, 500, { error: "server_error", error_description: "internal error" });
-      else res.destroy();
+    // Synchronous unless a token must be fetched first: a held token is answered without a promise.
+    let pending: Promise<void> | undefined;
+    try {
+      pending = handle(req, res);
+    } catch (err) {
+      failed(res, err);
+      return;
+    }
+    pending?.catch((err: unknown) => {
+      failed(res, err);
     });
   };
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> | undefined {
     if (!hostAllowed(req.headers.host)) {
       sendError(res, 403, {
         error: "access_denied",
         error_description: "Host header must name this sidecar's loopback address (127.0.0.1:PORT or localhost:PORT)",
       });
-      return;
+      return undefined;
     }
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const route = url.pathname;
+    const target = targets(req.url ?? "/");
+    const route = target.route;
     const known = route === PATH_HEALTHZ || route === PATH_READYZ || route === PATH_METRICS || (serveTokens && route === SIDECAR_PATH_TOKEN);
     if (!known) {
       sendError(res, 404, { error: "invalid_request", error_description: `no such endpoint ${route.slice(0, 100)}` });
-      return;
+      return undefined;
     }
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.setHeader("allow", "GET, HEAD");
       sendError(res, 405, { error: "invalid_request", error_description: "only GET is supported" });
-      return;
+      return undefined;
     }
     switch (route) {
       case PATH_HEALTHZ:
         sendText(res, 200, "ok\n");
-        return;
+        return undefined;
       case PATH_READYZ: {
         const r = api.readiness();
         if (r.ready) sendText(res, 200, "ok\n");
         else sendText(res, 503, r.podGone ? "pod is gone\n" : `not ready: no valid token for ${r.missing.join(", ")}\n`);
-        return;
+        return undefined;
       }
       case PATH_METRICS:
         res.statusCode = 200;
         res.setHeader("content-type", "text/plain; version=0.0.4; charset=utf-8");
         res.setHeader("cache-control", "no-store");
         res.end(api.metricsText());
-        return;
+        return undefined;
       default:
-        await serveToken(req, res, url);
+        return serveToken(req, res, target.query);
     }
   }
 
-  async function serveToken(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+  function serveToken(req: http.IncomingMessage, res: http.ServerResponse, query: TokenQuery | undefined): Promise<void> | undefined {
     if (req.headers[GUARD_HEADER] !== "true") {
       sendError(res, 400, {
         error: "invalid_request",
         error_description: `missing request header "${SIDECAR_GUARD_HEADER}: true" (required so that browsers and forwarded requests cannot read tokens)`,
       });
-      return;
+      return undefined;
     }
-    const parsed = parseTokenQuery(url.searchParams, api);
+    const parsed = resolveQuery(query, api);
     if ("status" in parsed) {
       sendError(res, parsed.status, parsed.body);
-      return;
+      return undefined;
     }
-    const result = await api.get(parsed.key);
+    const { key } = parsed;
+    const result = api.get(key);
+    if (result instanceof Promise) {
+      return result.then((r) => {
+        answer(req, res, key, r);
+      });
+    }
+    answer(req, res, key, result);
+    return undefined;
+  }
+
+  function answer(req: http.IncomingMessage, res: http.ServerResponse, key: TokenKey, result: TokenResult): void {
     switch (result.kind) {
       case "token": {
         const t = result.token;
         const expiresIn = Math.max(0, Math.floor((t.expiresAt.getTime() - options.now().getTime()) / 1000));
-        const scope = t.scope ?? (parsed.key.scopes.length > 0 ? parsed.key.scopes.join(" ") : undefined);
-        const body: TokenExchangeResponse = {
-          access_token: t.accessToken,
-          issued_token_type: t.issuedTokenType,
-          token_type: "Bearer",
-          expires_in: expiresIn,
-          ...(scope === undefined ? {} : { scope }),
-        };
-        sendJson(res, 200, body);
+        const scope = t.scope ?? (key.scopes.length > 0 ? key.scopes.join(" ") : undefined);
+        const body = responses.body(t, scope, expiresIn);
+        // HEAD keeps the general path, which sends no Content-Length for a response without a body.
+        if (req.method === "GET") sendTokenBody(res, body);
+        else sendJsonBytes(res, 200, body);
         return;
       }
       case "denied":
@@ -136,32 +158,21 @@ export function localHandler(options: HandlerOptions): (req: http.IncomingMessag
   }
 }
 
-type ParsedQuery = { readonly key: TokenKey } | { readonly status: number; readonly body: LocalErrorBody };
+type ResolvedQuery = { readonly key: TokenKey } | { readonly status: number; readonly body: LocalErrorBody };
 
-function parseTokenQuery(params: URLSearchParams, api: LocalApi): ParsedQuery {
-  const bad = (status: number, error: OAuthErrorResponse["error"], description: string): ParsedQuery => ({
-    status,
-    body: { error, error_description: description },
-  });
-  const unknown = [...params.keys()].filter((k) => !TOKEN_QUERY_PARAMS.has(k));
-  if (unknown.length > 0) return bad(400, "invalid_request", `unknown query parameter(s): ${unknown.slice(0, 5).join(", ")}`);
-  const names = params.getAll("name");
-  const audiences = params.getAll("audience");
-  const scopes = splitScopes(params.getAll("scope"));
-  if (names.length > 0) {
-    if (names.length > 1 || audiences.length > 0 || scopes.length > 0) {
-      return bad(400, "invalid_request", "name cannot be combined with audience, scope or another name");
+/** The key a token request stands for; a configured name is looked up now, since the parse is remembered. */
+function resolveQuery(query: TokenQuery | undefined, api: LocalApi): ResolvedQuery {
+  if (query === undefined) throw new Error("token route without a parsed query");
+  switch (query.kind) {
+    case "invalid":
+      return { status: query.status, body: { error: query.error, error_description: query.description } };
+    case "name": {
+      const key = api.keyForName(query.name);
+      return key === undefined ? { status: 400, body: { error: "invalid_target", error_description: "no configured token has that name" } } : { key };
     }
-    const key = api.keyForName(names[0] ?? "");
-    return key === undefined ? bad(400, "invalid_target", "no configured token has that name") : { key };
+    case "key":
+      return { key: query.key };
   }
-  if (audiences.length !== 1) return bad(400, "invalid_request", "exactly one audience (or a configured name) is required");
-  const audience = audiences[0] ?? "";
-  const audError = audienceProblem(audience);
-  if (audError !== undefined) return bad(400, "invalid_target", audError);
-  const scopeError = scopesProblem(scopes);
-  if (scopeError !== undefined) return bad(400, "invalid_scope", scopeError);
-  return { key: tokenKey(audience, scopes) };
 }
 
 function noStore(res: http.ServerResponse): void {
@@ -174,6 +185,23 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   noStore(res);
   res.setHeader("content-type", MEDIA_TYPE_JSON);
   res.end(JSON.stringify(body));
+}
+
+/**
+ * A token answer to GET: the headers sendJsonBytes sets, in one writeHead with the length given, which costs the
+ * HTTP stack less per request than setting them one by one; the bytes on the wire are the same.
+ */
+function sendTokenBody(res: http.ServerResponse, body: Buffer): void {
+  res.writeHead(200, { "cache-control": "no-store", pragma: "no-cache", "content-type": MEDIA_TYPE_JSON, "Content-Length": body.length });
+  res.end(body);
+}
+
+/** An already serialized JSON body: as sendJson, without stringifying or encoding it again. */
+function sendJsonBytes(res: http.ServerResponse, status: number, body: Buffer): void {
+  res.statusCode = status;
+  noStore(res);
+  res.setHeader("content-type", MEDIA_TYPE_JSON);
+  res.end(body);
 }
 
 function sendError(res: http.ServerResponse, status: number, body: LocalErrorBody): void {

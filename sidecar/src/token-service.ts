@@ -6,7 +6,7 @@ import type { SidecarErrorCode } from "./errors.ts";
 import type { Metrics } from "./metrics.ts";
 import { ON_DEMAND_LABEL } from "./metrics.ts";
 import type { SubjectTokenSource } from "./subject-token.ts";
-import type { HeldToken, TokenCache } from "./token-cache.ts";
+import type { HeldToken, Lookup, TokenCache } from "./token-cache.ts";
 import type { TokenFiles } from "./token-files.ts";
 import type { TokenKey } from "./token-key.ts";
 import { keyId } from "./token-key.ts";
@@ -99,16 +99,26 @@ export class TokenService {
     return this.#o.cache.keyForName(name);
   }
 
-  /** A token for the workload: the held one, or an exchange now when none is held and none is in backoff. */
-  async get(key: TokenKey): Promise<TokenResult> {
+  /**
+   * A token for the workload: the held one, or an exchange now when none is held and none is in backoff. A held
+   * token is returned as is, not in a promise: that is nearly every request, and the local endpoint answers it
+   * without a trip through the microtask queue.
+   */
+  get(key: TokenKey): TokenResult | Promise<TokenResult> {
     const { cache, metrics } = this.#o;
     // A deleted pod's tokens are not served, even the ones still unexpired.
     if (this.#podGone) return { kind: "unavailable", code: "POD_GONE", message: "the pod is gone; no tokens are issued" };
-    let found = cache.lookup(key);
+    const found = cache.lookup(key);
     if (found.state === "fresh") {
       metrics.inc("tessera_sidecar_cache_hits_total");
       return { kind: "token", token: found.token };
     }
+    return this.#miss(key, found);
+  }
+
+  async #miss(key: TokenKey, lookedUp: Lookup): Promise<TokenResult> {
+    const { cache, metrics } = this.#o;
+    let found = lookedUp;
     metrics.inc("tessera_sidecar_cache_misses_total");
     if (found.state === "unknown") {
       cache.ensure(key);

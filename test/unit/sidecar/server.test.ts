@@ -15,7 +15,7 @@ const clock = manualClock();
 const asked: TokenKey[] = [];
 let ready = { ready: true, missing: [] as string[], podGone: false };
 
-const held = (accessToken: string): TokenResult => ({
+const held = (accessToken: string, lifetimeMs = 299_500): TokenResult => ({
   kind: "token",
   token: {
     accessToken,
@@ -23,14 +23,20 @@ const held = (accessToken: string): TokenResult => ({
     scope: undefined,
     requestedAt: clock.now(),
     receivedAt: clock.now(),
-    expiresAt: new Date(clock.ms() + 299_500),
+    expiresAt: new Date(clock.ms() + lifetimeMs),
   },
 });
+
+/** Held for the whole file, so its expires_in follows the clock. */
+const heldSync = held("held-token", 600_000);
 
 const api: LocalApi = {
   get(key) {
     asked.push(key);
     switch (key.audience) {
+      case "https://held.example":
+        // As the token service answers a held token: at once, not in a promise.
+        return heldSync;
       case "https://payments.example":
         return Promise.resolve(held("payments-token"));
       case "https://denied.example":
@@ -87,6 +93,40 @@ describe("local token endpoint", () => {
     expect(res.headers["cache-control"]).toBe("no-store");
     expect(res.headers["content-type"]).toBe("application/json");
     expect(asked.at(-1)).toEqual(tokenKey("https://payments.example", ["read", "write"]));
+  });
+
+  it("answers a token held at once like one that was waited for, with its length", async () => {
+    const res = await get("/v1/token?audience=https%3A%2F%2Fheld.example");
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({
+      access_token: "held-token",
+      issued_token_type: "urn:ietf:params:oauth:token-type:access_token",
+      token_type: "Bearer",
+      expires_in: 600,
+    });
+    expect(res.headers["content-length"]).toBe(String(Buffer.byteLength(res.body)));
+    expect(res.headers["cache-control"]).toBe("no-store");
+    expect(res.headers["pragma"]).toBe("no-cache");
+    expect(res.headers["content-type"]).toBe("application/json");
+  });
+
+  it("counts expires_in down as time passes between requests for the same token", async () => {
+    const seen: number[] = [];
+    for (const step of [0, 0, 10_500, 289_000]) {
+      clock.advance(step);
+      const res = await get("/v1/token?audience=https%3A%2F%2Fheld.example");
+      seen.push((JSON.parse(res.body) as { expires_in: number }).expires_in);
+    }
+    clock.advance(-299_500);
+    expect(seen).toEqual([600, 600, 589, 300]);
+  });
+
+  it("answers HEAD with the token response's headers and no body", async () => {
+    const res = await rawGet({ port: servers.port }, "/v1/token?audience=https%3A%2F%2Fheld.example", { ...guard, host: host() }, "HEAD");
+    expect(res.status).toBe(200);
+    expect(res.body).toBe("");
+    expect(res.headers["content-type"]).toBe("application/json");
+    expect(res.headers["cache-control"]).toBe("no-store");
   });
 
   it("serves a configured token by name", async () => {
