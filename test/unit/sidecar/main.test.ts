@@ -1,10 +1,11 @@
-// The sidecar as a process: starts without an issuer, serves health, stays unready, exits 0 promptly on SIGTERM.
-import { spawn } from "node:child_process";
+// The sidecar as a process, from source and as the image's bundle: config errors, health without an issuer, SIGTERM.
+import { execFile, spawn } from "node:child_process";
 import fs from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { promisify } from "node:util";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   ENV_ISSUER_CA_FILE,
   ENV_ISSUER_URL,
@@ -13,10 +14,25 @@ import {
   ENV_TOKEN_DIR,
   ENV_TOKENS,
 } from "../../../api/constants.ts";
+import { LICENSES_FILE } from "../../../sidecar/bundle.ts";
 import { fakeJwt, rawGet } from "./helpers.ts";
 
-const MAIN = path.resolve(import.meta.dirname, "../../../sidecar/src/main.ts");
+const ROOT = path.resolve(import.meta.dirname, "../../..");
+const MAIN = path.join(ROOT, "sidecar/src/main.ts");
 let dir: string;
+let bundleDir: string;
+let bundle: string;
+
+// The bundle is written by the build's own step, into a directory outside the repository: the image carries no
+// node_modules, so the bundle must start with nothing to resolve beside it.
+beforeAll(async () => {
+  bundleDir = await fs.mkdtemp(path.join(os.tmpdir(), "tessera-bundle-"));
+  bundle = path.join(bundleDir, "tessera-sidecar.mjs");
+  await promisify(execFile)(process.execPath, ["--import", "tsx", path.join(ROOT, "sidecar/bundle.ts"), bundle], { cwd: ROOT });
+}, 120_000);
+afterAll(async () => {
+  await fs.rm(bundleDir, { recursive: true, force: true });
+});
 
 beforeEach(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), "tessera-main-"));
@@ -41,9 +57,24 @@ async function until<T>(probe: () => Promise<T | undefined>): Promise<T> {
   }
 }
 
-describe("sidecar process", () => {
+/** How the sidecar is started (node's arguments, its working directory): from source as the tests do, or as the image does. */
+const WAYS: [string, () => { argv: string[]; cwd: string }][] = [
+  ["from source with tsx", () => ({ argv: ["--import", "tsx", MAIN], cwd: ROOT })],
+  ["as the image runs it: the bundle with plain node", () => ({ argv: [bundle], cwd: bundleDir })],
+];
+
+describe("the sidecar bundle", () => {
+  it("is one file with the licences of what it bundles beside it", async () => {
+    const licenses = await fs.readFile(path.join(bundleDir, LICENSES_FILE), "utf8");
+    expect(licenses).toMatch(/^pino@\d+\.\d+\.\d+ \(MIT\)$/m);
+    expect(await fs.readFile(bundle, "utf8")).not.toMatch(/from "(pino|\.\.?\/)/);
+  });
+});
+
+describe.each(WAYS)("sidecar process %s", (_way, how) => {
   it("exits with status 2 and lists every configuration problem", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", MAIN], { env: { PATH: process.env["PATH"] ?? "", [ENV_ISSUER_URL]: "http://x" } });
+    const { argv, cwd } = how();
+    const child = spawn(process.execPath, argv, { cwd, env: { PATH: process.env["PATH"] ?? "", [ENV_ISSUER_URL]: "http://x" } });
     let stderr = "";
     child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
     const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
@@ -59,7 +90,9 @@ describe("sidecar process", () => {
     const subject = fakeJwt(Math.floor(Date.now() / 1000) + 3600, "process-subject");
     await fs.writeFile(path.join(dir, "token"), subject);
     await fs.writeFile(path.join(dir, "ca.crt"), "");
-    const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
+    const { argv, cwd } = how();
+    const child = spawn(process.execPath, argv, {
+      cwd,
       env: {
         PATH: process.env["PATH"] ?? "",
         [ENV_ISSUER_URL]: `https://127.0.0.1:${deadIssuerPort}`,
