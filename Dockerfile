@@ -37,8 +37,8 @@ EXPOSE 8443 9443 8080
 CMD ["dist/controller/src/main.js"]
 
 # The sidecar runs in every opted-in pod, so it ships as one bundled file: no node_modules, no package.json (the
-# .mjs extension makes it an ES module). It starts several times faster and holds less memory than the module
-# graph would (docs/benchmarks.md, part 2). The licences of the bundled packages travel with it.
+# .mjs extension makes it an ES module). It loads faster and holds less memory than the tsc output with its
+# node_modules (docs/sidecar.md, "Resource use"). The licences of the bundled packages travel with it.
 FROM gcr.io/distroless/nodejs${NODE_MAJOR}-debian12:nonroot AS sidecar
 WORKDIR /app
 COPY --from=build /src/dist/sidecar/tessera-sidecar.mjs /src/dist/sidecar/THIRD_PARTY_LICENSES.txt ./
