@@ -38,14 +38,16 @@ export async function prepareIssuance(ctx: BenchContext, pods: number, label: st
   return { bodiesFile, namespace };
 }
 
-/** Waits until the issuer grants the first body (policy accepted, caches hold the pod). */
-export async function firstGrant(controller: ControllerProcess, bodiesFile: string): Promise<void> {
+/** Waits until the issuer grants the first body (policy accepted, caches hold the pod); returns the token's length. */
+export async function firstGrant(controller: ControllerProcess, bodiesFile: string): Promise<number> {
   const first = (await readFile(bodiesFile, "utf8")).split("\n")[0] ?? "";
-  await waitFor(
+  return waitFor(
     async () => {
       const answer = await exchange({ url: controller.issuerUrl, caPem: controller.caPem }, Object.fromEntries(new URLSearchParams(first)));
       if (answer.status !== 200) throw new Error(`exchange answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-      return true;
+      const token = (answer.body as { access_token?: unknown }).access_token;
+      if (typeof token !== "string") throw new Error("the exchange answered 200 without an access_token");
+      return token.length;
     },
     { timeoutMs: 60_000, intervalMs: 250, description: "the first token" },
   );
@@ -124,7 +126,7 @@ export interface IssuanceResult {
 export async function benchIssuance(ctx: BenchContext, controller: ControllerProcess): Promise<IssuanceResult> {
   ctx.log(`issuance: creating ${ctx.durations.pods} pods and their projected tokens`);
   const setup = await prepareIssuance(ctx, ctx.durations.pods, "issuance");
-  await firstGrant(controller, setup.bodiesFile);
+  const tokenLength = await firstGrant(controller, setup.bodiesFile);
   // The controller has just seen 200 new pods (status writes, the entitlement feed): measure once that work is done.
   await waitSettled(controller.child);
   const issuerWrkUrl = `https://127.0.0.1:${controller.issuerPort}`;
@@ -132,7 +134,7 @@ export async function benchIssuance(ctx: BenchContext, controller: ControllerPro
   const half = await paced(ctx, "issuance at half rate", issuerWrkUrl, "/v1/token", setup.bodiesFile, full.requestsPerSecond / 2);
 
   const tls = await tlsFiles(ctx, controller);
-  const noop = await serverChild(ctx, "no-op issuer stack", "bench/servers/noop-issuer.ts", { ...tls, BENCH_TOKEN_LENGTH: "900" });
+  const noop = await serverChild(ctx, "no-op issuer stack", "bench/servers/noop-issuer.ts", { ...tls, BENCH_TOKEN_LENGTH: String(tokenLength) });
   const noopUrl = `https://127.0.0.1:${noop.port}`;
   const noopMax = await maxRate(ctx, "no-op, same HTTPS stack", noopUrl, "/v1/token", setup.bodiesFile, noop.child);
   const noopHalf = await paced(ctx, "no-op at the same paced rate", noopUrl, "/v1/token", setup.bodiesFile, full.requestsPerSecond / 2);
