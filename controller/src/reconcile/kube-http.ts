@@ -2,6 +2,7 @@
 import { request as httpsRequest, type RequestOptions } from "node:https";
 import { request as httpRequest } from "node:http";
 import { Watch, type KubeConfig } from "@kubernetes/client-node";
+import { AgentCache } from "./agent-cache.ts";
 import { ReconcileError, codeForStatus } from "./errors.ts";
 
 export interface KubeResponse {
@@ -45,10 +46,10 @@ export function expectOk(res: KubeResponse, what: string): unknown {
 }
 
 const DEFAULT_TIMEOUT_MS = 15_000;
-
 /** A KubeClient over a KubeConfig (kubeconfig file or in-cluster); credentials are re-read for every request. */
 export function kubeClientFromConfig(kubeConfig: KubeConfig): KubeClient {
   const watcher = new Watch(kubeConfig);
+  const agents = new AgentCache();
   return {
     async request(method, path, init) {
       const cluster = kubeConfig.getCurrentCluster();
@@ -56,6 +57,7 @@ export function kubeClientFromConfig(kubeConfig: KubeConfig): KubeClient {
       const url = new URL(cluster.server + path);
       const opts: RequestOptions = { method, headers: { Accept: "application/json" } };
       await kubeConfig.applyToHTTPSOptions(opts);
+      opts.agent = agents.reuse(opts.agent, opts);
       const payload = init?.body === undefined ? undefined : JSON.stringify(init.body);
       const headers: Record<string, string | number> = { ...(opts.headers as Record<string, string>) };
       if (payload !== undefined) {
