@@ -14,7 +14,7 @@ import type {
   PolicySpecCommon,
   PolicySubjects,
 } from "../../../api/token-policy.ts";
-import { compileExpression } from "./cel/expression.ts";
+import { compileExpression, type ExpressionCompiler } from "./cel/expression.ts";
 import { claimNameProblem } from "./claim-names.ts";
 import type {
   CompileError,
@@ -29,7 +29,13 @@ import type {
 import { DEFAULT_PRIORITY, DEFAULT_TTL_SECONDS } from "./defaults.ts";
 import { EVERYTHING, compileSelector, type CompiledSelector } from "./selector.ts";
 
-export function compilePolicy(obj: AnyTokenPolicy): CompileResult {
+export interface CompileOptions {
+  /** Compiles one CEL expression; a memoizing one (memoizedExpressions) lets policies share identical programs. */
+  readonly expressions?: ExpressionCompiler;
+}
+
+export function compilePolicy(obj: AnyTokenPolicy, options: CompileOptions = {}): CompileResult {
+  const expressions = options.expressions ?? compileExpression;
   const errors: CompileError[] = [];
   const ref = refOf(obj);
   const hasGuardrails =
@@ -70,7 +76,7 @@ export function compilePolicy(obj: AnyTokenPolicy): CompileResult {
   let guardrails: CompiledGuardrails | undefined;
   if (obj.kind === "TokenPolicy") {
     const subjects = compileSubjects(obj.spec.subjects, undefined, errors);
-    grants = compileGrants(obj.spec, subjects, errors);
+    grants = compileGrants(obj.spec, subjects, errors, expressions);
     (obj.spec.claims ?? []).forEach((claim, i) => {
       if ((CLUSTER_RESERVED_CLAIMS as readonly string[]).includes(claim.name)) {
         errors.push({
@@ -91,7 +97,7 @@ export function compilePolicy(obj: AnyTokenPolicy): CompileResult {
         errors,
         true,
       );
-      grants = compileGrants(obj.spec, compileSubjects(subjects, namespaceSelector, errors), errors);
+      grants = compileGrants(obj.spec, compileSubjects(subjects, namespaceSelector, errors), errors, expressions);
     } else {
       checkNoGrantFields(obj.spec, errors);
     }
@@ -186,6 +192,7 @@ function compileGrants(
   spec: Partial<PolicySpecCommon>,
   subjects: CompiledSubjects,
   errors: CompileError[],
+  expressions: ExpressionCompiler,
 ): CompiledGrants {
   if (spec.audiences === undefined || spec.audiences.length === 0) {
     errors.push({ path: "spec.audiences", message: "at least one audience is required" });
@@ -210,8 +217,8 @@ function compileGrants(
       message: `ttlSeconds must be a whole number from ${MIN_TTL_SECONDS} to ${MAX_TTL_SECONDS}`,
     });
   }
-  const claims = compileClaims(spec.claims ?? [], errors);
-  const conditions = compileConditions(spec.conditions ?? [], errors);
+  const claims = compileClaims(spec.claims ?? [], errors, expressions);
+  const conditions = compileConditions(spec.conditions ?? [], errors, expressions);
   if (spec.delegation !== undefined) checkDelegation(spec.delegation, errors);
   return {
     subjects,
@@ -225,7 +232,7 @@ function compileGrants(
   };
 }
 
-function compileClaims(claims: NonNullable<PolicySpecCommon["claims"]>, errors: CompileError[]): CompiledClaim[] {
+function compileClaims(claims: NonNullable<PolicySpecCommon["claims"]>, errors: CompileError[], expressions: ExpressionCompiler): CompiledClaim[] {
   const out: CompiledClaim[] = [];
   const seen = new Set<string>();
   claims.forEach((claim, i) => {
@@ -234,7 +241,7 @@ function compileClaims(claims: NonNullable<PolicySpecCommon["claims"]>, errors: 
     if (problem !== undefined) errors.push({ path: `${path}.name`, message: problem });
     if (seen.has(claim.name)) errors.push({ path: `${path}.name`, message: `claim '${claim.name}' is set twice` });
     seen.add(claim.name);
-    const compiled = compileExpression(claim.expression, "claim");
+    const compiled = expressions(claim.expression, "claim");
     if (!compiled.ok) {
       errors.push({ path: `${path}.expression`, message: compiled.message });
       return;
@@ -247,6 +254,7 @@ function compileClaims(claims: NonNullable<PolicySpecCommon["claims"]>, errors: 
 function compileConditions(
   conditions: NonNullable<PolicySpecCommon["conditions"]>,
   errors: CompileError[],
+  expressions: ExpressionCompiler,
 ): CompiledCondition[] {
   const out: CompiledCondition[] = [];
   const seen = new Set<string>();
@@ -259,7 +267,7 @@ function compileConditions(
     if (condition.message.trim() === "") {
       errors.push({ path: `${path}.message`, message: "say what the caller can do when this condition fails" });
     }
-    const compiled = compileExpression(condition.expression, "condition");
+    const compiled = expressions(condition.expression, "condition");
     if (!compiled.ok) {
       errors.push({ path: `${path}.expression`, message: compiled.message });
       return;

@@ -2,7 +2,7 @@
 import type { AnyTokenPolicy, PolicySpecCommon } from "../../../api/token-policy.ts";
 import type { IssuanceTracker } from "./issuance-tracker.ts";
 import type { CachedClusterTokenPolicy, CachedTokenPolicy, SlimNamespace, SlimPod } from "./objects.ts";
-import { clusterSubjectsSelect, isActive, isUninjected, subjectsSelect } from "./pod-match.ts";
+import { isActive, isUninjected, namespaceSelected, subjectsSelect } from "./pod-match.ts";
 import type { LivePolicySet } from "./policy-set.ts";
 import type { StatusFacts } from "./policy-status.ts";
 import type { Store } from "./store.ts";
@@ -30,8 +30,10 @@ export function selectedPods(policy: AnyTokenPolicy, caches: Caches): SlimPod[] 
   if (subjects === undefined) return [];
   const out: SlimPod[] = [];
   for (const ns of caches.namespaces.list()) {
+    // The namespace selector is the same for every pod of a namespace: asked once, most namespaces are skipped whole.
+    if (!namespaceSelected(subjects, ns)) continue;
     for (const pod of caches.pods.inNamespace(ns.metadata.name)) {
-      if (isActive(pod) && clusterSubjectsSelect(subjects, pod, ns)) out.push(pod);
+      if (isActive(pod) && subjectsSelect(subjects, pod)) out.push(pod);
     }
   }
   return out;

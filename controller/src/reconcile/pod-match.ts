@@ -22,9 +22,13 @@ export function subjectsSelect(subjects: PolicySubjects, pod: SlimPod): boolean 
   return subjects.serviceAccounts !== undefined || subjects.podSelector !== undefined;
 }
 
+/** Is the namespace in a ClusterTokenPolicy's scope (its namespaceSelector)? */
+export function namespaceSelected(subjects: ClusterPolicySubjects, namespace: SlimNamespace | undefined): boolean {
+  return namespace !== undefined && selectorMatches(subjects.namespaceSelector, namespace.metadata.labels);
+}
+
 export function clusterSubjectsSelect(subjects: ClusterPolicySubjects, pod: SlimPod, namespace: SlimNamespace | undefined): boolean {
-  if (namespace === undefined || !selectorMatches(subjects.namespaceSelector, namespace.metadata.labels)) return false;
-  return subjectsSelect(subjects, pod);
+  return namespaceSelected(subjects, namespace) && subjectsSelect(subjects, pod);
 }
 
 /** Opted in by its own label, or by its namespace's label unless the pod opts out. */

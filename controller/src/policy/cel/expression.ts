@@ -25,6 +25,9 @@ export type ExpressionResult =
   | { readonly ok: true; readonly expression: CompiledExpression }
   | { readonly ok: false; readonly message: string };
 
+/** compileExpression's shape, so a caller can put a memo in front of it. */
+export type ExpressionCompiler = (source: string, use: ExpressionUse) => ExpressionResult;
+
 /** One environment for every policy: the standard library plus the strings extension, no I/O. */
 const env = celEnv({ funcs: strings });
 
