@@ -26,7 +26,7 @@ import {
   cachedSecret,
   objectKey,
   slimNamespace,
-  slimPod,
+  slimPodTransform,
   type CachedClusterTokenPolicy,
   type CachedObject,
   type CachedSecret,
@@ -116,7 +116,7 @@ export class ControllerCore<TC, TS> {
       path: `/apis/${API_GROUP_VERSION}/${RESOURCE_CLUSTER_TOKEN_POLICIES}`,
       transform: ctpTransform,
     });
-    this.pods = new SupervisedInformer({ ...common, resource: "pods", path: "/api/v1/pods", transform: slimPod });
+    this.pods = new SupervisedInformer({ ...common, resource: "pods", path: "/api/v1/pods", transform: slimPodTransform() });
     this.namespaces = new SupervisedInformer({ ...common, resource: "namespaces", path: "/api/v1/namespaces", transform: slimNamespace });
     this.secrets = new SupervisedInformer({
       ...common,
