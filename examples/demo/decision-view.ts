@@ -9,7 +9,7 @@ function record(value: unknown): Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
-/** `decisionId`, outcome, policy, grant or reason, and one line per evaluated policy. */
+/** `decisionId`, outcome, policy, grant or reason, one line per policy selecting the subject, and how many did not. */
 export function decisionLines(decision: Readonly<Record<string, unknown>>): string {
   const out = [`decisionId  ${text(decision["decisionId"])}`, `at          ${text(decision["at"])}`];
   const policy = record(decision["policy"]);
@@ -31,5 +31,7 @@ export function decisionLines(decision: Readonly<Record<string, unknown>>): stri
     const skipped = e["skippedBecause"] === undefined ? "" : `, skipped: ${text(e["skippedBecause"])}`;
     out.push(`evaluated   ${text(e["policy"])}: selected ${text(e["selected"])}, audience ${e["audienceAllowed"] === true ? "allowed" : "not allowed"}${failed}${skipped}`);
   }
+  const notSelecting = decision["notSelecting"];
+  if (typeof notSelecting === "number" && notSelecting > 0) out.push(`not chosen  ${notSelecting} more ${notSelecting === 1 ? "policy does" : "policies do"} not select this subject`);
   return out.join("\n");
 }

@@ -58,7 +58,11 @@ export function decisionRecord(decision: Decision, outcome: { jti?: string }): R
     allowed: decision.allowed,
     subject: recordedSubject(decision.subject),
     requested: { audiences: decision.request.audiences, scopes: decision.request.scopes },
-    evaluations: decision.evaluations.map(evaluationSummary),
+    // Only the policies that select the subject could have granted it, so only they are listed; the others are
+    // counted. A cluster with 50 ClusterTokenPolicies otherwise wrote 13 KB per decision (docs/benchmarks.md),
+    // and why each one did not select a subject is what explain answers.
+    evaluations: decision.evaluations.filter((evaluation) => evaluation.selected).map(evaluationSummary),
+    notSelecting: decision.evaluations.reduce((count, evaluation) => (evaluation.selected ? count : count + 1), 0),
   };
   if (decision.allowed) {
     return {

@@ -24,6 +24,11 @@ describe("decisionLines", () => {
       { decisionId: "d1", at: "2026-01-01T00:00:00Z", allowed: false, reason: "NoMatchingPolicy", message: "no policy grants the audience", evaluations },
       ["denied      NoMatchingPolicy", "message     no policy grants the audience", "evaluated   TokenPolicy/checkout/checkout-to-payments: selected true, audience not allowed"],
     ],
+    [
+      "counts the policies that do not select the subject",
+      { decisionId: "d2", at: "2026-01-01T00:00:00Z", allowed: false, reason: "NoMatchingPolicy", message: "no policy grants tokens", evaluations: [], notSelecting: 3 },
+      ["not chosen  3 more policies do not select this subject"],
+    ],
   ])("%s", (_name, record, expected) => {
     const lines = decisionLines(record).split("\n");
     for (const line of expected) expect(lines).toContain(line);

@@ -22,18 +22,25 @@ describe("decision log", () => {
       clamps: ["ttl clamped to 300s by ClusterTokenPolicy/baseline"],
       subject: { serviceAccount: { namespace: "payments", name: "api" }, pod: { annotationKeys: ["tessera.dev/audiences"] } },
     });
+    // The policy that does not select the subject (ClusterTokenPolicy/baseline) is counted, not listed.
     expect(lines[0]?.["evaluations"]).toEqual([
       { policy: "TokenPolicy/payments/ledger", generation: 3, selected: true, audienceAllowed: true, conditionsPassed: 1, conditionsFailed: [] },
-      {
-        policy: "ClusterTokenPolicy/baseline",
-        generation: 1,
-        selected: false,
-        audienceAllowed: false,
-        conditionsPassed: 0,
-        conditionsFailed: [],
-        skippedBecause: "namespaceSelector does not match",
-      },
     ]);
+    expect(lines[0]?.["notSelecting"]).toBe(1);
+  });
+
+  it("keeps a record short however many policies do not select the subject", () => {
+    const captured = captureLogger();
+    const bystander = allowed.evaluations.find((e) => !e.selected);
+    if (bystander === undefined) throw new Error("the fixture has a policy that does not select the subject");
+    const many = Array.from({ length: 500 }, (_, i) => ({ ...bystander, policy: { ...bystander.policy, name: `other-${i}` } }));
+    const log = new DecisionLog({ logger: captured.logger });
+    log.record(allowed, { jti: "few" });
+    log.record({ ...allowed, evaluations: [...allowed.evaluations, ...many] }, { jti: "many" });
+    const [few, crowded] = captured.lines();
+    expect(crowded?.["notSelecting"]).toBe(501);
+    expect(crowded?.["evaluations"]).toEqual(few?.["evaluations"]);
+    expect(JSON.stringify(crowded).length - JSON.stringify(few).length).toBeLessThan(16);
   });
 
   it("writes the reason, message and failed conditions of a denial", () => {
