@@ -76,12 +76,13 @@ function readBody(request: IncomingMessage, limit: number): Promise<string> {
 }
 
 function send(response: ServerResponse, status: number, body: unknown): void {
-  const text = typeof body === "string" ? body : JSON.stringify(body);
+  // Encoded once: the length and the bytes written come from the same buffer.
+  const bytes = Buffer.from(typeof body === "string" ? body : JSON.stringify(body));
   response.writeHead(status, {
     "Content-Type": typeof body === "string" ? "text/plain; charset=utf-8" : MEDIA_TYPE_JSON,
-    "Content-Length": Buffer.byteLength(text),
+    "Content-Length": bytes.length,
   });
-  response.end(text);
+  response.end(bytes);
 }
 
 function resultOf(outcome: AdmissionOutcome): AdmissionResult {

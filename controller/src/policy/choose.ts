@@ -14,7 +14,6 @@ export type Choice =
  * Admission previews a pod with this alone: only these denials can be fixed by writing a policy.
  */
 export function choosePolicy(subject: Subject, request: TokenRequest, policies: PolicySet): Choice {
-  const deny = (reason: DenialReason, message: string, evaluations: readonly PolicyEvaluation[]): Choice => ({ chosen: false, reason, message, evaluations });
   if (request.audiences.length === 0) return deny("AudienceNotAllowed", "the request names no audience", []);
   const matched = policies.match(subject, request);
   switch (matched.outcome) {
@@ -53,6 +52,10 @@ export function choosePolicy(subject: Subject, request: TokenRequest, policies: 
   }
 }
 
-export function describeSubject(subject: Subject): string {
+function deny(reason: DenialReason, message: string, evaluations: readonly PolicyEvaluation[]): Choice {
+  return { chosen: false, reason, message, evaluations };
+}
+
+function describeSubject(subject: Subject): string {
   return `service account ${subject.serviceAccount.namespace}/${subject.serviceAccount.name} (pod ${subject.pod.name})`;
 }
