@@ -7,8 +7,9 @@ import { PATH_MUTATE_PODS } from "../api/constants.ts";
 import { ensureBinaries } from "../test/controlplane/build.ts";
 import { loadControlPlaneConfig } from "../test/controlplane/config.ts";
 import { startControlPlane } from "../test/controlplane/harness.ts";
-import { applyCrds, createServiceAccount, freshNamespace, kubeClients } from "../test/integration/support/index.ts";
+import { applyCrds, createServiceAccount, freshNamespace, kubeClients, REPO_ROOT } from "../test/integration/support/index.ts";
 import { waitSettled } from "./child.ts";
+import { compileController } from "./compile.ts";
 import type { BenchContext } from "./context.ts";
 import { startControllerProcess } from "./controller-process.ts";
 import { summarizeProfile, type CpuProfile } from "./cpu-profile.ts";
@@ -25,11 +26,13 @@ async function main(): Promise<void> {
   const seconds = Number(process.env["BENCH_PROFILE_SECONDS"] ?? "20");
   const config = loadControlPlaneConfig(process.env);
   const binaries = await ensureBinaries({ cacheDir: config.cacheDir, env: process.env, names: ["kube-apiserver", "etcd"], log });
+  // The controller as the image runs it (tsc output, plain node), like every part of the bench.
+  const controllerScript = await compileController(join(REPO_ROOT, "dist", "bench"), undefined);
   const controlPlane = await startControlPlane({ binaries, log });
   const scratchDir = await mkdtemp(join(tmpdir(), "tessera-profile-"));
   const clients = kubeClients(controlPlane.kubeConfig);
   // Unpinned: the profile's shares, not its wall times, are what this reads.
-  const ctx: BenchContext = { controlPlane, clients, cpus: { server: undefined, load: undefined }, durations: DURATIONS.quick, connections: 4, scratchDir, log, figures: [] };
+  const ctx: BenchContext = { controlPlane, clients, cpus: { server: undefined, load: undefined }, durations: DURATIONS.quick, connections: 4, scratchDir, controllerScript, log, figures: [] };
   try {
     await applyCrds(clients);
     const dir = join(scratchDir, "cpu-prof");
