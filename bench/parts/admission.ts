@@ -20,7 +20,8 @@ import { wrkErrorCount } from "../wrk-output.ts";
 
 const PART = "3. Admission";
 const SCOPE_LABEL = "bench.tessera.dev/admission";
-const PACED = { connections: 4, delayMs: 10 };
+/** 4 connections, each pausing 10 ms between reviews: a steady rate well below the maximum. */
+export const ADMISSION_PACING = { connections: 4, delayMs: 10 };
 const WEBHOOK_METRIC = "apiserver_admission_webhook_admission_duration_seconds";
 
 function podSpec(name: string, namespace: string): V1Pod {
@@ -51,6 +52,11 @@ function review(namespace: string, i: number): string {
       options: { apiVersion: "meta.k8s.io/v1", kind: "CreateOptions" },
     },
   });
+}
+
+/** `count` distinct reviews, one per line, as wrk's rotate.lua reads them. */
+export function admissionReviews(namespace: string, count: number): string {
+  return `${Array.from({ length: count }, (_, i) => review(namespace, i)).join("\n")}\n`;
 }
 
 async function timedCreates(ctx: BenchContext, namespace: string, prefix: string, count: number): Promise<number[]> {
@@ -84,9 +90,9 @@ export async function benchAdmission(ctx: BenchContext, controller: ControllerPr
 
   // At the webhook: AdmissionReviews straight to the controller's admission port, at a paced rate; the no-op on the same HTTPS stack is the floor.
   const bodies = join(ctx.scratchDir, "admission-bodies.txt");
-  await writeFile(bodies, `${Array.from({ length: 50 }, (_, i) => review(namespace, i)).join("\n")}\n`);
+  await writeFile(bodies, admissionReviews(namespace, 50));
   const headers = { "content-type": "application/json" };
-  const pacedRun = { method: "POST" as const, path: PATH_MUTATE_PODS, connections: PACED.connections, delayMs: PACED.delayMs, durationSeconds: ctx.durations.loadSeconds, bodiesFile: bodies, headers, cpu: ctx.cpus.load };
+  const pacedRun = { method: "POST" as const, path: PATH_MUTATE_PODS, connections: ADMISSION_PACING.connections, delayMs: ADMISSION_PACING.delayMs, durationSeconds: ctx.durations.loadSeconds, bodiesFile: bodies, headers, cpu: ctx.cpus.load };
   await runWrk({ ...pacedRun, url: `https://127.0.0.1:${controller.admissionPort}`, durationSeconds: ctx.durations.warmupSeconds });
   const atWebhook = await runWrk({ ...pacedRun, url: `https://127.0.0.1:${controller.admissionPort}` });
   if (wrkErrorCount(atWebhook) > 0) throw new Error(`admission: wrk counted errors ${JSON.stringify(atWebhook.errors)}`);
@@ -135,7 +141,7 @@ export async function benchAdmission(ctx: BenchContext, controller: ControllerPr
     const p50 = histogramQuantile(0.5, seen) * 1000;
     const p99 = histogramQuantile(0.99, seen) * 1000;
     ctx.log(`pod CREATE through the apiserver: p99 ${withWebhook.p99.toFixed(1)} ms with the webhook, ${without.p99.toFixed(1)} ms without; apiserver histogram p99 ≈ ${p99.toFixed(1)} ms`);
-    const rate = `${Math.round(atWebhook.requestsPerSecond)} req/s over ${PACED.connections} paced connections`;
+    const rate = `${Math.round(atWebhook.requestsPerSecond)} req/s over ${ADMISSION_PACING.connections} paced connections`;
     ctx.figures.push(
       { part: PART, measure: "Pod CREATE review at the webhook, p50", value: atWebhook.latencyMs.p50, unit: "ms", reference: { name: "no-op, same HTTPS stack and pacing", value: floor.latencyMs.p50 }, ratio: ratio(atWebhook.latencyMs.p50, floor.latencyMs.p50), note: rate },
       { part: PART, measure: "Pod CREATE review at the webhook, p99", value: atWebhook.latencyMs.p99, unit: "ms", reference: { name: "no-op, same HTTPS stack and pacing", value: floor.latencyMs.p99 }, ratio: ratio(atWebhook.latencyMs.p99, floor.latencyMs.p99), target: { text: "< 10 ms", met: atWebhook.latencyMs.p99 < 10 } },

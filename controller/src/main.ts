@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { AuthenticationV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { SECRET_SIGNING_KEYS } from "../../api/constants.ts";
-import { engineDecider as admissionDecider, engineGuardrailChecker, enginePolicyCompiler } from "./admission/engine-adapters.ts";
+import { engineGuardrailChecker, enginePolicyChooser, enginePolicyCompiler } from "./admission/engine-adapters.ts";
 import { enginePolicyPreview } from "./admission/engine-preview.ts";
 import { startAdmissionServer, type AdmissionServer } from "./admission/server.ts";
 import { reloadServingMaterial, syncWebhookTls } from "./admission/webhook-certs.ts";
@@ -286,7 +286,7 @@ async function main(): Promise<void> {
       },
       // Warnings at admission for denials the pod would meet, decided with the same live PolicySet as issuance.
       preview: enginePolicyPreview({
-        decider: admissionDecider({ policies: () => core.policySet.current, now, newId: randomUUID }),
+        chooser: enginePolicyChooser(() => core.policySet.current),
         namespaceLabels: (name) => core.caches.namespaces.get(name)?.metadata.labels,
         cluster,
       }),

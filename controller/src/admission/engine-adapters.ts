@@ -1,13 +1,13 @@
 // Adapters from the policy engine's public API to the narrow interfaces admission is built against.
 import type { AnyTokenPolicy } from "../../../api/token-policy.ts";
 import {
+  choosePolicy,
   compilePolicy,
-  decide,
   PolicySet,
   validateAgainstGuardrails,
   type CompiledPolicy,
 } from "../policy/index.ts";
-import type { Decider } from "./engine-preview.ts";
+import type { PolicyChooser } from "./engine-preview.ts";
 import type { GuardrailChecker, PolicyCompiler } from "./validate-policy.ts";
 
 export const enginePolicyCompiler: PolicyCompiler = {
@@ -42,15 +42,11 @@ export function engineGuardrailChecker(
   };
 }
 
-/** A Decider over the policy set the controller currently holds. */
-export function engineDecider(options: {
-  readonly policies: () => PolicySet;
-  readonly now: () => Date;
-  readonly newId: () => string;
-}): Decider {
+/** A PolicyChooser over the policy set the controller currently holds (the same one issuance decides with). */
+export function enginePolicyChooser(policies: () => PolicySet): PolicyChooser {
   return {
-    decide(subject, request) {
-      return decide({ subject, request, policies: options.policies(), now: options.now(), id: options.newId() });
+    choose(subject, request) {
+      return choosePolicy(subject, request, policies());
     },
   };
 }

@@ -1,14 +1,23 @@
-// PolicyPreview backed by the policy engine's decide(): turns denials a pod would meet into admission warnings.
-import type { Decision, Subject, TokenRequest } from "../policy/types.ts";
+// PolicyPreview backed by the policy engine's choosePolicy(): turns denials a pod would meet into admission warnings.
+import type { DenialReason, PolicyEvaluation, Subject, TokenRequest } from "../policy/types.ts";
 import type { PodPreviewInput, PolicyPreview } from "./policy-preview.ts";
 
-/** The part of the engine the preview needs: one decision for a subject and request. */
-export interface Decider {
-  decide(subject: Subject, request: TokenRequest): Decision;
+/** How decide's first stage ends: a policy is chosen, or the request is denied while choosing one. */
+export type PolicyChoice =
+  | { readonly chosen: true; readonly evaluations: readonly PolicyEvaluation[] }
+  | { readonly chosen: false; readonly reason: DenialReason; readonly message: string; readonly evaluations: readonly PolicyEvaluation[] };
+
+/**
+ * The part of the engine the preview needs. Every denial a person can fix by writing or changing a policy is
+ * met while choosing the policy; what follows (conditions, claims: CEL) depends on the running pod, so it is
+ * neither needed nor run on the admission path.
+ */
+export interface PolicyChooser {
+  choose(subject: Subject, request: TokenRequest): PolicyChoice;
 }
 
 export interface EnginePreviewOptions {
-  readonly decider: Decider;
+  readonly chooser: PolicyChooser;
   /** Labels of a namespace, from the controller's informer cache; undefined when the namespace is unknown. */
   readonly namespaceLabels: (namespace: string) => Readonly<Record<string, string>> | undefined;
   readonly cluster: { readonly name: string; readonly environment: string };
@@ -32,8 +41,8 @@ function subjectOf(pod: PodPreviewInput, namespaceLabels: Readonly<Record<string
 }
 
 /** Only denials a person can fix by writing or changing a policy become warnings; the rest depend on runtime. */
-function warningFor(decision: Decision, audience: string | undefined, pod: PodPreviewInput): string | undefined {
-  if (decision.allowed) return undefined;
+function warningFor(decision: PolicyChoice, audience: string | undefined, pod: PodPreviewInput): string | undefined {
+  if (decision.chosen) return undefined;
   const who = `service account ${pod.namespace}/${pod.serviceAccountName}`;
   if (decision.reason === "NoMatchingPolicy") {
     return audience === undefined
@@ -58,16 +67,16 @@ export function enginePolicyPreview(options: EnginePreviewOptions): PolicyPrevie
       const warnings: string[] = [];
       if (audiences.length === 0) {
         // No audience named: all that can be checked is whether any policy selects the pod at all.
-        const decision = options.decider.decide(subject, { audiences: [SELECTION_PROBE_AUDIENCE], scopes });
+        const decision = options.chooser.choose(subject, { audiences: [SELECTION_PROBE_AUDIENCE], scopes });
         const selected = decision.evaluations.some((e) => e.selected);
         if (!selected) {
-          const warning = warningFor({ ...decision, allowed: false, reason: "NoMatchingPolicy", message: "" }, undefined, pod);
+          const warning = warningFor({ chosen: false, reason: "NoMatchingPolicy", message: "", evaluations: decision.evaluations }, undefined, pod);
           if (warning !== undefined) warnings.push(warning);
         }
         return { warnings };
       }
       for (const audience of audiences) {
-        const warning = warningFor(options.decider.decide(subject, { audiences: [audience], scopes }), audience, pod);
+        const warning = warningFor(options.chooser.choose(subject, { audiences: [audience], scopes }), audience, pod);
         if (warning !== undefined) warnings.push(warning);
       }
       return { warnings };

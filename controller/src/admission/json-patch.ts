@@ -9,8 +9,12 @@ export type PatchOperation =
   | { readonly op: "replace"; readonly path: string; readonly value: Json }
   | { readonly op: "remove"; readonly path: string };
 
+const NEEDS_ESCAPE = /[~/]/;
+
 /** Escapes one reference token of a JSON pointer (RFC 6901 section 3: `~` first, then `/`). */
 export function escapePointerToken(token: string): string {
+  // Almost every key of a pod needs no escaping: no copies for those.
+  if (!NEEDS_ESCAPE.test(token)) return token;
   return token.replaceAll("~", "~0").replaceAll("/", "~1");
 }
 
@@ -54,8 +58,10 @@ export function diff(from: Json, to: Json): PatchOperation[] {
   return ops;
 }
 
+// Objects and arrays are not compared whole before descending: equal parts yield no operations on the way down
+// anyway, and comparing first would walk every unchanged subtree once per level above it.
 function diffInto(from: Json, to: Json, path: string, ops: PatchOperation[]): void {
-  if (jsonEqual(from, to)) return;
+  if (from === to) return;
   if (isObject(from) && isObject(to)) {
     for (const key of definedKeys(from)) {
       if (to[key] === undefined) ops.push({ op: "remove", path: `${path}/${escapePointerToken(key)}` });
@@ -73,7 +79,7 @@ function diffInto(from: Json, to: Json, path: string, ops: PatchOperation[]): vo
     diffArray(from as readonly Json[], to as readonly Json[], path, ops);
     return;
   }
-  ops.push({ op: "replace", path, value: to });
+  if (!jsonEqual(from, to)) ops.push({ op: "replace", path, value: to });
 }
 
 function diffArray(from: readonly Json[], to: readonly Json[], path: string, ops: PatchOperation[]): void {
@@ -92,9 +98,8 @@ function diffArray(from: readonly Json[], to: readonly Json[], path: string, ops
     return;
   }
   if (from.length === to.length) {
-    from.forEach((item, i) => {
-      diffInto(item, to[i] as Json, `${path}/${i}`, ops);
-    });
+    // Items in the common prefix and suffix are equal: only those between can yield operations.
+    for (let i = prefix; i < from.length - suffix; i++) diffInto(from[i] as Json, to[i] as Json, `${path}/${i}`, ops);
     return;
   }
   ops.push({ op: "replace", path, value: to });

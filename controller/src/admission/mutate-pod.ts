@@ -24,6 +24,8 @@ export interface MutationResult {
   readonly patch: readonly PatchOperation[];
   /** What the pod's annotations asked for (used for admission warnings). */
   readonly request: InjectionRequest;
+  /** The input already carried the injected annotation (a reinvocation, or a pod copied from an injected one). */
+  readonly wasInjected: boolean;
 }
 
 const RESERVED_VOLUMES = [VOLUME_SUBJECT_TOKEN, VOLUME_TOKENS, VOLUME_ISSUER_CA] as const;
@@ -111,7 +113,10 @@ function ensureSharedGroup(pod: PodDocument, config: InjectionConfig): void {
 
 /** Parses a pod's Tessera annotations without mutating it (used for warnings on pods that need no patch). */
 export function injectionRequestOf(rawPod: unknown, config: InjectionConfig): InjectionRequest {
-  const pod = parsePodDocument(rawPod);
+  return requestOf(parsePodDocument(rawPod), config);
+}
+
+function requestOf(pod: PodDocument, config: InjectionConfig): InjectionRequest {
   const names = new Set([...pod.spec.containers, ...(pod.spec.initContainers ?? [])].map((c) => c.name));
   return parseInjectionAnnotations(pod.metadata?.annotations ?? {}, names, config.tesseraAudience);
 }
@@ -124,10 +129,10 @@ export function injectionRequestOf(rawPod: unknown, config: InjectionConfig): In
 export function mutatePod(rawPod: Json, config: InjectionConfig): MutationResult {
   const original = parsePodDocument(rawPod);
   refuseHostNetwork(original);
-  const pod = parsePodDocument(structuredClone(rawPod));
-  const annotations = pod.metadata?.annotations ?? {};
-  const alreadyInjected = annotations[ANNOTATION_INJECTED] !== undefined;
-  const request = injectionRequestOf(original, config);
+  // A copy of a checked pod has the same shape: checked once, not again.
+  const pod = structuredClone(original);
+  const alreadyInjected = original.metadata?.annotations?.[ANNOTATION_INJECTED] !== undefined;
+  const request = requestOf(original, config);
   if (!alreadyInjected) refuseClashes(original);
 
   const metadata = (pod.metadata ??= {});
@@ -155,10 +160,14 @@ export function mutatePod(rawPod: Json, config: InjectionConfig): MutationResult
   ensureSidecar(pod, config, request);
   ensureSharedGroup(pod, config);
 
-  return { pod, patch: diff(rawPod, toJson(pod)), request };
+  return { pod, patch: diff(rawPod, asJson(pod)), request, wasInjected: alreadyInjected };
 }
 
-/** The mutated copy holds only JSON values; a round trip makes that visible to the type checker. */
-function toJson(pod: PodDocument): Json {
-  return JSON.parse(JSON.stringify(pod)) as Json;
+/**
+ * The mutated copy holds only JSON values: a clone of decoded JSON plus what the helpers above add (strings,
+ * numbers, booleans, plain objects and arrays). Keys left undefined count as absent in the diff and vanish
+ * when the patch is serialised, so no JSON round trip is needed to make it a Json.
+ */
+function asJson(pod: PodDocument): Json {
+  return pod as unknown as Json;
 }

@@ -1,9 +1,8 @@
 // Mutating webhook for pods: mutation (or a denial) plus policy warnings, as an AdmissionOutcome.
-import { ANNOTATION_INJECTED } from "../../../api/constants.ts";
 import { AdmissionError, isAdmissionError } from "./errors.ts";
 import type { InjectionConfig } from "./injection-config.ts";
 import { mutatePod } from "./mutate-pod.ts";
-import { parsePodDocument, type PodDocument } from "./pod-document.ts";
+import type { PodDocument } from "./pod-document.ts";
 import type { PodPreviewInput, PolicyPreview } from "./policy-preview.ts";
 import { denial, type AdmissionOutcome, type AdmissionRequest } from "./review.ts";
 
@@ -34,6 +33,14 @@ async function previewWarnings(
   audiences: readonly string[],
   timeoutMs: number,
 ): Promise<string[]> {
+  let pending: Promise<{ warnings: string[] }> | { warnings: string[] };
+  try {
+    pending = preview.preview(input, audiences);
+  } catch {
+    return ["Tessera: policies could not be checked; the pod was injected without a policy check"];
+  }
+  // The engine answers synchronously from its caches: no timer is armed for it on every review.
+  if (!(pending instanceof Promise)) return pending.warnings;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<{ warnings: string[] }>((resolve) => {
     timer = setTimeout(() => {
@@ -41,7 +48,7 @@ async function previewWarnings(
     }, timeoutMs);
   });
   try {
-    const result = await Promise.race([Promise.resolve().then(() => preview.preview(input, audiences)), timeout]);
+    const result = await Promise.race([pending, timeout]);
     return result.warnings;
   } catch {
     return ["Tessera: policies could not be checked; the pod was injected without a policy check"];
@@ -62,8 +69,7 @@ export async function admitPod(request: AdmissionRequest, options: PodWebhookOpt
     throw error;
   }
   // A reinvoked or copied pod was previewed when it was first injected; its warnings are not repeated.
-  const wasInjected = parsePodDocument(request.object).metadata?.annotations?.[ANNOTATION_INJECTED] !== undefined;
-  if (options.preview === undefined || wasInjected) return { allowed: true, patch: result.patch };
+  if (options.preview === undefined || result.wasInjected) return { allowed: true, patch: result.patch };
   const namespace = request.namespace ?? result.pod.metadata?.namespace ?? "";
   const warnings = await previewWarnings(
     options.preview,

@@ -1,12 +1,14 @@
 // decide: the whole decision for one token request, deny by default; explain: the same, for people.
 //
-// Order of checks once match has chosen THE policy (each denial names the policy):
+// Choosing THE policy, and the denials met while choosing, is choosePolicy (choose.ts). Order of checks once it
+// has chosen (each denial names the policy):
 //   guardrails on audiences and claims (TokenPolicies only) -> delegation -> conditions -> scopes -> TTL ->
 //   claims evaluated. Every condition is evaluated even after one fails, so the record shows all of them.
 
 import type { PolicyActor } from "../../../api/token-policy.ts";
 import type { CompiledCondition, CompiledPolicy } from "./compiled-policy.ts";
 import { toClaimValue } from "./cel/expression.ts";
+import { choosePolicy } from "./choose.ts";
 import { bindingsFor, type Bindings } from "./cel/variables.ts";
 import { isIssuerOwnedClaim } from "./claim-names.ts";
 import { audienceProblem, claimProblem, scopeAllowed, type EffectiveGuardrails } from "./guardrails.ts";
@@ -70,42 +72,8 @@ export function decide(input: DecideInput): Decision {
     ...(policy === undefined ? {} : { policy: policy.ref }),
   });
 
-  if (request.audiences.length === 0) return deny("AudienceNotAllowed", "the request names no audience", []);
-  const matched = policies.match(subject, request);
-  switch (matched.outcome) {
-    case "no-match": {
-      const { rejected, evaluations } = matched;
-      if (rejected.length > 0) {
-        const named = rejected.map((r) => `${formatRef(r.ref)} (${r.errors.map((e) => `${e.path}: ${e.message}`).join("; ")})`);
-        return deny(
-          "PolicyNotAccepted",
-          `no accepted policy grants ${describeSubject(subject)}; not accepted: ${named.join(", ")}`,
-          evaluations,
-        );
-      }
-      return deny("NoMatchingPolicy", `no policy grants tokens to ${describeSubject(subject)}`, evaluations);
-    }
-    case "audience-not-allowed":
-      return deny(
-        "AudienceNotAllowed",
-        `${matched.selecting.map((p) => formatRef(p.ref)).join(", ")} ` +
-          (matched.selecting.length === 1 ? "selects" : "select") +
-          ` ${describeSubject(subject)} but ${matched.selecting.length === 1 ? "does not allow" : "none allows"} ` +
-          `every requested audience (${request.audiences.join(", ")})`,
-        matched.evaluations,
-      );
-    case "conflict": {
-      const [a, b] = matched.policies;
-      return deny(
-        "PolicyConflict",
-        `${formatRef(a.ref)} and ${formatRef(b.ref)} both grant this request with priority ${a.priority}; ` +
-          "give one a higher spec.priority or narrow its subjects",
-        matched.evaluations,
-      );
-    }
-    case "matched":
-      break;
-  }
+  const matched = choosePolicy(subject, request, policies);
+  if (!matched.chosen) return deny(matched.reason, matched.message, matched.evaluations);
 
   const policy = matched.policy;
   const grants = policy.grants;
@@ -276,10 +244,6 @@ function actorAllowed(allowed: readonly PolicyActor[], actor: Actor): boolean {
       sa.name === actor.serviceAccount.name
     );
   });
-}
-
-function describeSubject(subject: Subject): string {
-  return `service account ${subject.serviceAccount.namespace}/${subject.serviceAccount.name} (pod ${subject.pod.name})`;
 }
 
 function describeGuardrails(g: EffectiveGuardrails): string[] {

@@ -15,6 +15,7 @@ export type {
 } from "./compiled-policy.ts";
 export { PolicySet } from "./policy-set.ts";
 export { match, selects, type MatchResult } from "./match.ts";
+export { choosePolicy, type Choice } from "./choose.ts";
 export { decide, explain, type DecideInput, type ExplainInput, type Explanation } from "./decide.ts";
 export { validateAgainstGuardrails, type GuardrailViolation } from "./validate.ts";
 export { combineGuardrails, type EffectiveGuardrails } from "./guardrails.ts";

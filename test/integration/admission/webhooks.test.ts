@@ -19,7 +19,7 @@ import {
   WEBHOOK_CONFIGURATION_NAME,
 } from "../../../api/constants.ts";
 import type { AnyTokenPolicy } from "../../../api/token-policy.ts";
-import { engineDecider, engineGuardrailChecker, enginePolicyCompiler } from "../../../controller/src/admission/engine-adapters.ts";
+import { engineGuardrailChecker, enginePolicyChooser, enginePolicyCompiler } from "../../../controller/src/admission/engine-adapters.ts";
 import { enginePolicyPreview } from "../../../controller/src/admission/engine-preview.ts";
 import type { InjectionConfig } from "../../../controller/src/admission/injection-config.ts";
 import type { Json } from "../../../controller/src/admission/json-patch.ts";
@@ -95,7 +95,7 @@ const preview: PolicyPreview = {
     });
     const set = PolicySet.from(compiled);
     return enginePolicyPreview({
-      decider: engineDecider({ policies: () => set, now: () => new Date(), newId: () => randomBytes(8).toString("hex") }),
+      chooser: enginePolicyChooser(() => set),
       namespaceLabels: (name) => namespaceLabels.get(name),
       cluster: { name: "test", environment: "test" },
     }).preview(pod, audiences);

@@ -1,7 +1,7 @@
 // Admission wired to the real policy engine: CEL errors, guardrails and previews as the webhook reports them.
 import { describe, expect, it } from "vitest";
 import type { ClusterTokenPolicy, TokenPolicy } from "../../../api/token-policy.ts";
-import { engineDecider, engineGuardrailChecker, enginePolicyCompiler } from "../../../controller/src/admission/engine-adapters.ts";
+import { engineGuardrailChecker, enginePolicyChooser, enginePolicyCompiler } from "../../../controller/src/admission/engine-adapters.ts";
 import { enginePolicyPreview } from "../../../controller/src/admission/engine-preview.ts";
 import { compilePolicy, PolicySet } from "../../../controller/src/policy/index.ts";
 
@@ -42,7 +42,7 @@ describe("enginePolicyPreview", () => {
   const compiled = compilePolicy(tokenPolicy());
   if (!compiled.ok) throw new Error("fixture does not compile");
   const preview = enginePolicyPreview({
-    decider: engineDecider({ policies: () => PolicySet.from([compiled.policy]), now: () => new Date("2026-01-01T00:00:00Z"), newId: () => "d-1" }),
+    chooser: enginePolicyChooser(() => PolicySet.from([compiled.policy])),
     namespaceLabels: () => ({}),
     cluster: { name: "test", environment: "dev" },
   });

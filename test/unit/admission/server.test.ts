@@ -10,17 +10,20 @@ import { injectionConfig, pod } from "./fixtures.ts";
 let server: AdmissionServer;
 let caPem: string;
 const registry = new Registry();
+/** The server's log lines at info level, as the container runtime would collect them. */
+const logLines: { level: number; msg: string; result?: string }[] = [];
 
 beforeAll(async () => {
   const now = new Date();
   const ca = await createWebhookCa(now, 86_400_000, "test CA");
   const serving = await createServingCertificate({ ca, dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], now, lifetimeMs: 86_400_000 });
   caPem = ca.certPem;
+  const sink = { write: (line: string): void => void logLines.push(JSON.parse(line) as (typeof logLines)[number]) };
   server = await startAdmissionServer({
     tls: () => ({ cert: serving.certPem, key: serving.keyPem }),
     pods: { config: injectionConfig() },
     registry,
-    logger: pino({ level: "silent" }),
+    logger: pino({ level: "info" }, sink),
     host: "127.0.0.1",
     port: 0,
     maxBodyBytes: 64 * 1024,
@@ -79,7 +82,14 @@ describe("admission server", () => {
     expect((await call(method, path, body, contentType)).status).toBe(expected);
   });
 
+  it("logs a denial at info and keeps patched pods to the metrics (debug)", async () => {
+    logLines.length = 0;
+    await call("POST", "/mutate-pods", review(pod()));
+    await call("POST", "/mutate-pods", review(pod({ hostNetwork: true })));
+    expect(logLines.filter((l) => l.msg === "admission reviewed").map((l) => l.result)).toEqual(["denied"]);
+  });
+
   it("counts reviews by webhook, kind and result", async () => {
-    expect(await registry.metrics()).toContain('tessera_admission_requests_total{webhook="mutate-pods",kind="Pod",result="patched"} 1');
+    expect(await registry.metrics()).toContain('tessera_admission_requests_total{webhook="mutate-pods",kind="Pod",result="patched"} 2');
   });
 });
