@@ -17,6 +17,7 @@ import { engineDecider } from "./issuer/engine-decider.ts";
 import { createIssuer, type IssuerConfig } from "./issuer/issuer.ts";
 import { SecretKeyStore } from "./issuer/key-store.ts";
 import { clientNodeTokenReviewer } from "./issuer/token-review-verifier.ts";
+import { makeReusingApiClient } from "./reconcile/reusing-api-client.ts";
 import type { CompiledPolicy, PolicySet } from "./policy/index.ts";
 import { IssuerMetrics } from "./issuer/metrics.ts";
 import { CallerAuthenticator } from "./issuer/caller-auth.ts";
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
   const now = (): Date => new Date();
   const kc = kubeConfigFor(config);
   const client = kubeClientFromConfig(kc);
-  const coreApi = kc.makeApiClient(CoreV1Api);
+  const coreApi = makeReusingApiClient(kc, CoreV1Api);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const metrics = controllerMetrics(registry);
@@ -185,7 +186,7 @@ async function main(): Promise<void> {
   const issuerLog = log.child({ area: "issuer" });
   const pods = cachePodLookup(core.caches.pods);
   const namespaces = cacheNamespaceLookup(core.caches.namespaces);
-  const tokenReviewer = clientNodeTokenReviewer(kc.makeApiClient(AuthenticationV1Api));
+  const tokenReviewer = clientNodeTokenReviewer(makeReusingApiClient(kc, AuthenticationV1Api));
   const issuerMetrics = new IssuerMetrics({ registry });
   const denialEvents = new DenialEventRecorder({ sink: new KubernetesEventSink({ core: coreApi, instance: config.podName }), logger: issuerLog, now });
   const revocations = new RevocationStore({ core: coreApi, namespace: config.namespace, logger: issuerLog, now });

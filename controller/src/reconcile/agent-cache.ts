@@ -16,6 +16,11 @@ export class AgentCache {
   #key: string | undefined;
   #agent: HttpsAgent | HttpAgent | undefined;
 
+  /** The agent handed out last (undefined before the first request): its sockets show the connections in use. */
+  get current(): HttpsAgent | HttpAgent | undefined {
+    return this.#agent;
+  }
+
   /** The shared agent for what applyToHTTPSOptions chose; proxy agents (another class) are left as they are. */
   reuse(given: RequestOptions["agent"], opts: RequestOptions): RequestOptions["agent"] {
     // Exact classes only: a proxy agent is a subclass and keeps its own connection handling.
