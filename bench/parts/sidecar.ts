@@ -258,4 +258,46 @@ export async function benchSidecar(ctx: BenchContext, controller: ControllerProc
     { label: `bundle + ${SMALL_HEAP_FLAGS.join(" ")}`, sidecar: sidecarBundle, bare: bareBundle, loader: "plain", nodeArgs: SMALL_HEAP_FLAGS, throughput: false },
   ];
   for (const variant of variants) await measureVariant(ctx, controller, files, variant, bodyBytes);
+  await measureModuleLoading(ctx, sidecarBundle);
+}
+
+/** Exit code of the sidecar when its configuration is refused (sidecar/src/main.ts). */
+const CONFIG_ERROR_EXIT = 2;
+
+/** Milliseconds from spawn to exit of `script` run by plain node with no configuration; checks its exit code. */
+async function spawnToExit(ctx: BenchContext, name: string, script: string, expectedExit: number): Promise<number> {
+  const child = new BenchChild({ name, script, loader: "plain", cpu: ctx.cpus.server, env: {} });
+  const code = await child.exited(30_000);
+  const ms = performance.now() - child.startedAt;
+  if (code !== expectedExit) throw new Error(`${name} exited with ${String(code)}, expected ${expectedExit}:\n${child.output()}`);
+  return ms;
+}
+
+/**
+ * What lazy imports could buy: the bundle started without configuration evaluates every module it has (node:http,
+ * https and tls, pino, Tessera's own code) and exits at the configuration check, before any I/O. Its time over
+ * node running an empty file bounds what deferring imports could save at start.
+ */
+async function measureModuleLoading(ctx: BenchContext, sidecarBundle: string): Promise<void> {
+  const empty = join(ctx.scratchDir, "empty.mjs");
+  await writeFile(empty, "");
+  const runs = Math.max(5, 2 * ctx.durations.sidecarStarts);
+  const bare: number[] = [];
+  const loaded: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    bare.push(await spawnToExit(ctx, "node, empty file", empty, 0));
+    loaded.push(await spawnToExit(ctx, "sidecar bundle, no configuration", sidecarBundle, CONFIG_ERROR_EXIT));
+  }
+  const loadedMs = median(loaded);
+  const bareMs = median(bare);
+  ctx.log(`sidecar bundle module loading: ${Math.round(loadedMs)} ms spawn to exit (node on an empty file ${Math.round(bareMs)} ms)`);
+  ctx.figures.push({
+    part: PART,
+    measure: "Spawn to exit with every module loaded (bundle, no configuration: what lazy imports could defer)",
+    value: loadedMs,
+    unit: "ms",
+    reference: { name: "node running an empty file", value: bareMs },
+    ratio: ratio(loadedMs, bareMs),
+    note: `median of ${runs} each, alternating; ${Math.round(loadedMs - bareMs)} ms of module loading at most to defer`,
+  });
 }
