@@ -1,7 +1,7 @@
 // Runs the real controller (controller/src/main.ts) as its own process, pinned to the server CPU, and waits until it is ready.
 import { join } from "node:path";
 import { readWebhookSecret } from "../controller/src/admission/webhook-certs.ts";
-import { kubeClientFromConfig } from "../controller/src/reconcile/kube-http.ts";
+import { kubeClientFromConfig } from "../controller/src/kube/kube-http.ts";
 import { freeLoopbackPorts } from "../test/controlplane/ports.ts";
 import { freshNamespace } from "../test/integration/support/index.ts";
 import { BenchChild, waitUntil } from "./child.ts";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { V1Pod } from "@kubernetes/client-node";
 import { ANNOTATION_AUDIENCES, INJECT_ENABLED, LABEL_INJECT, PATH_MUTATE_PODS, WEBHOOK_CONFIGURATION_NAME } from "../../api/constants.ts";
 import { renderWebhookConfigurations } from "../../controller/src/admission/webhook-config.ts";
-import { kubeClientFromConfig } from "../../controller/src/reconcile/kube-http.ts";
+import { kubeClientFromConfig } from "../../controller/src/kube/kube-http.ts";
 import { httpsGet } from "../../test/controlplane/https-get.ts";
 import { freeLoopbackPort } from "../../test/controlplane/ports.ts";
 import { createPod, createServiceAccount, freshNamespace, kubeBody, waitFor } from "../../test/integration/support/index.ts";

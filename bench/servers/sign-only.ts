@@ -1,5 +1,5 @@
 // Ceiling for issuance: the issuer's signing step alone (claims encoding + ES256 signature), single-threaded, in a loop.
-import { generateKeyRecord, loadSigningKey, signJws } from "../../controller/src/issuer/keys.ts";
+import { generateKeyRecord, loadSigningKey, signJws } from "../../controller/src/issuer/keys/keys.ts";
 
 const seconds = Number(process.env["BENCH_SECONDS"] ?? "3");
 const now = new Date();

@@ -31,7 +31,7 @@ import {
   ENV_TLS_MODE,
   ENV_TOKEN_REVIEW_MODE,
 } from "../../api/constants.ts";
-import { SIGNING_ALGORITHMS, type SigningAlgorithm } from "./issuer/keys.ts";
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from "./issuer/keys/keys.ts";
 
 export type TlsMode = "self-managed" | "cert-manager";
 

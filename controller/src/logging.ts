@@ -1,6 +1,6 @@
 // The controller's root pino logger, built once at the entry point and passed down (never imported as a global).
 import { pino, type Logger } from "pino";
-import { REDACTED_FIELD, SENSITIVE_FIELD_NAMES } from "./issuer/decision-log-redaction.ts";
+import { REDACTED_FIELD, SENSITIVE_FIELD_NAMES } from "./issuer/record/redaction.ts";
 
 export function createLogger(level: string, bindings: Readonly<Record<string, string>> = {}): Logger {
   return pino({

@@ -18,8 +18,8 @@ import {
   ENV_SIDECAR_IMAGE,
   PATH_READYZ,
 } from "../../api/constants.ts";
-import { DECISION_LOG_MESSAGE } from "../../controller/src/issuer/decision-log.ts";
-import { kubeClientFromConfig } from "../../controller/src/reconcile/kube-http.ts";
+import { DECISION_LOG_MESSAGE } from "../../controller/src/issuer/record/decision-log.ts";
+import { kubeClientFromConfig } from "../../controller/src/kube/kube-http.ts";
 import { freeLoopbackPorts } from "../../test/controlplane/ports.ts";
 import { startProgram, type Program } from "./program.ts";
 import { DemoStepError } from "./runner.ts";

@@ -1,5 +1,5 @@
 // An explain report in a few lines per audience, for the demo's section (the full text is `tessera explain`'s) (pure).
-import type { ExplainReport, ExplainedPolicy } from "../../controller/src/issuer/explain.ts";
+import type { ExplainReport, ExplainedPolicy } from "../../controller/src/issuer/explain/explainer.ts";
 
 function policyLine(p: ExplainedPolicy): string {
   const conditions = p.conditions.map((c) => `${c.name} ${c.passed ? "passed" : "FAILED"}`).join(", ");

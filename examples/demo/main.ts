@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CoreV1Api } from "@kubernetes/client-node";
-import { kubeClientFromConfig } from "../../controller/src/reconcile/kube-http.ts";
+import { kubeClientFromConfig } from "../../controller/src/kube/kube-http.ts";
 import { loadControlPlaneConfig } from "../../test/controlplane/config.ts";
 import { Cleanup, type CleanupResult } from "./cleanup.ts";
 import { acquireCluster, type DemoCluster } from "./cluster.ts";

@@ -2,7 +2,7 @@
 import { ANNOTATION_DEMO_RUN, WEBHOOK_CONFIGURATION_NAME } from "../../api/constants.ts";
 import { caBundleInstalled, readWebhookSecret } from "../../controller/src/admission/webhook-certs.ts";
 import { renderWebhookConfigurations } from "../../controller/src/admission/webhook-config.ts";
-import type { KubeClient } from "../../controller/src/reconcile/kube-http.ts";
+import type { KubeClient } from "../../controller/src/kube/kube-http.ts";
 import { DemoStepError } from "./runner.ts";
 import { waitUntil } from "./wait.ts";
 

@@ -7,10 +7,10 @@ import {
   SECRET_WEBHOOK_TLS,
   WEBHOOK_CONFIGURATION_NAME,
 } from "../../../api/constants.ts";
-import { planWebhookTls, type CertPlan, type StoredWebhookTls } from "./cert-plan.ts";
+import { planWebhookTls, type CertPlan, type StoredWebhookTls } from "../tls/cert-plan.ts";
 import { AdmissionError } from "./errors.ts";
 import type { TlsMaterial } from "./server.ts";
-import { createServingCertificate, createWebhookCa, joinBundle, readStoredFacts, splitPemBundle } from "./webhook-pki.ts";
+import { createServingCertificate, createWebhookCa, joinBundle, readStoredFacts, splitPemBundle } from "../tls/pki.ts";
 
 /** The one call this shell needs; the controller's KubeClient (reconcile/kube-http.ts) satisfies it. */
 export interface KubeRequester {

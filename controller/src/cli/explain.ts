@@ -5,9 +5,9 @@ import { request } from "node:https";
 import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import { PATH_EXPLAIN } from "../../../api/constants.ts";
-import type { ExplainReport } from "../issuer/explain.ts";
-import { formatExplainReport } from "../issuer/explain-format.ts";
-import { localExplainer } from "../issuer/explain-local.ts";
+import type { ExplainReport } from "../issuer/explain/explainer.ts";
+import { formatExplainReport } from "../issuer/explain/format.ts";
+import { localExplainer } from "../issuer/explain/local.ts";
 
 export const EXPLAIN_USAGE = `Usage: tessera explain --namespace NS --pod NAME [--audience A]... [--scope S]... [--json]
          (--issuer URL --ca FILE --token-file FILE | --kubeconfig FILE [--cluster-name N --environment E])

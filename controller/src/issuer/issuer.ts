@@ -1,26 +1,26 @@
 // Wires the issuer's token-exchange side: subject verification, signing keys, the exchange pipeline and the HTTPS server.
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import type { Decider } from "./decider.ts";
-import type { DecisionRecorder } from "./decision-recorder.ts";
-import type { EntitlementFeed } from "./entitlement-feed.ts";
-import { createTokenExchange } from "./exchange.ts";
-import type { FetchJson } from "./fetch-json.ts";
+import type { Decider } from "./exchange/decider.ts";
+import type { DecisionRecorder } from "./record/decision-recorder.ts";
+import type { EntitlementFeed } from "./exchange/entitlement-feed.ts";
+import { createTokenExchange } from "./exchange/exchange.ts";
+import type { FetchJson } from "./subject/fetch-json.ts";
 import type { Handler } from "./http.ts";
-import type { KeyStore } from "./key-store.ts";
+import type { KeyStore } from "./keys/key-store.ts";
 import { timedExchange, type IssuerMetrics } from "./metrics.ts";
-import type { SigningAlgorithm } from "./keys.ts";
-import type { NamespaceLookup, PodLookup } from "./pod-lookup.ts";
-import { RemoteKeySet } from "./remote-key-set.ts";
+import type { SigningAlgorithm } from "./keys/keys.ts";
+import type { NamespaceLookup, PodLookup } from "./subject/pod-lookup.ts";
+import { RemoteKeySet } from "./subject/remote-key-set.ts";
 import { createIssuerServer, type IssuerServer, type TlsMaterial } from "./server.ts";
-import type { ServiceAccountTokenRules } from "./service-account-token.ts";
-import { SigningKeys } from "./signing-keys.ts";
-import type { ClusterInfo } from "./subject.ts";
-import { JwksSubjectVerifier, type SubjectVerifier } from "./subject-verifier.ts";
-import { VerifiedSignatures } from "./verified-signatures.ts";
-import { TokenReviewSubjectVerifier, type TokenReviewer } from "./token-review-verifier.ts";
-import { capTokenLifetime } from "./ttl-cap.ts";
-import { createWatchHandler } from "./watch.ts";
+import type { ServiceAccountTokenRules } from "./subject/service-account-token.ts";
+import { SigningKeys } from "./keys/signing-keys.ts";
+import type { ClusterInfo } from "./subject/subject.ts";
+import { JwksSubjectVerifier, type SubjectVerifier } from "./subject/subject-verifier.ts";
+import { VerifiedSignatures } from "./subject/verified-signatures.ts";
+import { TokenReviewSubjectVerifier, type TokenReviewer } from "./subject/token-review-verifier.ts";
+import { capTokenLifetime } from "./exchange/ttl-cap.ts";
+import { createWatchHandler } from "./exchange/watch.ts";
 
 /**
  * Projected tokens whose verified signature the issuer remembers: one per pod is enough, so this covers clusters

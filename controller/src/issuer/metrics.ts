@@ -3,8 +3,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { Decision } from "../policy/types.ts";
-import type { DecisionRecorder } from "./decision-recorder.ts";
-import { policyLabel } from "./decision-log.ts";
+import type { DecisionRecorder } from "./record/decision-recorder.ts";
+import { policyLabel } from "./record/decision-log.ts";
 
 /** Label value when a denial happened before any policy was chosen. */
 export const NO_POLICY = "none";

@@ -12,11 +12,11 @@ import {
   PATH_TOKEN,
   PATH_WATCH,
 } from "../../../api/constants.ts";
-import { discoveryDocument } from "./discovery.ts";
-import type { ExchangeOutcome } from "./exchange.ts";
+import { discoveryDocument } from "./keys/discovery.ts";
+import type { ExchangeOutcome } from "./exchange/exchange.ts";
 import { BodyTooLargeError, readBody, sendJson, sendOAuthError, type Handler } from "./http.ts";
-import type { PublicJwk } from "./keys.ts";
-import { REQUEST_LIMITS } from "./request.ts";
+import type { PublicJwk } from "./keys/keys.ts";
+import { REQUEST_LIMITS } from "./exchange/request.ts";
 
 /** PEM serving certificate (chain) and key; the provider returns the same object until the material changes. */
 export interface TlsMaterial {

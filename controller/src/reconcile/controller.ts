@@ -10,14 +10,14 @@ import {
   SECRET_WEBHOOK_TLS,
 } from "../../../api/constants.ts";
 import type { BackoffOptions } from "./backoff.ts";
-import type { PolicyEngine } from "./engine.ts";
-import { CacheEntitlementFeed } from "./entitlement-feed.ts";
-import { EventRecorder } from "./events.ts";
+import type { PolicyEngine } from "./policy-engine.ts";
+import { CacheEntitlementFeed } from "./cache-entitlement-feed.ts";
+import { EventRecorder } from "./event-recorder.ts";
 import type { Caches } from "./gather.ts";
 import { SupervisedInformer, type InformerEvent } from "./informer.ts";
 import { IssuanceTracker } from "./issuance-tracker.ts";
 import { IssuerCaPublisher } from "./issuer-ca-publisher.ts";
-import type { KubeClient } from "./kube-http.ts";
+import type { KubeClient } from "../kube/kube-http.ts";
 import { LeaderElector } from "./leader.ts";
 import type { LeaderTiming } from "./leader-state.ts";
 import type { ControllerMetrics } from "./metrics.ts";
@@ -35,7 +35,7 @@ import {
   type SlimPod,
 } from "./objects.ts";
 import { PolicyReconciler } from "./policy-reconciler.ts";
-import { LivePolicySet } from "./policy-set.ts";
+import { LivePolicySet } from "./live-policy-set.ts";
 import type { Timers } from "./timers.ts";
 import { runWorkers, type ReconcileResult } from "./worker.ts";
 import { WorkQueue } from "./work-queue.ts";

@@ -3,7 +3,7 @@ import type { AnyTokenPolicy, PolicySpecCommon } from "../../../api/token-policy
 import type { IssuanceTracker } from "./issuance-tracker.ts";
 import type { CachedClusterTokenPolicy, CachedTokenPolicy, SlimNamespace, SlimPod } from "./objects.ts";
 import { isActive, isUninjected, namespaceSelected, subjectsSelect } from "./pod-match.ts";
-import type { LivePolicySet } from "./policy-set.ts";
+import type { LivePolicySet } from "./live-policy-set.ts";
 import type { StatusFacts } from "./policy-status.ts";
 import type { Store } from "./store.ts";
 

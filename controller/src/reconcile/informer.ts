@@ -1,7 +1,7 @@
 // A supervised list+watch loop: relists on 410 Gone, restarts errored or stalled watches with backoff, resyncs periodically.
 import type { Logger } from "pino";
 import { backoffDelay, type BackoffOptions } from "./backoff.ts";
-import { expectOk, type KubeClient, type WatchHandle } from "./kube-http.ts";
+import { expectOk, type KubeClient, type WatchHandle } from "../kube/kube-http.ts";
 import { objectKey, type CachedObject } from "./objects.ts";
 import { Store } from "./store.ts";
 import { sleep, type Timers } from "./timers.ts";

@@ -1,7 +1,7 @@
 // Publishes the issuer CA bundle as a ConfigMap in every namespace that needs it: gather from caches, decide (pure), write only on change.
 import type { Logger } from "pino";
 import { LABEL_MANAGED_BY, MANAGED_BY_TESSERA, SECRET_WEBHOOK_TLS } from "../../../api/constants.ts";
-import type { EventRecorder } from "./events.ts";
+import type { EventRecorder } from "./event-recorder.ts";
 import type { Caches } from "./gather.ts";
 import {
   decideIssuerCa,
@@ -11,7 +11,7 @@ import {
   namespaceNeedsIssuerCa,
   type FoundConfigMap,
 } from "./issuer-ca.ts";
-import { expectOk, type KubeClient } from "./kube-http.ts";
+import { expectOk, type KubeClient } from "../kube/kube-http.ts";
 import type { Leadership } from "./leader.ts";
 import type { CachedSecret } from "./objects.ts";
 import type { Store } from "./store.ts";

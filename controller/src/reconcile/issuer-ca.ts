@@ -1,6 +1,6 @@
 // Pure decisions of the issuer CA publisher: which namespaces need the CA ConfigMap, and what to do with the one found there.
 import { INJECT_ENABLED, LABEL_INJECT, LABEL_MANAGED_BY, LABEL_NAMESPACE_INJECT, MANAGED_BY_TESSERA } from "../../../api/constants.ts";
-import { splitPemBundle } from "../admission/webhook-pki.ts";
+import { splitPemBundle } from "../tls/pki.ts";
 import type { CachedSecret, SlimNamespace, SlimPod } from "./objects.ts";
 import { isActive } from "./pod-match.ts";
 

@@ -1,6 +1,6 @@
 // Leader election over a coordination.k8s.io/v1 Lease: acquire and renew with resourceVersion concurrency, release on shutdown.
 import type { Logger } from "pino";
-import type { KubeClient } from "./kube-http.ts";
+import type { KubeClient } from "../kube/kube-http.ts";
 import { holdsLeadership, observe, planStep, releaseSpec, type LeaderState, type LeaderTiming, type LeaseSpec, type ObservedLease } from "./leader-state.ts";
 import { sleep, type Timers } from "./timers.ts";
 

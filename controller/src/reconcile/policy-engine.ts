@@ -1,25 +1,26 @@
-// Adapts Tessera's policy engine (compilePolicy, PolicySet, validateAgainstGuardrails) to the narrow view reconcile uses.
-import { compilePolicy, memoizedExpressions, PolicySet, validateAgainstGuardrails, type CompiledPolicy, type RejectedPolicy } from "../policy/index.ts";
-import type { PolicyEngine } from "./engine.ts";
+// The narrow view of the policy engine that reconcile needs: compile, guardrail checks, and building the live PolicySet.
+import type { AnyTokenPolicy } from "../../../api/token-policy.ts";
 
-export function tesseraPolicyEngine(): PolicyEngine<CompiledPolicy, PolicySet, RejectedPolicy> {
-  // One memo per engine: every policy the controller caches that spells the same expression shares its program.
-  const expressions = memoizedExpressions();
-  return {
-    compile(policy) {
-      const result = compilePolicy(policy, { expressions });
-      return result.ok
-        ? { ok: true, compiled: result.policy }
-        : { ok: false, errors: result.errors.map((e) => ({ path: e.path, message: e.message })), rejected: { ref: result.ref, errors: result.errors } };
-    },
-    guardrailViolations(compiled, set, namespaceLabels) {
-      // Only "deny" makes a policy unacceptable; "narrow" (e.g. a TTL clamped) is applied at issuance and stays allowed.
-      return validateAgainstGuardrails(compiled, set, namespaceLabels)
-        .filter((v) => v.effect === "deny")
-        .map((v) => ({ path: v.path, message: v.message }));
-    },
-    buildSet(compiled, rejected) {
-      return PolicySet.from(compiled, rejected);
-    },
-  };
+/** A problem located in a policy, e.g. { path: "spec.claims[0].expression", message: "undeclared reference ..." }. */
+export interface PathMessage {
+  readonly path: string;
+  readonly message: string;
+}
+
+export type CompileOutcome<TCompiled, TRejected = unknown> =
+  | { readonly ok: true; readonly compiled: TCompiled }
+  | { readonly ok: false; readonly errors: readonly PathMessage[]; readonly rejected: TRejected };
+
+export interface PolicyEngine<TCompiled, TSet, TRejected = unknown> {
+  compile(policy: AnyTokenPolicy): CompileOutcome<TCompiled, TRejected>;
+  /**
+   * Guardrail violations that make the policy unacceptable (empty when within every guardrail), judged against the
+   * live set (which holds the cluster policies' guardrails) and the labels of the policy's namespace.
+   */
+  guardrailViolations(compiled: TCompiled, set: TSet, namespaceLabels: Readonly<Record<string, string>>): readonly PathMessage[];
+  /**
+   * Builds the set from the compiled policies and the rejected ones: the engine denies with PolicyNotAccepted
+   * rather than silently ignoring a broken policy (and fails closed on broken guardrails).
+   */
+  buildSet(compiled: readonly TCompiled[], rejected: readonly TRejected[]): TSet;
 }

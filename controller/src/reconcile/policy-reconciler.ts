@@ -9,13 +9,13 @@ import {
   SIDECAR_CONTAINER_NAME,
 } from "../../../api/constants.ts";
 import type { AnyTokenPolicy } from "../../../api/token-policy.ts";
-import type { EventRecorder } from "./events.ts";
+import type { EventRecorder } from "./event-recorder.ts";
 import { gatherFacts, type Caches } from "./gather.ts";
 import type { IssuanceTracker } from "./issuance-tracker.ts";
-import { expectOk, type KubeClient } from "./kube-http.ts";
+import { expectOk, type KubeClient } from "../kube/kube-http.ts";
 import type { Leadership } from "./leader.ts";
 import type { CachedClusterTokenPolicy, CachedTokenPolicy, SlimPod } from "./objects.ts";
-import type { LivePolicySet } from "./policy-set.ts";
+import type { LivePolicySet } from "./live-policy-set.ts";
 import { decideStatus } from "./policy-status.ts";
 import type { Store } from "./store.ts";
 import type { ReconcileResult } from "./worker.ts";

@@ -2,7 +2,7 @@
 import { CONDITION_ACCEPTED, CONDITION_READY } from "../../../api/constants.ts";
 import type { PolicyStatus } from "../../../api/token-policy.ts";
 import { findCondition, setCondition } from "./conditions.ts";
-import type { PathMessage } from "./engine.ts";
+import type { PathMessage } from "./policy-engine.ts";
 
 /** Condition reasons (CamelCase, as Kubernetes conventions ask). */
 export const REASON_ACCEPTED = "Accepted";

@@ -1,6 +1,6 @@
 // What every demo step is given: the cluster, its clients, the cleanup list and a scratch directory.
 import type { CoreV1Api } from "@kubernetes/client-node";
-import type { KubeClient } from "../../../controller/src/reconcile/kube-http.ts";
+import type { KubeClient } from "../../../controller/src/kube/kube-http.ts";
 import type { Cleanup } from "../cleanup.ts";
 import type { DemoCluster } from "../cluster.ts";
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { AuthenticationV1TokenRequest, V1Pod } from "@kubernetes/client-node";
 import { DEFAULT_TESSERA_AUDIENCE } from "../../../api/constants.ts";
 import { runExplain } from "../../../controller/src/cli/explain.ts";
-import type { ExplainReport } from "../../../controller/src/issuer/explain.ts";
+import type { ExplainReport } from "../../../controller/src/issuer/explain/explainer.ts";
 import { kubeBody } from "../../../test/controlplane/plain.ts";
 import { askSidecar } from "../app-client.ts";
 import type { DemoController } from "../controller.ts";

@@ -19,7 +19,7 @@ import {
   WEBHOOK_CONFIGURATION_NAME,
 } from "../../../api/constants.ts";
 import type { AnyTokenPolicy } from "../../../api/token-policy.ts";
-import { engineGuardrailChecker, enginePolicyChooser, enginePolicyCompiler } from "../../../controller/src/admission/engine-adapters.ts";
+import { engineGuardrailChecker, enginePolicyChooser, enginePolicyCompiler } from "../../../controller/src/app/engine-adapters.ts";
 import { enginePolicyPreview } from "../../../controller/src/admission/engine-preview.ts";
 import type { InjectionConfig } from "../../../controller/src/admission/injection-config.ts";
 import type { Json } from "../../../controller/src/admission/json-patch.ts";
@@ -28,7 +28,7 @@ import { parsePolicyDocument } from "../../../controller/src/admission/policy-do
 import type { PolicyPreview } from "../../../controller/src/admission/policy-preview.ts";
 import { startAdmissionServer, type AdmissionServer } from "../../../controller/src/admission/server.ts";
 import { renderWebhookConfigurations, type WebhookConfiguration } from "../../../controller/src/admission/webhook-config.ts";
-import { createServingCertificate, createWebhookCa } from "../../../controller/src/admission/webhook-pki.ts";
+import { createServingCertificate, createWebhookCa } from "../../../controller/src/tls/pki.ts";
 import {
   caBundleInstalled,
   readWebhookSecret,
@@ -38,7 +38,7 @@ import {
   type ServingMaterialReloader,
 } from "../../../controller/src/admission/webhook-certs.ts";
 import { compilePolicy, PolicySet } from "../../../controller/src/policy/index.ts";
-import { kubeClientFromConfig } from "../../../controller/src/reconcile/kube-http.ts";
+import { kubeClientFromConfig } from "../../../controller/src/kube/kube-http.ts";
 import { adminKubeConfig, applyCrds, freshNamespace, kubeBody, kubeClients, waitFor, type KubeClients } from "../support/index.ts";
 
 const RUN = randomBytes(4).toString("hex");

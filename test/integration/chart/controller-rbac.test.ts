@@ -26,8 +26,8 @@ import {
   WEBHOOK_CONFIGURATION_NAME,
 } from "../../../api/constants.ts";
 import type { TokenPolicy } from "../../../api/token-policy.ts";
-import { createServingCertificate, createWebhookCa } from "../../../controller/src/admission/webhook-pki.ts";
-import { kubeClientFromConfig, type KubeClient } from "../../../controller/src/reconcile/kube-http.ts";
+import { createServingCertificate, createWebhookCa } from "../../../controller/src/tls/pki.ts";
+import { kubeClientFromConfig, type KubeClient } from "../../../controller/src/kube/kube-http.ts";
 import {
   applyCrds,
   controlPlaneInfo,

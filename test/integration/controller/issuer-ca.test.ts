@@ -3,7 +3,7 @@ import type { V1ConfigMap, V1Secret } from "@kubernetes/client-node";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { INJECT_ENABLED, LABEL_INJECT, LABEL_MANAGED_BY, LABEL_NAMESPACE_INJECT, MANAGED_BY_TESSERA, SECRET_WEBHOOK_TLS } from "../../../api/constants.ts";
-import { createWebhookCa } from "../../../controller/src/admission/webhook-pki.ts";
+import { createWebhookCa } from "../../../controller/src/tls/pki.ts";
 import type { ControllerCore } from "../../../controller/src/reconcile/controller.ts";
 import { controllerMetrics } from "../../../controller/src/reconcile/metrics.ts";
 import { applyCrds, createPod, createServiceAccount, freshNamespace, kubeBody, kubeClients, waitFor } from "../support/index.ts";

@@ -2,9 +2,9 @@
 import type { Socket } from "node:net";
 import { AuthenticationV1Api, CoreV1Api } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { clientNodeTokenReviewer } from "../../../controller/src/issuer/token-review-verifier.ts";
-import { AgentCache } from "../../../controller/src/reconcile/agent-cache.ts";
-import { makeReusingApiClient } from "../../../controller/src/reconcile/reusing-api-client.ts";
+import { clientNodeTokenReviewer } from "../../../controller/src/issuer/subject/token-review-verifier.ts";
+import { AgentCache } from "../../../controller/src/kube/agent-cache.ts";
+import { makeReusingApiClient } from "../../../controller/src/kube/reusing-api-client.ts";
 import { kubeClients, waitFor } from "../support/index.ts";
 
 /** The idle keep-alive sockets of the agent the cache handed out last. */

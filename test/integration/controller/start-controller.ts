@@ -2,8 +2,8 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { ControllerCore, type ControllerCoreOptions } from "../../../controller/src/reconcile/controller.ts";
-import { kubeClientFromConfig } from "../../../controller/src/reconcile/kube-http.ts";
-import { tesseraPolicyEngine } from "../../../controller/src/reconcile/policy-engine.ts";
+import { kubeClientFromConfig } from "../../../controller/src/kube/kube-http.ts";
+import { tesseraPolicyEngine } from "../../../controller/src/app/reconcile-engine.ts";
 import { realTimers } from "../../../controller/src/reconcile/timers.ts";
 
 export const TEST_TIMING = { leaseDurationMs: 4_000, renewDeadlineMs: 3_000, retryPeriodMs: 500 };

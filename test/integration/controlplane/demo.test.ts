@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_TESSERA_AUDIENCE, SIDECAR_CONTAINER_NAME, VOLUME_ISSUER_CA, VOLUME_SUBJECT_TOKEN, VOLUME_TOKENS, WEBHOOK_CONFIGURATION_NAME } from "../../../api/constants.ts";
-import { kubeClientFromConfig, type KubeClient } from "../../../controller/src/reconcile/kube-http.ts";
+import { kubeClientFromConfig, type KubeClient } from "../../../controller/src/kube/kube-http.ts";
 import type { DemoReport, DemoSection } from "../../../examples/demo/report.ts";
 import { STEP_IDS } from "../../../examples/demo/steps.ts";
 import { startControlPlane, type ControlPlane } from "../../controlplane/harness.ts";

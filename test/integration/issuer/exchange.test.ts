@@ -253,7 +253,7 @@ describe("token exchange in TokenReview mode", () => {
 });
 
 async function fetchClusterJwks(apiserverUrl: string, caPem: string): Promise<unknown> {
-  const { createHttpsJsonFetcher } = await import("../../../controller/src/issuer/fetch-json.ts");
+  const { createHttpsJsonFetcher } = await import("../../../controller/src/issuer/subject/fetch-json.ts");
   return createHttpsJsonFetcher({ ca: caPem })(`${apiserverUrl}/openid/v1/jwks`);
 }
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ANNOTATION_AUDIENCES, PATH_EXPLAIN } from "../../../api/constants.ts";
 import type { TokenPolicy } from "../../../api/token-policy.ts";
 import { runExplain } from "../../../controller/src/cli/explain.ts";
-import type { ExplainReport } from "../../../controller/src/issuer/explain.ts";
+import type { ExplainReport } from "../../../controller/src/issuer/explain/explainer.ts";
 import { controlPlaneInfo, createPod, createServiceAccount, freshNamespace, waitFor } from "../support/index.ts";
 import { call } from "./exchange-harness.ts";
 import { createTokenPolicy, startAuditIssuer, type AuditIssuer } from "./introspect-harness.ts";

@@ -14,7 +14,7 @@ import {
 } from "../../../api/constants.ts";
 import type { TokenExchangeResponse } from "../../../api/exchange.ts";
 import type { TokenPolicy } from "../../../api/token-policy.ts";
-import { RevocationStore } from "../../../controller/src/issuer/revocation.ts";
+import { RevocationStore } from "../../../controller/src/issuer/audit/revocation.ts";
 import { pino } from "pino";
 import { createPod, createServiceAccount, deletePod, freshNamespace, kubeClients, mintProjectedToken, waitFor } from "../support/index.ts";
 import { call, exchange } from "./exchange-harness.ts";

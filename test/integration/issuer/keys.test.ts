@@ -2,10 +2,10 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { LABEL_MANAGED_BY, SECRET_SIGNING_KEYS } from "../../../api/constants.ts";
 import { isIssuerError } from "../../../controller/src/issuer/errors.ts";
-import { SecretKeyStore } from "../../../controller/src/issuer/key-store.ts";
-import { generateKeyRecord } from "../../../controller/src/issuer/keys.ts";
-import type { RotationSchedule } from "../../../controller/src/issuer/rotation.ts";
-import { SigningKeys } from "../../../controller/src/issuer/signing-keys.ts";
+import { SecretKeyStore } from "../../../controller/src/issuer/keys/key-store.ts";
+import { generateKeyRecord } from "../../../controller/src/issuer/keys/keys.ts";
+import type { RotationSchedule } from "../../../controller/src/issuer/keys/rotation.ts";
+import { SigningKeys } from "../../../controller/src/issuer/keys/signing-keys.ts";
 import { freshNamespace, kubeClients } from "../support/index.ts";
 import { pino } from "pino";
 import { call, startTestIssuer, type TestIssuer } from "./exchange-harness.ts";

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_TESSERA_AUDIENCE, GRANT_TYPE_TOKEN_EXCHANGE, PATH_INTROSPECT, TOKEN_TYPE_JWT } from "../../../api/constants.ts";
 import type { TokenExchangeResponse } from "../../../api/exchange.ts";
 import type { TokenPolicy } from "../../../api/token-policy.ts";
-import { SECRET_KEYS_ENTRY, decodeKeyRecords } from "../../../controller/src/issuer/key-store.ts";
+import { SECRET_KEYS_ENTRY, decodeKeyRecords } from "../../../controller/src/issuer/keys/key-store.ts";
 import { SECRET_SIGNING_KEYS } from "../../../api/constants.ts";
 import { createPod, createServiceAccount, freshNamespace, kubeClients, mintProjectedToken, waitFor } from "../support/index.ts";
 import { call, exchange } from "./exchange-harness.ts";

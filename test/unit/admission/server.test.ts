@@ -4,7 +4,7 @@ import { pino } from "pino";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAdmissionServer, type AdmissionServer } from "../../../controller/src/admission/server.ts";
-import { createServingCertificate, createWebhookCa } from "../../../controller/src/admission/webhook-pki.ts";
+import { createServingCertificate, createWebhookCa } from "../../../controller/src/tls/pki.ts";
 import { injectionConfig, pod } from "./fixtures.ts";
 
 let server: AdmissionServer;

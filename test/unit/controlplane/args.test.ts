@@ -1,6 +1,6 @@
 // Command lines of etcd and kube-apiserver: the flags Tessera's tests rely on.
 import { describe, expect, it } from "vitest";
-import { apiserverArgs, etcdArgs } from "../../../test/controlplane/args.ts";
+import { apiserverArgs, etcdArgs } from "../../controlplane/args.ts";
 
 const base = {
   etcdUrl: "http://127.0.0.1:2379",

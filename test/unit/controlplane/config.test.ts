@@ -2,8 +2,8 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { binaryPaths } from "../../../test/controlplane/build.ts";
-import { loadControlPlaneConfig } from "../../../test/controlplane/config.ts";
+import { binaryPaths } from "../../controlplane/build.ts";
+import { loadControlPlaneConfig } from "../../controlplane/config.ts";
 
 describe("loadControlPlaneConfig", () => {
   it.each([

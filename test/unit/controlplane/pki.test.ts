@@ -1,7 +1,7 @@
 // The throwaway PKI: what the apiserver and its clients check in each certificate.
 import { X509Certificate, createPublicKey } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { generatePki, type ControlPlanePki } from "../../../test/controlplane/pki.ts";
+import { generatePki, type ControlPlanePki } from "../../controlplane/pki.ts";
 
 describe("generatePki", () => {
   const now = new Date("2026-01-01T00:00:00Z");

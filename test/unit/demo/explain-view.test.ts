@@ -1,6 +1,6 @@
 // An explain report shortened for the demo: each audience's decision, why, and the policies considered.
 import { describe, expect, it } from "vitest";
-import type { ExplainReport } from "../../../controller/src/issuer/explain.ts";
+import type { ExplainReport } from "../../../controller/src/issuer/explain/explainer.ts";
 import { explainLines } from "../../../examples/demo/explain-view.ts";
 
 const policy = { policy: "TokenPolicy/checkout/checkout-to-payments", generation: 1, chosen: true, selected: true, audienceAllowed: true, conditions: [{ name: "tenant-labelled", passed: true }] };

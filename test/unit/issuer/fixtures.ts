@@ -5,7 +5,7 @@ import {
   DEFAULT_TESSERA_AUDIENCE,
   K8S_TOKEN_CLAIM,
 } from "../../../api/constants.ts";
-import type { ServiceAccountTokenRules } from "../../../controller/src/issuer/service-account-token.ts";
+import type { ServiceAccountTokenRules } from "../../../controller/src/issuer/subject/service-account-token.ts";
 import type { Subject } from "../../../controller/src/policy/types.ts";
 
 export const CLUSTER_ISSUER = "https://kubernetes.default.svc";

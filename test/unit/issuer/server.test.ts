@@ -3,11 +3,11 @@ import { request } from "node:https";
 import type { TLSSocket } from "node:tls";
 import { afterEach, describe, expect, it } from "vitest";
 import type { EntitlementChange } from "../../../api/exchange.ts";
-import type { EntitlementFeed } from "../../../controller/src/issuer/entitlement-feed.ts";
-import type { PodInfo } from "../../../controller/src/issuer/pod-lookup.ts";
+import type { EntitlementFeed } from "../../../controller/src/issuer/exchange/entitlement-feed.ts";
+import type { PodInfo } from "../../../controller/src/issuer/subject/pod-lookup.ts";
 import { createIssuerServer, type IssuerServer, type TlsMaterial } from "../../../controller/src/issuer/server.ts";
-import { JwksSubjectVerifier } from "../../../controller/src/issuer/subject-verifier.ts";
-import { createWatchHandler } from "../../../controller/src/issuer/watch.ts";
+import { JwksSubjectVerifier } from "../../../controller/src/issuer/subject/subject-verifier.ts";
+import { createWatchHandler } from "../../../controller/src/issuer/exchange/watch.ts";
 import { generatePki } from "../../controlplane/pki.ts";
 import { keySetOf, NOW, projectedClaims, rsaClusterKey, RULES, signToken, silentLogger } from "./fixtures.ts";
 

@@ -2,7 +2,7 @@
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { SupervisedInformer, type InformerEvent } from "../../../controller/src/reconcile/informer.ts";
-import type { KubeClient, KubeResponse } from "../../../controller/src/reconcile/kube-http.ts";
+import type { KubeClient, KubeResponse } from "../../../controller/src/kube/kube-http.ts";
 import { slimNamespace, type SlimNamespace } from "../../../controller/src/reconcile/objects.ts";
 import { realTimers } from "../../../controller/src/reconcile/timers.ts";
 

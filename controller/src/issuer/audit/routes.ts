@@ -1,0 +1,59 @@
+// The audit half of the issuer as extra routes for its server: introspect, revoke, explain and metrics.
+
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import { PATH_EXPLAIN, PATH_INTROSPECT, PATH_METRICS, PATH_REVOKE } from "../../../../api/constants.ts";
+import type { TesseraKeyLookup } from "../keys/access-token.ts";
+import type { CallerAuthenticator } from "./caller-auth.ts";
+import type { Explainer } from "../explain/explainer.ts";
+import { createExplainHandler } from "../explain/http.ts";
+import type { Handler } from "../http.ts";
+import { createIntrospectionHandler, createRevocationHandler } from "./introspection-http.ts";
+import { Introspector, type PolicyLookup } from "./introspection.ts";
+import { createMetricsHandler, type IssuerMetrics } from "../metrics.ts";
+import type { PodLookup } from "../subject/pod-lookup.ts";
+import type { RevocationStore } from "./revocation.ts";
+
+export interface AuditRoutesOptions {
+  readonly issuer: string;
+  /** Tessera's published keys; usually a late-bound view of the issuer's SigningKeys. */
+  readonly keys: TesseraKeyLookup;
+  readonly auth: CallerAuthenticator;
+  readonly revocations: RevocationStore;
+  readonly pods: PodLookup;
+  readonly policies: PolicyLookup;
+  readonly explainer: Explainer;
+  readonly metrics: IssuerMetrics;
+  readonly registry: Registry;
+  readonly maxTokenLifetimeSeconds: number;
+  readonly now: () => Date;
+  readonly logger: Logger;
+}
+
+/** Handlers keyed by exact path, ready for the issuer server's `extraRoutes`. */
+export function createAuditRoutes(o: AuditRoutesOptions): Record<string, Handler> {
+  const introspector = new Introspector({
+    issuer: o.issuer,
+    keys: o.keys,
+    revocations: o.revocations,
+    pods: o.pods,
+    policies: o.policies,
+    now: o.now,
+    metrics: o.metrics,
+  });
+  return {
+    [PATH_INTROSPECT]: createIntrospectionHandler({ auth: o.auth, introspector, logger: o.logger }),
+    [PATH_REVOKE]: createRevocationHandler({
+      auth: o.auth,
+      store: o.revocations,
+      keys: o.keys,
+      issuer: o.issuer,
+      now: o.now,
+      maxTokenLifetimeSeconds: o.maxTokenLifetimeSeconds,
+      logger: o.logger,
+      metrics: o.metrics,
+    }),
+    [PATH_EXPLAIN]: createExplainHandler({ auth: o.auth, explainer: o.explainer, logger: o.logger }),
+    [PATH_METRICS]: createMetricsHandler(o.registry),
+  };
+}

@@ -1,0 +1,163 @@
+// The token-exchange pipeline: parse, verify, bind to the pod, build the subject, decide, mint, record, respond.
+import type { Logger } from "pino";
+import type { OAuthErrorCode, OAuthErrorResponse, TokenExchangeResponse } from "../../../../api/exchange.ts";
+import type { Actor, DeniedDecision, DenialReason } from "../../policy/types.ts";
+import { actorsFromActClaim, verifyAccessToken, type TesseraKeyLookup } from "../keys/access-token.ts";
+import type { Decider } from "./decider.ts";
+import type { DecisionRecorder } from "../record/decision-recorder.ts";
+import { IssuerError, httpStatusOf, isIssuerError } from "../errors.ts";
+import { decodeCompactJws } from "../keys/jws.ts";
+import type { SigningKey } from "../keys/keys.ts";
+import { mintAccessToken } from "./mint.ts";
+import { checkPodBinding, type NamespaceLookup, type PodLookup } from "../subject/pod-lookup.ts";
+import { parseExchangeRequest } from "./request.ts";
+import { DEFAULT_LEEWAY_SECONDS, isAccessTokenTyp, type ServiceAccountIdentity } from "../subject/service-account-token.ts";
+import { actorFromServiceAccount, buildSubject, type ClusterInfo } from "../subject/subject.ts";
+import type { SubjectVerifier } from "../subject/subject-verifier.ts";
+import { CLAIM_NAMESPACE, CLAIM_SERVICE_ACCOUNT } from "../../../../api/constants.ts";
+
+export interface ExchangeDeps {
+  readonly verifier: SubjectVerifier;
+  readonly pods: PodLookup;
+  readonly namespaces: NamespaceLookup;
+  readonly decider: Decider;
+  readonly keys: TesseraKeyLookup & { current(): SigningKey };
+  readonly recorder: DecisionRecorder;
+  readonly cluster: ClusterInfo;
+  /** Tessera's issuer URL; also the audience an actor's Tessera token must carry. */
+  readonly issuer: string;
+  readonly now: () => Date;
+  readonly newId: () => string;
+  readonly logger: Logger;
+}
+
+/** What the HTTP layer writes: a status and a JSON body (always with Cache-Control: no-store). */
+export type ExchangeOutcome =
+  | { readonly status: 200; readonly body: TokenExchangeResponse }
+  | { readonly status: number; readonly body: OAuthErrorResponse };
+
+/** How each policy denial is reported: a target or scope problem the client can fix, otherwise a refusal. */
+export const DENIAL_OAUTH_ERROR: Readonly<Record<DenialReason, OAuthErrorCode>> = {
+  AudienceNotAllowed: "invalid_target",
+  ScopeNotAllowed: "invalid_scope",
+  NoMatchingPolicy: "access_denied",
+  ConditionFailed: "access_denied",
+  PolicyConflict: "access_denied",
+  PolicyNotAccepted: "access_denied",
+  DelegationNotAllowed: "access_denied",
+  DelegationChainTooLong: "access_denied",
+  GuardrailViolation: "access_denied",
+  ClaimEvaluationFailed: "access_denied",
+};
+
+function errorOutcome(code: OAuthErrorCode, description: string): ExchangeOutcome {
+  return { status: httpStatusOf(code), body: { error: code, error_description: description } };
+}
+
+function denialOutcome(decision: DeniedDecision): ExchangeOutcome {
+  const code = DENIAL_OAUTH_ERROR[decision.reason];
+  return {
+    status: httpStatusOf(code),
+    body: {
+      error: code,
+      error_description: decision.message,
+      tessera_reason: decision.reason,
+      tessera_decision_id: decision.id,
+    },
+  };
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const set = new Set(a);
+  return set.size === new Set(b).size && b.every((x) => set.has(x));
+}
+
+/** Creates the exchange handler. It never throws: every failure becomes an OAuth error outcome. */
+export function createTokenExchange(deps: ExchangeDeps): (body: string) => Promise<ExchangeOutcome> {
+  async function bindToPod(identity: ServiceAccountIdentity) {
+    return checkPodBinding(identity, await deps.pods.get(identity.namespace, identity.pod.name));
+  }
+
+  async function verifyActor(token: string): Promise<Actor[]> {
+    try {
+      const header = decodeCompactJws(token).header;
+      if (isAccessTokenTyp(header["typ"])) {
+        // A Tessera token held by the actor: its own act chain continues behind it.
+        const verified = verifyAccessToken(
+          token,
+          deps.keys,
+          { issuer: deps.issuer, audience: deps.issuer, leewaySeconds: DEFAULT_LEEWAY_SECONDS },
+          Math.floor(deps.now().getTime() / 1000),
+        );
+        const namespace = verified.claims[CLAIM_NAMESPACE];
+        const name = verified.claims[CLAIM_SERVICE_ACCOUNT];
+        const current: Actor = {
+          sub: verified.sub,
+          iss: deps.issuer,
+          ...(typeof namespace === "string" && typeof name === "string" ? { serviceAccount: { namespace, name } } : {}),
+        };
+        return [current, ...actorsFromActClaim(verified.claims["act"])];
+      }
+      // Otherwise the projected token of the actor's own pod, held to the same rules as a subject token.
+      const identity = await deps.verifier.verify(token);
+      await bindToPod(identity);
+      return [actorFromServiceAccount(identity)];
+    } catch (error) {
+      if (isIssuerError(error) && error.oauthError === "invalid_grant") {
+        throw new IssuerError("ActorInvalid", `actor_token: ${error.message}`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  async function run(body: string): Promise<ExchangeOutcome> {
+    const request = parseExchangeRequest(body);
+    const identity = await deps.verifier.verify(request.subjectToken);
+    const pod = await bindToPod(identity);
+    const namespace = await deps.namespaces.get(identity.namespace);
+    if (namespace === undefined) {
+      throw new IssuerError("NamespaceNotFound", `namespace ${identity.namespace} does not exist`);
+    }
+    const actors = request.actorToken === undefined ? [] : await verifyActor(request.actorToken);
+    const subject = buildSubject({ identity, pod, namespace, cluster: deps.cluster, actors });
+    const now = deps.now();
+    const decision = deps.decider.decide({
+      subject,
+      request: { audiences: request.audiences, scopes: request.scopes },
+      now,
+      id: deps.newId(),
+    });
+    if (!decision.allowed) {
+      deps.recorder.record(decision, {});
+      return denialOutcome(decision);
+    }
+    const minted = mintAccessToken({ decision, key: deps.keys.current(), issuer: deps.issuer, now });
+    deps.recorder.record(decision, { jti: decision.id });
+    const granted = decision.grant.scopes;
+    return {
+      status: 200,
+      body: {
+        access_token: minted.token,
+        // The token is both an access token and a JWT; echo the type the client asked for.
+        issued_token_type: request.requestedTokenType,
+        token_type: "Bearer",
+        expires_in: minted.expiresIn,
+        // RFC 8693 section 2.2.1: scope is returned when it differs from what was asked.
+        ...(sameSet(granted, request.scopes) ? {} : { scope: granted.join(" ") }),
+      },
+    };
+  }
+
+  return async (body) => {
+    try {
+      return await run(body);
+    } catch (error) {
+      if (isIssuerError(error)) {
+        deps.logger.info({ code: error.code, oauthError: error.oauthError }, "token exchange refused");
+        return errorOutcome(error.oauthError, error.message);
+      }
+      deps.logger.error({ err: error }, "token exchange failed");
+      return errorOutcome("server_error", "the issuer failed to process the request; retry, and report it if it persists");
+    }
+  };
+}

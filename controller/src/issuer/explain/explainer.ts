@@ -1,0 +1,164 @@
+// Explain: what a pod would get for an audience, and why, computed by the policy engine without minting anything.
+
+import { randomUUID } from "node:crypto";
+import { ANNOTATION_AUDIENCES, ANNOTATION_SCOPES } from "../../../../api/constants.ts";
+import type { Decision, DenialReason, Subject, TokenRequest } from "../../policy/types.ts";
+import { policyLabel } from "../record/decision-log.ts";
+import { AuditEndpointError } from "../audit/errors.ts";
+import { accessTokenClaims } from "../exchange/mint.ts";
+import type { NamespaceInfo, NamespaceLookup, PodInfo, PodLookup } from "../subject/pod-lookup.ts";
+import type { ClusterInfo } from "../subject/subject.ts";
+
+/**
+ * The narrow face of the policy engine's explain (controller/src/policy: `explain({ ...input, policies })`): the
+ * decision it would make, and the guardrails in force for the subject's namespace. Nothing is minted or recorded.
+ */
+export interface ExplainEngine {
+  explain(input: { subject: Subject; request: TokenRequest; now: Date; id: string }): {
+    readonly decision: Decision;
+    readonly guardrails: readonly string[];
+  };
+}
+
+/** What to explain. Empty audiences/scopes mean "what the pod's annotations ask for". */
+export interface ExplainQuery {
+  readonly namespace: string;
+  readonly pod: string;
+  readonly audiences: readonly string[];
+  readonly scopes: readonly string[];
+}
+
+/** One candidate policy, in precedence order. */
+export interface ExplainedPolicy {
+  readonly policy: string;
+  readonly generation: number;
+  /** This is the policy the decision was made under. */
+  readonly chosen: boolean;
+  readonly selected: boolean;
+  readonly audienceAllowed: boolean;
+  readonly conditions: readonly { readonly name: string; readonly passed: boolean; readonly message?: string }[];
+  readonly skippedBecause?: string;
+}
+
+/** The explanation of one token request (one audience, as the sidecar asks). */
+export interface ExplainedRequest {
+  readonly request: { readonly audiences: readonly string[]; readonly scopes: readonly string[] };
+  readonly allowed: boolean;
+  readonly reason?: DenialReason;
+  readonly message?: string;
+  readonly policy?: { readonly ref: string; readonly generation: number };
+  readonly policies: readonly ExplainedPolicy[];
+  /** Guardrails in force for the pod's namespace (from ClusterTokenPolicies). */
+  readonly guardrails: readonly string[];
+  /** Guardrails that actually narrowed this grant. */
+  readonly clamps: readonly string[];
+  readonly granted?: { readonly audiences: readonly string[]; readonly scopes: readonly string[]; readonly ttlSeconds: number };
+  /** The claims a token would carry (without the per-token jti, iat, nbf, exp). */
+  readonly claims?: Readonly<Record<string, unknown>>;
+}
+
+export interface ExplainReport {
+  readonly pod: { readonly namespace: string; readonly name: string; readonly uid: string; readonly serviceAccount: string };
+  readonly at: string;
+  readonly requests: readonly ExplainedRequest[];
+}
+
+/** Claims that exist only on a real token; explain leaves them out rather than invent values. */
+const PER_TOKEN_CLAIMS = new Set(["jti", "iat", "nbf", "exp"]);
+
+/** The subject vector of a pod as the exchange would build it from the pod's own projected token (no actors). */
+export function subjectForPod(pod: PodInfo, namespace: NamespaceInfo, cluster: ClusterInfo): Subject {
+  return {
+    serviceAccount: { namespace: pod.namespace, name: pod.serviceAccountName },
+    namespace: { name: namespace.name, labels: namespace.labels },
+    pod: {
+      name: pod.name,
+      uid: pod.uid,
+      labels: pod.labels,
+      annotations: pod.annotations,
+      ...(pod.nodeName === undefined ? {} : { nodeName: pod.nodeName }),
+      ...(pod.owner === undefined ? {} : { owner: pod.owner }),
+    },
+    cluster: { name: cluster.name, environment: cluster.environment },
+    actors: [],
+  };
+}
+
+/** The requests to explain: the query's, or else one per audience the pod's annotations name (as the sidecar asks). */
+export function requestsFor(query: ExplainQuery, pod: PodInfo): { audiences: string[]; scopes: string[] }[] {
+  const annotated = (name: string, separator: RegExp): string[] =>
+    (pod.annotations[name] ?? "").split(separator).map((s) => s.trim()).filter((s) => s !== "");
+  const audiences = query.audiences.length > 0 ? [...query.audiences] : annotated(ANNOTATION_AUDIENCES, /,/);
+  const scopes = query.scopes.length > 0 ? [...query.scopes] : annotated(ANNOTATION_SCOPES, /\s+/);
+  return audiences.map((audience) => ({ audiences: [audience], scopes }));
+}
+
+/** Pure: a decision reshaped for people. */
+export function explainDecision(decision: Decision, issuer: string, guardrails: readonly string[] = []): ExplainedRequest {
+  const chosen = decision.policy === undefined ? undefined : policyLabel(decision.policy);
+  const policies = decision.evaluations.map((evaluation): ExplainedPolicy => {
+    const label = policyLabel(evaluation.policy);
+    return {
+      policy: label,
+      generation: evaluation.policy.generation,
+      chosen: label === chosen,
+      selected: evaluation.selected,
+      audienceAllowed: evaluation.audienceAllowed,
+      conditions: evaluation.conditions.map((c) => ({ name: c.name, passed: c.passed, ...(c.message === undefined ? {} : { message: c.message }) })),
+      ...(evaluation.skippedBecause === undefined ? {} : { skippedBecause: evaluation.skippedBecause }),
+    };
+  });
+  const base = {
+    request: { audiences: decision.request.audiences, scopes: decision.request.scopes },
+    allowed: decision.allowed,
+    ...(decision.policy === undefined ? {} : { policy: { ref: policyLabel(decision.policy), generation: decision.policy.generation } }),
+    policies,
+    guardrails,
+  };
+  if (!decision.allowed) return { ...base, reason: decision.reason, message: decision.message, clamps: [] };
+  const claims = Object.fromEntries(
+    Object.entries(accessTokenClaims(decision, issuer, new Date(decision.at))).filter(([name]) => !PER_TOKEN_CLAIMS.has(name)),
+  );
+  const { audiences, scopes, ttlSeconds, clamps } = decision.grant;
+  return { ...base, clamps, granted: { audiences, scopes, ttlSeconds }, claims };
+}
+
+export interface ExplainerOptions {
+  readonly pods: PodLookup;
+  readonly namespaces: NamespaceLookup;
+  readonly engine: ExplainEngine;
+  readonly cluster: ClusterInfo;
+  readonly issuer: string;
+  readonly now: () => Date;
+}
+
+/** Gathers the pod and namespace, asks the engine once per request, mints nothing and records nothing. */
+export class Explainer {
+  readonly #options: ExplainerOptions;
+
+  constructor(options: ExplainerOptions) {
+    this.#options = options;
+  }
+
+  async explain(query: ExplainQuery): Promise<ExplainReport> {
+    const o = this.#options;
+    const [pod, namespace] = await Promise.all([o.pods.get(query.namespace, query.pod), o.namespaces.get(query.namespace)]);
+    if (pod === undefined || namespace === undefined) {
+      throw new AuditEndpointError("PodNotFound", `pod ${query.namespace}/${query.pod} does not exist`);
+    }
+    const requests = requestsFor(query, pod);
+    if (requests.length === 0) {
+      throw new AuditEndpointError("InvalidRequest", `name an audience: the pod has no ${ANNOTATION_AUDIENCES} annotation`);
+    }
+    const subject = subjectForPod(pod, namespace, o.cluster);
+    const now = o.now();
+    return {
+      pod: { namespace: pod.namespace, name: pod.name, uid: pod.uid, serviceAccount: pod.serviceAccountName },
+      at: now.toISOString(),
+      requests: requests.map((request) => {
+        const { decision, guardrails } = o.engine.explain({ subject, request, now, id: `explain-${randomUUID()}` });
+        return explainDecision(decision, o.issuer, guardrails);
+      }),
+    };
+  }
+}

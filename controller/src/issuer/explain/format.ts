@@ -1,0 +1,70 @@
+// Renders an explain report as aligned, readable text for `tessera explain` (the JSON form is the report itself).
+
+import type { ExplainReport, ExplainedPolicy, ExplainedRequest } from "./explainer.ts";
+
+function rows(pairs: readonly (readonly [string, string])[], indent = ""): string[] {
+  const width = Math.max(0, ...pairs.map(([label]) => label.length));
+  return pairs.map(([label, value]) => `${indent}${label.padEnd(width)}  ${value}`.trimEnd());
+}
+
+function list(values: readonly string[]): string {
+  return values.length === 0 ? "(none)" : values.join(" ");
+}
+
+function policyLines(policies: readonly ExplainedPolicy[]): string[] {
+  if (policies.length === 0) return ["  (no policy considered)"];
+  const width = Math.max(...policies.map((p) => p.policy.length));
+  return policies.flatMap((p) => {
+    const state = [
+      `gen ${p.generation}`,
+      p.selected ? "selected" : "not selected",
+      p.audienceAllowed ? "audience allowed" : "audience not allowed",
+      ...(p.skippedBecause === undefined ? [] : [`skipped: ${p.skippedBecause}`]),
+    ].join(", ");
+    const head = `  ${p.chosen ? "*" : " "} ${p.policy.padEnd(width)}  ${state}`;
+    const conditions = p.conditions.map(
+      (c) => `      ${c.passed ? "pass" : "FAIL"}  ${c.name}${c.message === undefined ? "" : `: ${c.message}`}`,
+    );
+    return [head, ...conditions];
+  });
+}
+
+function claimLines(claims: Readonly<Record<string, unknown>>): string[] {
+  const entries = Object.entries(claims).sort(([a], [b]) => a.localeCompare(b));
+  return rows(entries.map(([name, value]) => [name, typeof value === "string" ? value : JSON.stringify(value)] as const), "  ");
+}
+
+function requestLines(explained: ExplainedRequest): string[] {
+  const decision = explained.allowed
+    ? `ALLOWED under ${explained.policy?.ref ?? "?"} (generation ${explained.policy?.generation ?? "?"})`
+    : `DENIED: ${explained.reason ?? "?"}`;
+  const head: [string, string][] = [
+    ["Audience", list(explained.request.audiences)],
+    ["Scopes", explained.request.scopes.length === 0 ? "(none asked: the policy's defaults)" : list(explained.request.scopes)],
+    ["Decision", decision],
+  ];
+  if (!explained.allowed && explained.message !== undefined) head.push(["Why", explained.message]);
+  if (explained.granted !== undefined) {
+    head.push(["Granted", `scopes ${list(explained.granted.scopes)}; ttl ${explained.granted.ttlSeconds}s`]);
+  }
+  if (explained.clamps.length > 0) head.push(["Clamped", explained.clamps.join("; ")]);
+  if (explained.guardrails.length > 0) head.push(["Guardrails", explained.guardrails.join("; ")]);
+  return [
+    ...rows(head),
+    "",
+    "Policies, in precedence order (* = decided under):",
+    ...policyLines(explained.policies),
+    ...(explained.claims === undefined ? [] : ["", "Claims a token would carry:", ...claimLines(explained.claims)]),
+  ];
+}
+
+/** The whole report, one section per request, ending with a newline. */
+export function formatExplainReport(report: ExplainReport): string {
+  const head = rows([
+    ["Pod", `${report.pod.namespace}/${report.pod.name} (uid ${report.pod.uid})`],
+    ["Service account", `${report.pod.namespace}/${report.pod.serviceAccount}`],
+    ["Evaluated at", report.at],
+  ]);
+  const sections = report.requests.map((r) => ["", ...requestLines(r)].join("\n"));
+  return `${[...head, ...sections].join("\n")}\n`;
+}

@@ -1,0 +1,51 @@
+// Explain without an issuer: read the pod, namespace and policies with a kubeconfig and run the engine locally.
+
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import {
+  API_GROUP,
+  API_VERSION,
+  RESOURCE_CLUSTER_TOKEN_POLICIES,
+  RESOURCE_TOKEN_POLICIES,
+} from "../../../../api/constants.ts";
+import type { AnyTokenPolicy } from "../../../../api/token-policy.ts";
+import { PolicySet, compilePolicy, explain, type CompiledPolicy, type RejectedPolicy } from "../../policy/index.ts";
+import { Explainer, type ExplainEngine } from "./explainer.ts";
+import { apiNamespaceLookup, apiPodLookup } from "../subject/pod-lookup-api.ts";
+import type { ClusterInfo } from "../subject/subject.ts";
+
+/** Every TokenPolicy and ClusterTokenPolicy in the cluster, compiled into a PolicySet (rejected ones kept for denials). */
+export async function loadPolicySet(custom: CustomObjectsApi): Promise<PolicySet> {
+  const lists = await Promise.all([
+    custom.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: RESOURCE_TOKEN_POLICIES }),
+    custom.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: RESOURCE_CLUSTER_TOKEN_POLICIES }),
+  ]);
+  const compiled: CompiledPolicy[] = [];
+  const rejected: RejectedPolicy[] = [];
+  for (const list of lists as { items?: AnyTokenPolicy[] }[]) {
+    for (const item of list.items ?? []) {
+      const result = compilePolicy(item);
+      if (result.ok) compiled.push(result.policy);
+      else rejected.push({ ref: result.ref, errors: result.errors });
+    }
+  }
+  return PolicySet.from(compiled, rejected);
+}
+
+/** The engine's explain over a fixed PolicySet. */
+export function engineOver(policies: PolicySet): ExplainEngine {
+  return { explain: (input) => explain({ ...input, policies }) };
+}
+
+/** An Explainer that reads everything through `kubeConfig`'s credentials (needs get on pods/namespaces, list on policies). */
+export async function localExplainer(kubeConfig: KubeConfig, cluster: ClusterInfo, issuer: string, now: () => Date): Promise<Explainer> {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const policies = await loadPolicySet(kubeConfig.makeApiClient(CustomObjectsApi));
+  return new Explainer({
+    pods: apiPodLookup(core),
+    namespaces: apiNamespaceLookup(core),
+    engine: engineOver(policies),
+    cluster,
+    issuer,
+    now,
+  });
+}

@@ -1,0 +1,68 @@
+// Keeps the live PolicySet the issuer decides with: compile results memoized per policy generation, the set rebuilt on change.
+import type { Logger } from "pino";
+import type { AnyTokenPolicy } from "../../../api/token-policy.ts";
+import type { CompileOutcome, PolicyEngine } from "./policy-engine.ts";
+
+export class LivePolicySet<TCompiled, TSet> {
+  readonly #engine: PolicyEngine<TCompiled, TSet>;
+  readonly #log: Logger;
+  readonly #compiled = new Map<string, { readonly version: string; readonly outcome: CompileOutcome<TCompiled> }>();
+  #current: TSet;
+  #rebuilds = 0;
+
+  constructor(engine: PolicyEngine<TCompiled, TSet>, log: Logger) {
+    this.#engine = engine;
+    this.#log = log;
+    this.#current = engine.buildSet([], []);
+  }
+
+  /** The set to decide with; replaced wholesale on every rebuild, so a reader never sees a half-built one. */
+  get current(): TSet {
+    return this.#current;
+  }
+
+  get rebuilds(): number {
+    return this.#rebuilds;
+  }
+
+  /** The memoized compile outcome of this exact policy generation. */
+  compile(policy: AnyTokenPolicy): CompileOutcome<TCompiled> {
+    const uid = policy.metadata.uid ?? `${policy.kind}/${policy.metadata.namespace ?? ""}/${policy.metadata.name}`;
+    // generation moves only with the spec, so status writes do not cause recompiles.
+    const version = policy.metadata.generation === undefined ? `rv:${policy.metadata.resourceVersion ?? ""}` : `g:${policy.metadata.generation}`;
+    const hit = this.#compiled.get(uid);
+    if (hit?.version === version) return hit.outcome;
+    let outcome: CompileOutcome<TCompiled>;
+    try {
+      outcome = this.#engine.compile(policy);
+    } catch (err) {
+      // The engine should return errors, not throw; a throw still must not take the controller down.
+      // No engine-shaped rejection exists for a throw; the policy is left out of the set and its status says why.
+      outcome = { ok: false, errors: [{ path: "spec", message: err instanceof Error ? err.message : String(err) }], rejected: undefined };
+    }
+    this.#compiled.set(uid, { version, outcome });
+    return outcome;
+  }
+
+  /** Guardrail violations of a compiled policy against the current set. */
+  guardrailViolations(compiled: TCompiled, namespaceLabels: Readonly<Record<string, string>>) {
+    return this.#engine.guardrailViolations(compiled, this.#current, namespaceLabels);
+  }
+
+  /** Rebuilds from every policy now in the caches; only compiled ones take part. */
+  rebuild(policies: readonly AnyTokenPolicy[]): void {
+    const live = new Set<string>();
+    const compiled: TCompiled[] = [];
+    const rejected: unknown[] = [];
+    for (const p of policies) {
+      live.add(p.metadata.uid ?? `${p.kind}/${p.metadata.namespace ?? ""}/${p.metadata.name}`);
+      const outcome = this.compile(p);
+      if (outcome.ok) compiled.push(outcome.compiled);
+      else if (outcome.rejected !== undefined) rejected.push(outcome.rejected);
+    }
+    for (const uid of this.#compiled.keys()) if (!live.has(uid)) this.#compiled.delete(uid);
+    this.#current = this.#engine.buildSet(compiled, rejected);
+    this.#rebuilds++;
+    this.#log.debug({ policies: policies.length, compiled: compiled.length, rejected: rejected.length }, "policy set rebuilt");
+  }
+}

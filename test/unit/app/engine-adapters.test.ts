@@ -1,0 +1,65 @@
+// Admission wired to the real policy engine: CEL errors, guardrails and previews as the webhook reports them.
+import { describe, expect, it } from "vitest";
+import type { ClusterTokenPolicy, TokenPolicy } from "../../../api/token-policy.ts";
+import { engineGuardrailChecker, enginePolicyChooser, enginePolicyCompiler } from "../../../controller/src/app/engine-adapters.ts";
+import { enginePolicyPreview } from "../../../controller/src/admission/engine-preview.ts";
+import { compilePolicy, PolicySet } from "../../../controller/src/policy/index.ts";
+
+function tokenPolicy(spec: Partial<TokenPolicy["spec"]> = {}): TokenPolicy {
+  return {
+    apiVersion: "tessera.dev/v1alpha1",
+    kind: "TokenPolicy",
+    metadata: { name: "orders", namespace: "shop", generation: 1 },
+    spec: { owner: { team: "shop" }, audiences: ["orders"], subjects: { serviceAccounts: ["web"] }, ...spec },
+  };
+}
+
+const baseline: ClusterTokenPolicy = {
+  apiVersion: "tessera.dev/v1alpha1",
+  kind: "ClusterTokenPolicy",
+  metadata: { name: "baseline", generation: 1 },
+  spec: { owner: { team: "platform" }, guardrails: { reservedAudiences: ["kubernetes"], maxTtlSeconds: 300 } },
+};
+
+describe("engine adapters", () => {
+  it("reports a CEL error with its field path", () => {
+    const problems = enginePolicyCompiler.compile(tokenPolicy({ claims: [{ name: "tenant", expression: "namspace.name" }] }));
+    expect(problems[0]?.path).toBe("spec.claims[0].expression");
+  });
+
+  it("accepts a policy that compiles", () => {
+    expect(enginePolicyCompiler.compile(tokenPolicy())).toEqual([]);
+  });
+
+  it("refuses a reserved audience and only narrows a long TTL", () => {
+    const violations = engineGuardrailChecker(() => ({})).violations(tokenPolicy({ audiences: ["kubernetes"], ttlSeconds: 900 }), [baseline]);
+    expect(violations.find((v) => v.path === "spec.audiences[0]")?.effect).toBe("deny");
+    expect(violations.find((v) => v.path === "spec.ttlSeconds")?.effect).toBe("narrow");
+  });
+});
+
+describe("enginePolicyPreview", () => {
+  const compiled = compilePolicy(tokenPolicy());
+  if (!compiled.ok) throw new Error("fixture does not compile");
+  const preview = enginePolicyPreview({
+    chooser: enginePolicyChooser(() => PolicySet.from([compiled.policy])),
+    namespaceLabels: () => ({}),
+    cluster: { name: "test", environment: "dev" },
+  });
+  const pod = { namespace: "shop", name: "web-0", serviceAccountName: "web", labels: {}, annotations: {} };
+
+  it("says nothing when a policy grants every requested audience", async () => {
+    expect((await preview.preview(pod, ["orders"])).warnings).toEqual([]);
+  });
+
+  it("warns about an audience no policy grants", async () => {
+    const { warnings } = await preview.preview(pod, ["billing"]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain("billing");
+  });
+
+  it("warns when no policy selects the pod's service account at all", async () => {
+    const { warnings } = await preview.preview({ ...pod, serviceAccountName: "batch" }, []);
+    expect(warnings[0]).toContain("shop/batch");
+  });
+});

@@ -1,0 +1,305 @@
+// The exchange pipeline end to end in memory: verified subject, pod binding, a tiny decider, minting, OAuth errors.
+import fc from "fast-check";
+import { createLocalJWKSet, jwtVerify } from "jose";
+import { describe, expect, it } from "vitest";
+import {
+  GRANT_TYPE_TOKEN_EXCHANGE,
+  K8S_TOKEN_CLAIM,
+  TOKEN_TYPE_ACCESS_TOKEN,
+  TOKEN_TYPE_JWT,
+} from "../../../../api/constants.ts";
+import type { OAuthErrorResponse, TokenExchangeResponse } from "../../../../api/exchange.ts";
+import type { Decider, DecideInput } from "../../../../controller/src/issuer/exchange/decider.ts";
+import { createTokenExchange, type ExchangeOutcome } from "../../../../controller/src/issuer/exchange/exchange.ts";
+import { IssuerError } from "../../../../controller/src/issuer/errors.ts";
+import { generateKeyRecord, loadSigningKey } from "../../../../controller/src/issuer/keys/keys.ts";
+import { mintAccessToken } from "../../../../controller/src/issuer/exchange/mint.ts";
+import type { NamespaceInfo, PodInfo } from "../../../../controller/src/issuer/subject/pod-lookup.ts";
+import { JwksSubjectVerifier } from "../../../../controller/src/issuer/subject/subject-verifier.ts";
+import type { Actor, Decision, DenialReason } from "../../../../controller/src/policy/types.ts";
+import {
+  keySetOf,
+  NOW,
+  projectedClaims,
+  rsaClusterKey,
+  RULES,
+  signToken,
+  silentLogger,
+  SUBJECT,
+  TESSERA_ISSUER,
+} from "../fixtures.ts";
+
+const clusterKey = rsaClusterKey();
+const CI_ACTOR: Actor = { sub: "system:serviceaccount:ci:pipeline", iss: TESSERA_ISSUER, serviceAccount: { namespace: "ci", name: "pipeline" } };
+const signingKey = loadSigningKey(generateKeyRecord("ES256", NOW, NOW));
+
+const POD: PodInfo = {
+  namespace: "shop",
+  name: "api-0",
+  uid: "pod-uid-1",
+  serviceAccountName: "api",
+  labels: { app: "api" },
+  annotations: {},
+  nodeName: "node-a",
+  phase: "Running",
+};
+const AGENT: PodInfo = { ...POD, namespace: "agents", name: "planner-0", uid: "pod-uid-2", serviceAccountName: "planner" };
+
+/** A test policy: audience "payments" with scopes read/write for shop/api, delegation to agents/planner only. */
+const testDecider: Decider = {
+  decide({ subject, request, id, now }: DecideInput): Decision {
+    const common = { id, at: now.toISOString(), subject, request, evaluations: [] };
+    const deny = (reason: DenialReason, message: string): Decision => ({ ...common, allowed: false, reason, message });
+    if (subject.serviceAccount.name !== "api") return deny("NoMatchingPolicy", "no policy selects this service account");
+    if (!request.audiences.every((a) => a === "payments")) return deny("AudienceNotAllowed", "audience not allowed");
+    if (!request.scopes.every((s) => s === "read" || s === "write")) return deny("ScopeNotAllowed", "scope not allowed");
+    // Only the current actor is used for access control (RFC 8693 section 4.1).
+    const actor = subject.actors[0];
+    if (actor !== undefined && actor.serviceAccount?.name !== "planner") return deny("DelegationNotAllowed", "actor not allowed");
+    return {
+      ...common,
+      allowed: true,
+      policy: { kind: "TokenPolicy", namespace: "shop", name: "api", generation: 1 },
+      grant: {
+        audiences: request.audiences,
+        scopes: request.scopes.length === 0 ? ["read"] : request.scopes,
+        ttlSeconds: 300,
+        claims: { tenant: "acme" },
+        clamps: [],
+      },
+    };
+  },
+};
+
+function setup(pods: PodInfo[] = [POD, AGENT], namespaces: NamespaceInfo[] = [{ name: "shop", labels: {} }]) {
+  const recorded: { decision: Decision; jti?: string }[] = [];
+  let n = 0;
+  const exchange = createTokenExchange({
+    verifier: new JwksSubjectVerifier({ rules: RULES, keys: keySetOf(clusterKey), now: () => NOW }),
+    pods: { get: (ns, name) => pods.find((p) => p.namespace === ns && p.name === name) },
+    namespaces: { get: (name) => namespaces.find((ns) => ns.name === name) },
+    decider: testDecider,
+    keys: { current: () => signingKey, verificationKey: (kid) => (kid === signingKey.kid ? signingKey : undefined) },
+    recorder: { record: (decision, outcome) => recorded.push({ decision, ...outcome }) },
+    cluster: { name: "eu-1", environment: "prod" },
+    issuer: TESSERA_ISSUER,
+    now: () => NOW,
+    newId: () => `d-${++n}`,
+    logger: silentLogger,
+  });
+  return { exchange, recorded };
+}
+
+const subjectToken = signToken(clusterKey, projectedClaims());
+const agentToken = signToken(
+  clusterKey,
+  projectedClaims({
+    sub: "system:serviceaccount:agents:planner",
+    [K8S_TOKEN_CLAIM]: { namespace: "agents", pod: { name: "planner-0", uid: "pod-uid-2" }, serviceaccount: { name: "planner", uid: "sa-2" } },
+  }),
+);
+
+function body(params: Record<string, string | string[]> = {}): string {
+  const all: Record<string, string | string[]> = {
+    grant_type: GRANT_TYPE_TOKEN_EXCHANGE,
+    subject_token: subjectToken,
+    subject_token_type: TOKEN_TYPE_JWT,
+    audience: "payments",
+    ...params,
+  };
+  const form = new URLSearchParams();
+  for (const [key, value] of Object.entries(all)) {
+    const values: readonly string[] = typeof value === "string" ? [value] : value;
+    for (const v of values) form.append(key, v);
+  }
+  return form.toString();
+}
+
+function ok(outcome: ExchangeOutcome): TokenExchangeResponse {
+  expect(outcome.status).toBe(200);
+  return outcome.body as TokenExchangeResponse;
+}
+
+function err(outcome: ExchangeOutcome): OAuthErrorResponse {
+  expect(outcome.status).not.toBe(200);
+  return outcome.body as OAuthErrorResponse;
+}
+
+describe("token exchange", () => {
+  it("issues an access token for a verified, bound pod and records the decision with its jti", async () => {
+    const { exchange, recorded } = setup();
+    const response = ok(await exchange(body({ scope: "read" })));
+    expect(response).toMatchObject({ issued_token_type: TOKEN_TYPE_ACCESS_TOKEN, token_type: "Bearer", expires_in: 300 });
+    expect(response).not.toHaveProperty("scope");
+    const { payload } = await jwtVerify(response.access_token, createLocalJWKSet({ keys: [{ ...signingKey.publicJwk }] }), {
+      issuer: TESSERA_ISSUER,
+      audience: "payments",
+      typ: "at+jwt",
+      currentDate: NOW,
+    });
+    expect(payload.sub).toBe("system:serviceaccount:shop:api");
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]).toMatchObject({ decision: { allowed: true, id: "d-1" }, jti: "d-1" });
+    expect(payload.jti).toBe("d-1");
+  });
+
+  it("returns the granted scope when it differs from the request", async () => {
+    const { exchange } = setup();
+    expect(ok(await exchange(body())).scope).toBe("read");
+  });
+
+  it("echoes requested_token_type jwt as the issued type", async () => {
+    const { exchange } = setup();
+    expect(ok(await exchange(body({ requested_token_type: TOKEN_TYPE_JWT }))).issued_token_type).toBe(TOKEN_TYPE_JWT);
+  });
+
+  it.each<[string, Record<string, string>, string, string]>([
+    ["an audience the policy does not allow", { audience: "ledger" }, "invalid_target", "AudienceNotAllowed"],
+    ["a scope the policy does not allow", { scope: "admin" }, "invalid_scope", "ScopeNotAllowed"],
+  ])("maps a denial for %s to %s with the reason and decision id", async (_name, params, error, reason) => {
+    const { exchange, recorded } = setup();
+    const outcome = await exchange(body(params));
+    expect(outcome.status).toBe(400);
+    expect(err(outcome)).toMatchObject({ error, tessera_reason: reason, tessera_decision_id: "d-1" });
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]).toMatchObject({ decision: { allowed: false, reason } });
+    expect(recorded[0]).not.toHaveProperty("jti");
+  });
+
+  it("answers access_denied with 403 when no policy matches", async () => {
+    const other = signToken(
+      clusterKey,
+      projectedClaims({
+        sub: "system:serviceaccount:shop:web",
+        [K8S_TOKEN_CLAIM]: { namespace: "shop", pod: { name: "web-0", uid: "pod-uid-3" }, serviceaccount: { name: "web", uid: "sa-3" } },
+      }),
+    );
+    const { exchange } = setup([{ ...POD, name: "web-0", uid: "pod-uid-3", serviceAccountName: "web" }]);
+    const outcome = await exchange(body({ subject_token: other }));
+    expect(outcome.status).toBe(403);
+    expect(err(outcome)).toMatchObject({ error: "access_denied", tessera_reason: "NoMatchingPolicy" });
+  });
+
+  it.each<[string, PodInfo[], string]>([
+    ["the pod is deleted", [], "does not exist"],
+    ["the pod was recreated with another uid", [{ ...POD, uid: "pod-uid-9" }], "recreated"],
+    ["the pod runs as another service account", [{ ...POD, serviceAccountName: "admin" }], "runs as service account admin"],
+    ["the pod is terminating", [{ ...POD, deletionTimestamp: NOW.toISOString() }], "terminating"],
+    ["the pod has finished", [{ ...POD, phase: "Succeeded" }], "finished"],
+  ])("refuses with invalid_grant when %s", async (_name, pods, words) => {
+    const { exchange, recorded } = setup(pods);
+    const response = err(await exchange(body()));
+    expect(response.error).toBe("invalid_grant");
+    expect(response.error_description).toContain(words);
+    expect(recorded).toEqual([]);
+  });
+
+  it("refuses a token whose pod lives in another namespace than the token says", async () => {
+    const { exchange } = setup([{ ...POD, namespace: "other" }], [{ name: "shop", labels: {} }]);
+    expect(err(await exchange(body())).error).toBe("invalid_grant");
+  });
+
+  it("accepts a delegating pod's projected token as actor and passes the chain to the decider", async () => {
+    const { exchange, recorded } = setup();
+    ok(await exchange(body({ actor_token: agentToken, actor_token_type: TOKEN_TYPE_JWT })));
+    expect(recorded[0]?.decision.subject.actors).toEqual([
+      { sub: "system:serviceaccount:agents:planner", iss: RULES.issuer, serviceAccount: { namespace: "agents", name: "planner" } },
+    ]);
+  });
+
+  it("extends the chain of an actor's Tessera token issued for the issuer itself", async () => {
+    const { exchange, recorded } = setup();
+    // The planner holds a Tessera token for Tessera's own audience, itself acting for a CI pipeline.
+    const plannerToken = mintAccessToken({
+      decision: {
+        id: "d-planner",
+        at: NOW.toISOString(),
+        subject: { ...SUBJECT, serviceAccount: { namespace: "agents", name: "planner" }, actors: [CI_ACTOR] },
+        request: { audiences: [TESSERA_ISSUER], scopes: [] },
+        evaluations: [],
+        allowed: true,
+        policy: { kind: "ClusterTokenPolicy", name: "agents", generation: 1 },
+        grant: { audiences: [TESSERA_ISSUER], scopes: [], ttlSeconds: 300, claims: {}, clamps: [] },
+      },
+      key: signingKey,
+      issuer: TESSERA_ISSUER,
+      now: NOW,
+    }).token;
+    ok(await exchange(body({ actor_token: plannerToken, actor_token_type: TOKEN_TYPE_JWT })));
+    expect(recorded[0]?.decision.subject.actors).toEqual([
+      { sub: "system:serviceaccount:agents:planner", iss: TESSERA_ISSUER, serviceAccount: { namespace: "agents", name: "planner" } },
+      CI_ACTOR,
+    ]);
+  });
+
+  it("refuses a Tessera token minted for another audience as actor token", async () => {
+    const { exchange, recorded } = setup();
+    const first = ok(await exchange(body({ audience: "payments" })));
+    const outcome = err(await exchange(body({ actor_token: first.access_token, actor_token_type: TOKEN_TYPE_JWT })));
+    expect(outcome.error).toBe("invalid_grant");
+    expect(outcome.error_description).toMatch(/^actor_token: /);
+    expect(recorded).toHaveLength(1);
+  });
+
+  it("refuses a broken actor token with invalid_grant", async () => {
+    const { exchange } = setup();
+    const forged = `${agentToken.slice(0, agentToken.lastIndexOf("."))}.AAAA`;
+    const response = err(await exchange(body({ actor_token: forged, actor_token_type: TOKEN_TYPE_JWT })));
+    expect(response).toMatchObject({ error: "invalid_grant" });
+  });
+
+  it("denies an actor the policy does not allow", async () => {
+    const { exchange } = setup();
+    const self = signToken(clusterKey, projectedClaims());
+    expect(err(await exchange(body({ actor_token: self, actor_token_type: TOKEN_TYPE_JWT })))).toMatchObject({
+      error: "access_denied",
+      tessera_reason: "DelegationNotAllowed",
+    });
+  });
+
+  it("answers temporarily_unavailable before the first signing key exists", async () => {
+    const { exchange } = setup();
+    const broken = createTokenExchange({
+      ...{
+        verifier: new JwksSubjectVerifier({ rules: RULES, keys: keySetOf(clusterKey), now: () => NOW }),
+        pods: { get: () => POD },
+        namespaces: { get: () => ({ name: "shop", labels: {} }) },
+        decider: testDecider,
+        keys: {
+          current: () => {
+            throw new IssuerError("KeysUnavailable", "no keys yet");
+          },
+          verificationKey: () => undefined,
+        },
+        recorder: { record: () => undefined },
+        cluster: { name: "eu-1", environment: "prod" },
+        issuer: TESSERA_ISSUER,
+        now: () => NOW,
+        newId: () => "x",
+        logger: silentLogger,
+      },
+    });
+    expect(err(await broken(body()))).toMatchObject({ error: "temporarily_unavailable" });
+    expect((await exchange(body())).status).toBe(200);
+  });
+
+  it("never answers 500 to arbitrary bodies", async () => {
+    const { exchange } = setup();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string(),
+          fc.dictionary(
+            fc.constantFrom("grant_type", "subject_token", "subject_token_type", "audience", "resource", "scope", "actor_token", "actor_token_type", "requested_token_type"),
+            fc.oneof(fc.string(), fc.constant(subjectToken), fc.constant(GRANT_TYPE_TOKEN_EXCHANGE), fc.constant(TOKEN_TYPE_JWT)),
+          ).map((d) => new URLSearchParams(d).toString()),
+        ),
+        async (input) => {
+          const outcome = await exchange(input);
+          expect(outcome.status).toBeLessThan(500);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
