@@ -4,10 +4,17 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { REPO_ROOT } from "../test/integration/support/crds.ts";
 
+/** A ready-made command line (e.g. the controller launcher's), in place of script, loader and nodeArgs. */
+export interface BenchCommand {
+  readonly command: string;
+  readonly args: readonly string[];
+}
+
 export interface BenchChildOptions {
   readonly name: string;
-  /** Script path relative to the repository root (or absolute). */
-  readonly script: string;
+  /** Script path relative to the repository root (or absolute); ignored when `command` is given. */
+  readonly script?: string;
+  readonly command?: BenchCommand;
   /** tsx (TypeScript source, as the tests run it; the default) or plain (a bundled .mjs). */
   readonly loader?: "tsx" | "plain";
   readonly env: Readonly<Record<string, string>>;
@@ -47,8 +54,11 @@ export class BenchChild {
 
   constructor(options: BenchChildOptions) {
     this.name = options.name;
-    const node = [...(options.nodeArgs ?? []), ...(options.loader === "plain" ? [] : ["--import", "tsx"]), options.script];
-    const [command, args] = pinned(options.cpu, process.execPath, node);
+    const run = options.command ?? {
+      command: process.execPath,
+      args: [...(options.nodeArgs ?? []), ...(options.loader === "plain" ? [] : ["--import", "tsx"]), options.script ?? ""],
+    };
+    const [command, args] = pinned(options.cpu, run.command, run.args);
     this.#logFile = options.logFile;
     const fd = options.logFile === undefined ? undefined : openSync(options.logFile, "a");
     const env = { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "", ...options.env };

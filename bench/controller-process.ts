@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import { readWebhookSecret } from "../controller/src/admission/webhook-certs.ts";
 import { kubeClientFromConfig } from "../controller/src/kube/kube-http.ts";
-import { freeLoopbackPorts } from "../test/controlplane/ports.ts";
+import { controllerCommand, freeControllerPorts } from "../test/integration/support/controller-launcher.ts";
 import { freshNamespace } from "../test/integration/support/index.ts";
 import { BenchChild, waitUntil } from "./child.ts";
 import type { BenchContext } from "./context.ts";
@@ -33,38 +33,41 @@ export interface ControllerOptions {
 
 export async function startControllerProcess(ctx: BenchContext, options: ControllerOptions): Promise<ControllerProcess> {
   const namespace = await freshNamespace(`tessera-${options.name}`, {}, ctx.clients);
-  const [issuerPort = 0, admissionPort = 0, healthPort = 0] = await freeLoopbackPorts(3);
-  const issuerUrl = `https://localhost:${issuerPort}`;
+  const ports = await freeControllerPorts();
+  const launch = controllerCommand(
+    {
+      kubeconfigPath: ctx.controlPlane.kubeconfigPath,
+      namespace,
+      podName: `${options.name}-0`,
+      ports,
+      issuerHost: "localhost",
+      clusterName: "bench",
+      environment: "bench",
+      sidecarImage: "tessera/sidecar:bench",
+      serviceAccountIssuer: ctx.controlPlane.serviceAccountIssuer,
+      subjectVerification: options.subjectVerification,
+      // Info level, as deployed: every decision is logged.
+      logLevel: "info",
+    },
+    {
+      entry: { script: options.entry?.script ?? ctx.controllerScript, loader: options.entry?.loader ?? "plain" },
+      ...(options.nodeArgs === undefined ? {} : { nodeArgs: options.nodeArgs }),
+    },
+  );
+  const { issuerUrl } = launch;
+  const { issuer: issuerPort, admission: admissionPort, health: healthPort } = ports;
   const child = new BenchChild({
     name: `controller (${options.name})`,
-    script: options.entry?.script ?? ctx.controllerScript,
-    loader: options.entry?.loader ?? "plain",
+    command: launch,
     cpu: ctx.cpus.server,
-    // Info level, as deployed: every decision is logged. The file plays the container runtime's log pipe.
+    // The file plays the container runtime's log pipe.
     logFile: join(ctx.scratchDir, `controller-${options.name}.log`),
-    ...(options.nodeArgs === undefined ? {} : { nodeArgs: options.nodeArgs }),
-    env: {
-      KUBECONFIG: ctx.controlPlane.kubeconfigPath,
-      TESSERA_NAMESPACE: namespace,
-      TESSERA_POD_NAME: `${options.name}-0`,
-      TESSERA_CLUSTER_NAME: "bench",
-      TESSERA_ENVIRONMENT: "bench",
-      TESSERA_ISSUER_PUBLIC_URL: issuerUrl,
-      TESSERA_ISSUER_PORT: String(issuerPort),
-      TESSERA_ADMISSION_PORT: String(admissionPort),
-      TESSERA_HEALTH_PORT: String(healthPort),
-      TESSERA_BIND_ADDRESS: "127.0.0.1",
-      TESSERA_SERVING_DNS_NAMES: "localhost",
-      TESSERA_SIDECAR_IMAGE: "tessera/sidecar:bench",
-      TESSERA_SERVICE_ACCOUNT_ISSUER: ctx.controlPlane.serviceAccountIssuer,
-      TESSERA_TOKEN_REVIEW_MODE: options.subjectVerification,
-      TESSERA_LOG_LEVEL: "info",
-    },
+    env: launch.env,
   });
   const readyAt = await waitUntil(
     child,
     "/readyz 200",
-    async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`)).status === 200,
+    async () => (await fetch(launch.readyzUrl)).status === 200,
     90_000,
     50,
   );

@@ -1,26 +1,8 @@
 // The Tessera controller (controller/src/main.ts, unchanged) run as a child process for the demo, and its decision records.
 import { KubeConfig } from "@kubernetes/client-node";
-import {
-  ENV_ADMISSION_PORT,
-  ENV_BIND_ADDRESS,
-  ENV_CLUSTER_ENVIRONMENT,
-  ENV_CLUSTER_NAME,
-  ENV_CONTROLLER_NAMESPACE,
-  ENV_CONTROLLER_POD_NAME,
-  ENV_EXPLAIN_CALLERS,
-  ENV_HEALTH_PORT,
-  ENV_ISSUER_PORT,
-  ENV_ISSUER_PUBLIC_URL,
-  ENV_KUBECONFIG,
-  ENV_LOG_LEVEL,
-  ENV_SERVICE_ACCOUNT_ISSUER,
-  ENV_SERVING_DNS_NAMES,
-  ENV_SIDECAR_IMAGE,
-  PATH_READYZ,
-} from "../../api/constants.ts";
 import { DECISION_LOG_MESSAGE } from "../../controller/src/issuer/record/decision-log.ts";
 import { kubeClientFromConfig } from "../../controller/src/kube/kube-http.ts";
-import { freeLoopbackPorts } from "../../test/controlplane/ports.ts";
+import { controllerCommand, freeControllerPorts } from "../../test/integration/support/controller-launcher.ts";
 import { startProgram, type Program } from "./program.ts";
 import { DemoStepError } from "./runner.ts";
 import { waitUntil } from "./wait.ts";
@@ -82,41 +64,31 @@ export interface ControllerOptions {
 /** Starts the controller process; resolves at once (see waitControllerReady). */
 export async function startDemoController(options: ControllerOptions): Promise<DemoController> {
   const serviceAccountIssuer = await discoverServiceAccountIssuer(options.kubeConfig);
-  const [issuerPort, admissionPort, healthPort] = await freeLoopbackPorts(3);
-  if (issuerPort === undefined || admissionPort === undefined || healthPort === undefined) throw new DemoStepError("no free loopback ports");
+  const ports = await freeControllerPorts();
   // localhost, not 127.0.0.1: the self-managed serving certificate carries the configured DNS names, and both the
   // apiserver (calling the webhook) and the sidecar (calling the issuer) must find the name they dialled in it.
-  const issuerUrl = `https://localhost:${String(issuerPort)}`;
-  const admissionUrl = `https://localhost:${String(admissionPort)}`;
-  await options.beforeStart({ admissionUrl, issuerUrl });
-  const program = startProgram({
-    name: "controller",
-    repoRoot: options.repoRoot,
-    entry: "controller/src/main.ts",
-    env: {
-      PATH: process.env["PATH"] ?? "",
-      [ENV_KUBECONFIG]: options.kubeconfigPath,
-      [ENV_CONTROLLER_NAMESPACE]: options.namespace,
-      [ENV_CONTROLLER_POD_NAME]: DEMO_CONTROLLER_POD,
-      [ENV_CLUSTER_NAME]: "demo",
-      [ENV_CLUSTER_ENVIRONMENT]: "dev",
-      [ENV_ISSUER_PUBLIC_URL]: issuerUrl,
-      [ENV_ISSUER_PORT]: String(issuerPort),
-      [ENV_ADMISSION_PORT]: String(admissionPort),
-      [ENV_HEALTH_PORT]: String(healthPort),
-      [ENV_BIND_ADDRESS]: "127.0.0.1",
-      [ENV_SERVING_DNS_NAMES]: "localhost",
-      [ENV_SIDECAR_IMAGE]: DEMO_SIDECAR_IMAGE,
-      [ENV_SERVICE_ACCOUNT_ISSUER]: serviceAccountIssuer,
-      [ENV_EXPLAIN_CALLERS]: options.explainCaller,
-      [ENV_LOG_LEVEL]: "info",
-    },
+  const command = controllerCommand({
+    kubeconfigPath: options.kubeconfigPath,
+    namespace: options.namespace,
+    podName: DEMO_CONTROLLER_POD,
+    ports,
+    issuerHost: "localhost",
+    clusterName: "demo",
+    environment: "dev",
+    sidecarImage: DEMO_SIDECAR_IMAGE,
+    serviceAccountIssuer,
+    callers: { explain: options.explainCaller },
+    logLevel: "info",
   });
+  const issuerUrl = command.issuerUrl;
+  const admissionUrl = `https://localhost:${String(ports.admission)}`;
+  await options.beforeStart({ admissionUrl, issuerUrl });
+  const program = startProgram({ name: "controller", ...command });
   return {
     namespace: options.namespace,
     issuerUrl,
     admissionUrl,
-    readyzUrl: `http://127.0.0.1:${String(healthPort)}${PATH_READYZ}`,
+    readyzUrl: command.readyzUrl,
     serviceAccountIssuer,
     program,
     decisions: () => decisionLines(program),

@@ -22,17 +22,22 @@ export interface Program {
 
 export interface ProgramOptions {
   readonly name: string;
-  readonly repoRoot: string;
-  /** Entry file relative to the repository, run with `node --import tsx`. */
-  readonly entry: string;
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly cwd: string;
   /** The complete environment: nothing of the demo's own leaks in unless passed. */
   readonly env: NodeJS.ProcessEnv;
 }
 
+/** The command that runs a TypeScript entry file of the repository with `node --import tsx`. */
+export function tsxCommand(repoRoot: string, entry: string): Pick<ProgramOptions, "command" | "args" | "cwd"> {
+  return { command: process.execPath, args: ["--import", "tsx", join(repoRoot, entry)], cwd: repoRoot };
+}
+
 export function startProgram(options: ProgramOptions): Program {
   // Its own process group: a Ctrl-C in the terminal reaches only the demo, which then stops the children in order.
-  const child = spawn(process.execPath, ["--import", "tsx", join(options.repoRoot, options.entry)], {
-    cwd: options.repoRoot,
+  const child = spawn(options.command, [...options.args], {
+    cwd: options.cwd,
     env: options.env,
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,

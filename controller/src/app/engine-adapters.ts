@@ -1,14 +1,71 @@
-// Adapters from the policy engine's public API to the narrow interfaces admission is built against.
+// The one place the policy engine meets the controller's caches: each area's narrow port, implemented over the live set.
+//
+// issuer/, admission/ and reconcile/ are each built against a small interface of their own (Decider, PolicyCompiler,
+// GuardrailChecker, PolicyChooser, ExplainEngine, PolicyEngine, PolicyLookup, DecisionRecorder); this module is the
+// only code that knows both sides, so an area never imports another area's internals to reach the engine.
 import type { AnyTokenPolicy } from "../../../api/token-policy.ts";
+import { KIND_CLUSTER_TOKEN_POLICY } from "../../../api/constants.ts";
+import type { PolicyChooser } from "../admission/engine-preview.ts";
+import type { GuardrailChecker, PolicyCompiler } from "../admission/validate-policy.ts";
+import type { PolicyLookup } from "../issuer/audit/introspection.ts";
+import type { Decider } from "../issuer/exchange/decider.ts";
+import { capGrantTtl } from "../issuer/exchange/ttl-cap.ts";
+import type { ExplainEngine } from "../issuer/explain/explainer.ts";
+import { engineOver } from "../issuer/explain/local.ts";
+import type { DecisionRecorder } from "../issuer/record/decision-recorder.ts";
 import {
   choosePolicy,
   compilePolicy,
+  decide,
+  memoizedExpressions,
   PolicySet,
   validateAgainstGuardrails,
   type CompiledPolicy,
+  type RejectedPolicy,
 } from "../policy/index.ts";
-import type { PolicyChooser } from "../admission/engine-preview.ts";
-import type { GuardrailChecker, PolicyCompiler } from "../admission/validate-policy.ts";
+import type { Caches } from "../reconcile/gather.ts";
+import type { IssuanceTracker } from "../reconcile/issuance-tracker.ts";
+import type { CompileOutcome, PolicyEngine } from "../reconcile/policy-engine.ts";
+
+/** The engine as reconcile sees it: compile once per policy generation, judge guardrails, build the live set. */
+export function tesseraPolicyEngine(): PolicyEngine<CompiledPolicy, PolicySet, RejectedPolicy> {
+  // One memo per engine: every policy the controller caches that spells the same expression shares its program.
+  const expressions = memoizedExpressions();
+  return {
+    compile(policy) {
+      const result = compilePolicy(policy, { expressions });
+      return result.ok
+        ? { ok: true, compiled: result.policy }
+        : { ok: false, errors: result.errors.map((e) => ({ path: e.path, message: e.message })), rejected: { ref: result.ref, errors: result.errors } };
+    },
+    guardrailViolations(compiled, set, namespaceLabels) {
+      // Only "deny" makes a policy unacceptable; "narrow" (e.g. a TTL clamped) is applied at issuance and stays allowed.
+      return validateAgainstGuardrails(compiled, set, namespaceLabels)
+        .filter((v) => v.effect === "deny")
+        .map((v) => ({ path: v.path, message: v.message }));
+    },
+    buildSet(compiled, rejected) {
+      return PolicySet.from(compiled, rejected);
+    },
+  };
+}
+
+/** The exchange's Decider over the PolicySet `policies` returns on each call (the live one, in the controller). */
+export function engineDecider(policies: () => PolicySet): Decider {
+  return {
+    decide: (input) => decide({ ...input, policies: policies() }),
+  };
+}
+
+/** Explain answers what the exchange would: the live PolicySet, then the issuer's own TTL cap. */
+export function cappedExplainEngine(policies: () => PolicySet, maxTokenTtlSeconds: number): ExplainEngine {
+  return {
+    explain(input) {
+      const explained = engineOver(policies()).explain(input);
+      return { ...explained, decision: capGrantTtl(explained.decision, maxTokenTtlSeconds) };
+    },
+  };
+}
 
 export const enginePolicyCompiler: PolicyCompiler = {
   compile(policy) {
@@ -17,27 +74,40 @@ export const enginePolicyCompiler: PolicyCompiler = {
   },
 };
 
-function compiledAll(policies: readonly AnyTokenPolicy[]): CompiledPolicy[] {
-  return policies.flatMap((p) => {
-    const result = compilePolicy(p);
-    return result.ok ? [result.policy] : [];
-  });
+/** Compile outcomes the controller already holds for stored policies (LivePolicySet.peek), keyed by generation. */
+export interface StoredCompiles {
+  peek(policy: AnyTokenPolicy): CompileOutcome<CompiledPolicy> | undefined;
 }
 
 /**
- * Guardrail checks against the policies in the cluster; `namespaceLabels` comes from the controller's
- * namespace cache (guardrails select namespaces by label).
+ * Guardrail checks for the validating webhook; `namespaceLabels` comes from the controller's namespace cache
+ * (guardrails select namespaces by label). Policies the controller has already compiled at this generation are read
+ * from `stored` instead of compiled again, so a review compiles at most the policy under review, whatever the number
+ * of policies in the cluster; anything else (a new generation, no controller in tests) is compiled on the spot.
  */
 export function engineGuardrailChecker(
   namespaceLabels: (namespace: string) => Readonly<Record<string, string>> | undefined,
+  stored?: StoredCompiles,
 ): GuardrailChecker {
+  const compiled = (policy: AnyTokenPolicy): CompiledPolicy | undefined => {
+    const held = stored?.peek(policy);
+    if (held !== undefined) return held.ok ? held.compiled : undefined;
+    const result = compilePolicy(policy);
+    return result.ok ? result.policy : undefined;
+  };
   return {
     violations(policy, current) {
-      const compiled = compilePolicy(policy);
+      const candidate = compiled(policy);
       // A policy that does not compile is refused for that already; guardrails cannot be judged.
-      if (!compiled.ok) return [];
+      if (candidate === undefined) return [];
+      // Only ClusterTokenPolicies carry guardrails, and only the guardrails of a set are read here.
+      const guardrails = current.flatMap((p) => {
+        if (p.kind !== KIND_CLUSTER_TOKEN_POLICY || p.spec.guardrails === undefined) return [];
+        const c = compiled(p);
+        return c === undefined ? [] : [c];
+      });
       const labels = namespaceLabels(policy.metadata.namespace ?? "") ?? {};
-      return validateAgainstGuardrails(compiled.policy, PolicySet.from(compiledAll(current)), labels);
+      return validateAgainstGuardrails(candidate, PolicySet.from(guardrails), labels);
     },
   };
 }
@@ -49,4 +119,26 @@ export function enginePolicyChooser(policies: () => PolicySet): PolicyChooser {
       return choosePolicy(subject, request, policies());
     },
   };
+}
+
+/** Feeds each allowed issuance into the tracker that policy status reads lastIssuanceTime from. */
+export function issuanceRecorder(tracker: Pick<IssuanceTracker, "record">): DecisionRecorder {
+  return {
+    record(decision) {
+      if (decision.allowed) tracker.record(decision.policy, new Date(decision.at));
+    },
+  };
+}
+
+/** Introspection's policy lookup, answered from the controller's policy caches. */
+export function cachePolicyLookup(caches: Pick<Caches, "tokenPolicies" | "clusterTokenPolicies">): PolicyLookup {
+  return {
+    get: (ref) =>
+      ref.kind === "TokenPolicy" ? caches.tokenPolicies.get(`${ref.namespace ?? ""}/${ref.name}`) : caches.clusterTokenPolicies.get(ref.name),
+  };
+}
+
+/** Every policy in the controller's caches, as the validating webhook lists them. */
+export function cachePolicySource(caches: Pick<Caches, "tokenPolicies" | "clusterTokenPolicies">): { list(): readonly AnyTokenPolicy[] } {
+  return { list: () => [...caches.tokenPolicies.list(), ...caches.clusterTokenPolicies.list()] };
 }

@@ -25,11 +25,19 @@ export class LivePolicySet<TCompiled, TSet> {
     return this.#rebuilds;
   }
 
+  /**
+   * The compile outcome already held for this exact policy generation, without compiling: for readers (the
+   * validating webhook) that must not add a policy the apiserver has not stored yet to the memo.
+   */
+  peek(policy: AnyTokenPolicy): CompileOutcome<TCompiled> | undefined {
+    const hit = this.#compiled.get(memoKey(policy));
+    return hit?.version === memoVersion(policy) ? hit.outcome : undefined;
+  }
+
   /** The memoized compile outcome of this exact policy generation. */
   compile(policy: AnyTokenPolicy): CompileOutcome<TCompiled> {
-    const uid = policy.metadata.uid ?? `${policy.kind}/${policy.metadata.namespace ?? ""}/${policy.metadata.name}`;
-    // generation moves only with the spec, so status writes do not cause recompiles.
-    const version = policy.metadata.generation === undefined ? `rv:${policy.metadata.resourceVersion ?? ""}` : `g:${policy.metadata.generation}`;
+    const uid = memoKey(policy);
+    const version = memoVersion(policy);
     const hit = this.#compiled.get(uid);
     if (hit?.version === version) return hit.outcome;
     let outcome: CompileOutcome<TCompiled>;
@@ -55,7 +63,7 @@ export class LivePolicySet<TCompiled, TSet> {
     const compiled: TCompiled[] = [];
     const rejected: unknown[] = [];
     for (const p of policies) {
-      live.add(p.metadata.uid ?? `${p.kind}/${p.metadata.namespace ?? ""}/${p.metadata.name}`);
+      live.add(memoKey(p));
       const outcome = this.compile(p);
       if (outcome.ok) compiled.push(outcome.compiled);
       else if (outcome.rejected !== undefined) rejected.push(outcome.rejected);
@@ -65,4 +73,13 @@ export class LivePolicySet<TCompiled, TSet> {
     this.#rebuilds++;
     this.#log.debug({ policies: policies.length, compiled: compiled.length, rejected: rejected.length }, "policy set rebuilt");
   }
+}
+
+function memoKey(policy: AnyTokenPolicy): string {
+  return policy.metadata.uid ?? `${policy.kind}/${policy.metadata.namespace ?? ""}/${policy.metadata.name}`;
+}
+
+/** generation moves only with the spec, so status writes do not cause recompiles. */
+function memoVersion(policy: AnyTokenPolicy): string {
+  return policy.metadata.generation === undefined ? `rv:${policy.metadata.resourceVersion ?? ""}` : `g:${policy.metadata.generation}`;
 }

@@ -14,7 +14,7 @@ import {
   VOLUME_ISSUER_CA,
 } from "../../../api/constants.ts";
 import { freeLoopbackPort } from "../../../test/controlplane/ports.ts";
-import { startProgram, type Program } from "../program.ts";
+import { startProgram, tsxCommand, type Program } from "../program.ts";
 import { DemoStepError, type StepResult } from "../runner.ts";
 import { remapSidecarEnv, type RemappedVar } from "../sidecar-env.ts";
 import { materializeVolumes } from "../volumes.ts";
@@ -103,7 +103,7 @@ export async function startSidecar(ctx: DemoContext, pod: V1Pod, caPem: string):
   if (port !== injectedPort) endpointUrl.port = String(port);
   const endpoint = endpointUrl.toString().replace(/\/$/, "");
 
-  const program = startProgram({ name: "sidecar", repoRoot: ctx.repoRoot, entry: "sidecar/src/main.ts", env: { PATH: process.env["PATH"] ?? "", ...env } });
+  const program = startProgram({ name: "sidecar", ...tsxCommand(ctx.repoRoot, "sidecar/src/main.ts"), env: { PATH: process.env["PATH"] ?? "", ...env } });
   ctx.cleanup.add("stopped the sidecar", () => program.stop());
   const started = ctx.now();
   await waitUntil(async () => ((await fetch(`http://127.0.0.1:${String(port)}${PATH_READYZ}`)).status === 200 ? true : undefined), {

@@ -1,8 +1,7 @@
 // The controller process runs as the chart's ServiceAccount with the chart's rendered RBAC and env (not as admin), with
 // self-managed and with cert-manager TLS: everything it does works (publishing the issuer CA too), and what lies outside its rights is Forbidden.
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +12,9 @@ import {
   API_GROUP,
   API_VERSION,
   DEFAULT_TESSERA_AUDIENCE,
+  ENV_CONTROLLER_NAMESPACE,
+  ENV_CONTROLLER_POD_NAME,
+  ENV_SERVING_DNS_NAMES,
   GRANT_TYPE_TOKEN_EXCHANGE,
   LABEL_MANAGED_BY,
   LEADER_LEASE_NAME,
@@ -40,6 +42,7 @@ import {
   REPO_ROOT,
   waitFor,
 } from "../support/index.ts";
+import { freeControllerPorts, spawnController, type ControllerPorts, type SpawnedController } from "../support/controller-launcher.ts";
 import { findObject, kubectl, renderChart, type Rendered } from "./chart.ts";
 
 const admin = kubeClients();
@@ -62,25 +65,12 @@ const MODES: readonly Mode[] = [
 let tesseraNs: string;
 let workNs: string;
 let scratch: string;
-let child: ChildProcess | undefined;
-let output = "";
+let controller: SpawnedController | undefined;
 /** resourceVersion of the serving Secret that "cert-manager" wrote. */
 let certManagerSecretVersion: string | undefined;
-let ports: { issuer: number; admission: number; health: number };
+let ports: ControllerPorts;
 /** The apiserver, as the chart's ServiceAccount. */
 let asController: KubeClient;
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const address = s.address();
-      s.close(() => {
-        resolve(typeof address === "object" && address !== null ? address.port : 0);
-      });
-    });
-  });
-}
 
 /** The controller's env as the kubelet would resolve it from the rendered Deployment. */
 function deploymentEnv(deployment: Rendered): Record<string, string> {
@@ -125,14 +115,6 @@ async function serviceAccountKubeconfig(serviceAccount: string): Promise<string>
   };
   await writeFile(file, stringify(kubeconfig), { mode: 0o600 });
   return file;
-}
-
-async function readyz(): Promise<number> {
-  try {
-    return (await fetch(`http://127.0.0.1:${ports.health}/readyz`)).status;
-  } catch {
-    return 0;
-  }
 }
 
 async function secretData(name: string): Promise<Record<string, string> | undefined> {
@@ -211,9 +193,8 @@ describe.each(MODES)("with $name", (mode) => {
     tesseraNs = await freshNamespace("tessera-rbac");
     workNs = await freshNamespace("tessera-rbac-work");
     scratch = await mkdtemp(join(tmpdir(), "tessera-rbac-"));
-    ports = { issuer: await freePort(), admission: await freePort(), health: await freePort() };
+    ports = await freeControllerPorts();
     const info = controlPlaneInfo();
-    output = "";
     const objects = await renderChart({
       release: mode.release,
       namespace: tesseraNs,
@@ -245,38 +226,29 @@ describe.each(MODES)("with $name", (mode) => {
     // The RBAC authorizer learns new bindings from its own watch: start the controller once they are in effect.
     await waitFor(async () => (await asController.request("GET", "/api/v1/pods?limit=1")).status === 200, { timeoutMs: 20_000, description: "chart RBAC in effect" });
 
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env["PATH"] ?? "",
-      HOME: process.env["HOME"] ?? "",
-      ...deploymentEnv(findObject(objects, "Deployment")),
-      // What differs from a pod: credentials from a file, loopback listeners, a URL the test can reach, localhost in the certificate.
-      KUBECONFIG: kubeconfigPath,
-      TESSERA_BIND_ADDRESS: "127.0.0.1",
-      TESSERA_ISSUER_PORT: String(ports.issuer),
-      TESSERA_ADMISSION_PORT: String(ports.admission),
-      TESSERA_HEALTH_PORT: String(ports.health),
-      TESSERA_ISSUER_PUBLIC_URL: `https://localhost:${ports.issuer}`,
-    };
-    env["TESSERA_SERVING_DNS_NAMES"] = `${env["TESSERA_SERVING_DNS_NAMES"] ?? ""},localhost`;
-    child = spawn(process.execPath, ["--import", "tsx", "controller/src/main.ts"], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    child.stdout?.on("data", (c: Buffer) => (output += c.toString("utf8")));
-    child.stderr?.on("data", (c: Buffer) => (output += c.toString("utf8")));
+    // What differs from a pod: credentials from a file, loopback listeners, a URL the test can reach, localhost in the certificate.
+    const env = deploymentEnv(findObject(objects, "Deployment"));
+    controller = spawnController({
+      baseEnv: env,
+      kubeconfigPath,
+      namespace: env[ENV_CONTROLLER_NAMESPACE] ?? "",
+      podName: env[ENV_CONTROLLER_POD_NAME] ?? "",
+      ports,
+      issuerHost: "localhost",
+      servingDnsNames: `${env[ENV_SERVING_DNS_NAMES] ?? ""},localhost`,
+    });
   }, 120_000);
 
   afterAll(async () => {
     // First: with failurePolicy Fail the configurations would block later tests' policies.
     await removeWebhooks();
-    if (child !== undefined && child.exitCode === null) {
-      const exited = new Promise((resolve) => child?.once("exit", resolve));
-      child.kill("SIGTERM");
-      await exited;
-    }
+    await controller?.stop();
     await rm(scratch, { recursive: true, force: true });
   });
 
   describe("the controller as the chart's ServiceAccount", () => {
     it("becomes ready: every cache synced and a signing key loaded", async () => {
-      await waitFor(async () => (await readyz()) === 200, { timeoutMs: 60_000, description: "/readyz 200" });
+      await waitFor(async () => (await controller?.readyzStatus()) === 200, { timeoutMs: 60_000, description: "/readyz 200" });
     });
 
     it("holds the leader Lease in its namespace", async () => {
@@ -377,8 +349,8 @@ describe.each(MODES)("with $name", (mode) => {
     });
 
     it("met no permission error while doing all of that", () => {
-      expect(output).not.toMatch(/forbidden/i);
-      expect(output).not.toMatch(/"status":\s*403/);
+      expect(controller?.output()).not.toMatch(/forbidden/i);
+      expect(controller?.output()).not.toMatch(/"status":\s*403/);
     });
   });
 

@@ -1,35 +1,13 @@
 // A private control plane that trusts Tessera as a JWT issuer, with the real controller process (issuer, webhooks, reconcilers) on it.
-import { spawn, type ChildProcess } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { V1Namespace, V1Secret } from "@kubernetes/client-node";
 import { parse } from "yaml";
-import {
-  DEFAULT_TESSERA_AUDIENCE,
-  ENV_ADMISSION_PORT,
-  ENV_BIND_ADDRESS,
-  ENV_CLUSTER_ENVIRONMENT,
-  ENV_CLUSTER_NAME,
-  ENV_CONTROLLER_NAMESPACE,
-  ENV_CONTROLLER_POD_NAME,
-  ENV_EXPLAIN_CALLERS,
-  ENV_HEALTH_PORT,
-  ENV_INTROSPECT_CALLERS,
-  ENV_ISSUER_PORT,
-  ENV_ISSUER_PUBLIC_URL,
-  ENV_KUBECONFIG,
-  ENV_LOG_LEVEL,
-  ENV_SERVICE_ACCOUNT_ISSUER,
-  ENV_SERVING_DNS_NAMES,
-  ENV_SIDECAR_IMAGE,
-  ENV_TLS_MODE,
-  SECRET_WEBHOOK_TLS,
-} from "../../../api/constants.ts";
+import { DEFAULT_TESSERA_AUDIENCE, SECRET_WEBHOOK_TLS } from "../../../api/constants.ts";
 import { renderWebhookConfigurations } from "../../../controller/src/admission/webhook-config.ts";
 import { startControlPlane, type ControlPlane } from "../../controlplane/harness.ts";
 import { applyObject } from "../../controlplane/manifests.ts";
 import { generatePki } from "../../controlplane/pki.ts";
-import { freeLoopbackPorts } from "../../controlplane/ports.ts";
 import {
   applyCrds,
   controlPlaneInfo,
@@ -39,10 +17,10 @@ import {
   kubeBody,
   kubeClients,
   mintProjectedToken,
-  REPO_ROOT,
   waitFor,
   type KubeClients,
 } from "../support/index.ts";
+import { freeControllerPorts, issuerUrlOf, spawnController, type SpawnedController } from "../support/controller-launcher.ts";
 
 /** Tessera's own namespace on the private control plane. */
 export const TESSERA_NAMESPACE = "tessera-system";
@@ -73,29 +51,20 @@ export async function authenticationConfigFor(issuerUrl: string, caPem: string):
   return config;
 }
 
-async function healthStatus(port: number): Promise<number> {
-  try {
-    return (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
-  } catch {
-    return 0;
-  }
-}
-
 /**
  * Starts etcd + kube-apiserver trusting the issuer that is about to listen on a chosen port, then the controller
  * process. The issuer's serving certificate is made up front and stored in tessera-webhook-tls the way cert-manager
  * would (TLS mode cert-manager), so its CA can go into the apiserver's configuration before either starts.
  */
 export async function startCiDeployStack(scratchDir: string): Promise<CiDeployStack> {
-  const [issuerPort, admissionPort, healthPort] = await freeLoopbackPorts(3);
-  if (issuerPort === undefined || admissionPort === undefined || healthPort === undefined) throw new Error("no free ports");
-  const issuerUrl = `https://127.0.0.1:${issuerPort}`;
+  const ports = await freeControllerPorts();
+  const issuerUrl = issuerUrlOf({ issuerHost: "127.0.0.1", ports });
   const issuerPki = await generatePki(new Date());
   const controlPlane = await startControlPlane({
     binaries: controlPlaneInfo().binaries,
     authenticationConfig: await authenticationConfigFor(issuerUrl, issuerPki.ca.certPem),
   });
-  let child: ChildProcess | undefined;
+  let controller: SpawnedController | undefined;
   try {
     const clients = kubeClients(controlPlane.kubeConfig);
     await applyCrds(clients);
@@ -115,7 +84,7 @@ export async function startCiDeployStack(scratchDir: string): Promise<CiDeploySt
       clients,
     );
     const webhooks = renderWebhookConfigurations({
-      target: { kind: "url", baseUrl: `https://127.0.0.1:${admissionPort}` },
+      target: { kind: "url", baseUrl: `https://127.0.0.1:${ports.admission}` },
       tesseraNamespace: TESSERA_NAMESPACE,
       caBundlePem: issuerPki.ca.certPem,
     });
@@ -124,35 +93,22 @@ export async function startCiDeployStack(scratchDir: string): Promise<CiDeploySt
 
     const kubeconfigPath = join(scratchDir, "controller.kubeconfig");
     await writeFile(kubeconfigPath, await readFile(controlPlane.kubeconfigPath, "utf8"), { mode: 0o600 });
-    let output = "";
-    child = spawn(process.execPath, ["--import", "tsx", "controller/src/main.ts"], {
-      cwd: REPO_ROOT,
-      env: {
-        PATH: process.env["PATH"] ?? "",
-        [ENV_KUBECONFIG]: kubeconfigPath,
-        [ENV_CONTROLLER_NAMESPACE]: TESSERA_NAMESPACE,
-        [ENV_CONTROLLER_POD_NAME]: "controller-0",
-        [ENV_CLUSTER_NAME]: "ci-deploy-test",
-        [ENV_CLUSTER_ENVIRONMENT]: "staging",
-        [ENV_ISSUER_PUBLIC_URL]: issuerUrl,
-        [ENV_ISSUER_PORT]: String(issuerPort),
-        [ENV_ADMISSION_PORT]: String(admissionPort),
-        [ENV_HEALTH_PORT]: String(healthPort),
-        [ENV_BIND_ADDRESS]: "127.0.0.1",
-        [ENV_TLS_MODE]: "cert-manager",
-        [ENV_SERVING_DNS_NAMES]: "localhost",
-        [ENV_SIDECAR_IMAGE]: "tessera/sidecar:test",
-        [ENV_SERVICE_ACCOUNT_ISSUER]: controlPlane.serviceAccountIssuer,
-        [ENV_INTROSPECT_CALLERS]: `${TESSERA_NAMESPACE}/${AUDITOR}`,
-        [ENV_EXPLAIN_CALLERS]: `${TESSERA_NAMESPACE}/${AUDITOR}`,
-        [ENV_LOG_LEVEL]: "info",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+    controller = spawnController({
+      kubeconfigPath,
+      namespace: TESSERA_NAMESPACE,
+      podName: "controller-0",
+      ports,
+      issuerHost: "127.0.0.1",
+      clusterName: "ci-deploy-test",
+      environment: "staging",
+      tlsMode: "cert-manager",
+      sidecarImage: "tessera/sidecar:test",
+      serviceAccountIssuer: controlPlane.serviceAccountIssuer,
+      callers: { introspect: `${TESSERA_NAMESPACE}/${AUDITOR}`, explain: `${TESSERA_NAMESPACE}/${AUDITOR}` },
+      logLevel: "info",
     });
-    child.stdout?.on("data", (c: Buffer) => (output += c.toString("utf8")));
-    child.stderr?.on("data", (c: Buffer) => (output += c.toString("utf8")));
-    const running = child;
-    await waitFor(async () => (await healthStatus(healthPort)) === 200, {
+    const running = controller;
+    await waitFor(async () => (await running.readyzStatus()) === 200, {
       timeoutMs: 90_000,
       description: "the controller's /readyz to answer 200",
     });
@@ -162,20 +118,14 @@ export async function startCiDeployStack(scratchDir: string): Promise<CiDeploySt
       issuerUrl,
       issuerCaPem: issuerPki.ca.certPem,
       auditorToken,
-      controllerOutput: () => output,
+      controllerOutput: () => running.output(),
       async stop() {
-        const exited = new Promise<void>((resolve) => {
-          running.once("exit", () => {
-            resolve();
-          });
-        });
-        running.kill("SIGTERM");
-        await exited;
+        await running.stop();
         await controlPlane.stop();
       },
     };
   } catch (err) {
-    child?.kill("SIGKILL");
+    controller?.child.kill("SIGKILL");
     await controlPlane.stop();
     throw err;
   }

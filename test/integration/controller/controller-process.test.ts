@@ -1,35 +1,14 @@
 // The controller process (controller/src/main.ts) against the real apiserver: ready once caches and keys load, serves JWKS of the configured algorithm, hands the lease back on SIGTERM.
-import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { Agent, request } from "node:https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LEADER_LEASE_NAME, PATH_INTROSPECT, PATH_JWKS } from "../../../api/constants.ts";
-import { applyCrds, controlPlaneInfo, freshNamespace, kubeClients, REPO_ROOT, waitFor } from "../support/index.ts";
+import { freeControllerPorts, spawnController, type ControllerPorts, type SpawnedController } from "../support/controller-launcher.ts";
+import { applyCrds, controlPlaneInfo, freshNamespace, kubeClients, waitFor } from "../support/index.ts";
 
 const clients = kubeClients();
-let child: ChildProcess | undefined;
-let ports: { issuer: number; admission: number; health: number };
+let controller: SpawnedController | undefined;
+let ports: ControllerPorts;
 let ns: string;
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const address = s.address();
-      s.close(() => {
-        resolve(typeof address === "object" && address !== null ? address.port : 0);
-      });
-    });
-  });
-}
-
-async function readyz(): Promise<number> {
-  try {
-    return (await fetch(`http://127.0.0.1:${ports.health}/readyz`)).status;
-  } catch {
-    return 0;
-  }
-}
 
 /** GET over TLS without verifying (the serving CA is the controller's own; this test checks the route, not the chain). */
 async function getInsecure(port: number, path: string, method = "GET"): Promise<{ status: number; body: string }> {
@@ -54,40 +33,30 @@ async function leaseHolder(): Promise<string | undefined> {
 beforeAll(async () => {
   await applyCrds(clients);
   ns = await freshNamespace("tessera-process");
-  ports = { issuer: await freePort(), admission: await freePort(), health: await freePort() };
-  const info = controlPlaneInfo();
-  child = spawn(process.execPath, ["--import", "tsx", "controller/src/main.ts"], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      KUBECONFIG: info.kubeconfigPath,
-      TESSERA_NAMESPACE: ns,
-      TESSERA_POD_NAME: "controller-0",
-      TESSERA_CLUSTER_NAME: "test",
-      TESSERA_ENVIRONMENT: "dev",
-      TESSERA_ISSUER_PUBLIC_URL: `https://127.0.0.1:${ports.issuer}`,
-      TESSERA_ISSUER_PORT: String(ports.issuer),
-      TESSERA_ADMISSION_PORT: String(ports.admission),
-      TESSERA_HEALTH_PORT: String(ports.health),
-      TESSERA_BIND_ADDRESS: "127.0.0.1",
-      TESSERA_SERVING_DNS_NAMES: "localhost",
-      TESSERA_SIDECAR_IMAGE: "tessera/sidecar:test",
-      TESSERA_SERVICE_ACCOUNT_ISSUER: info.serviceAccountIssuer,
-      TESSERA_LOG_LEVEL: "warn",
-      // Not the default: proves the configured algorithm reaches key generation (the issuer tests cover ES256).
-      TESSERA_SIGNING_ALGORITHM: "EdDSA",
-    },
-    stdio: ["ignore", "ignore", "inherit"],
+  ports = await freeControllerPorts();
+  controller = spawnController({
+    kubeconfigPath: controlPlaneInfo().kubeconfigPath,
+    namespace: ns,
+    podName: "controller-0",
+    ports,
+    issuerHost: "127.0.0.1",
+    clusterName: "test",
+    environment: "dev",
+    sidecarImage: "tessera/sidecar:test",
+    serviceAccountIssuer: controlPlaneInfo().serviceAccountIssuer,
+    logLevel: "warn",
+    // Not the default: proves the configured algorithm reaches key generation (the issuer tests cover ES256).
+    signingAlgorithm: "EdDSA",
   });
 }, 60_000);
 
 afterAll(() => {
-  child?.kill("SIGKILL");
+  controller?.child.kill("SIGKILL");
 });
 
 describe("the controller process", () => {
   it("becomes ready once its caches have synced and a signing key is loaded", async () => {
-    await waitFor(async () => (await readyz()) === 200, { timeoutMs: 45_000, description: "/readyz 200" });
+    await waitFor(async () => (await controller?.readyzStatus()) === 200, { timeoutMs: 45_000, description: "/readyz 200" });
     expect(await leaseHolder()).toBe("controller-0");
   });
 
@@ -111,9 +80,7 @@ describe("the controller process", () => {
   });
 
   it("releases the lease and exits cleanly on SIGTERM", async () => {
-    const exited = new Promise<number | null>((resolve) => child?.once("exit", (code) => { resolve(code); }));
-    child?.kill("SIGTERM");
-    expect(await exited).toBe(0);
+    expect(await controller?.stop()).toBe(0);
     expect(await leaseHolder()).toBe("");
   });
 });

@@ -3,7 +3,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { ControllerCore, type ControllerCoreOptions } from "../../../controller/src/reconcile/controller.ts";
 import { kubeClientFromConfig } from "../../../controller/src/kube/kube-http.ts";
-import { tesseraPolicyEngine } from "../../../controller/src/app/reconcile-engine.ts";
+import { tesseraPolicyEngine } from "../../../controller/src/app/engine-adapters.ts";
 import { realTimers } from "../../../controller/src/reconcile/timers.ts";
 
 export const TEST_TIMING = { leaseDurationMs: 4_000, renewDeadlineMs: 3_000, retryPeriodMs: 500 };

@@ -4,9 +4,9 @@ import { request } from "node:https";
 import { pino } from "pino";
 import type { AnyTokenPolicy } from "../../../api/token-policy.ts";
 import { DEFAULT_TESSERA_AUDIENCE } from "../../../api/constants.ts";
-import { engineDecider } from "../../../controller/src/app/engine-decider.ts";
+import { composeIssuer } from "../../../controller/src/app/compose-issuer.ts";
 import { createHttpsJsonFetcher } from "../../../controller/src/issuer/subject/fetch-json.ts";
-import { createIssuer, type Issuer, type IssuerConfig } from "../../../controller/src/issuer/issuer.ts";
+import type { Issuer, IssuerConfig } from "../../../controller/src/issuer/issuer.ts";
 import type { IssuerMetrics } from "../../../controller/src/issuer/metrics.ts";
 import { SecretKeyStore } from "../../../controller/src/issuer/keys/key-store.ts";
 import type { SigningAlgorithm } from "../../../controller/src/issuer/keys/keys.ts";
@@ -64,7 +64,7 @@ export async function startTestIssuer(options: TestIssuerOptions): Promise<TestI
   let policies = compileAll(options.policies);
   const decisions: { decision: Decision; jti?: string }[] = [];
   const tls = { cert: pki.serving.certPem, key: pki.serving.keyPem };
-  const issuer = createIssuer({
+  const issuer = composeIssuer({
     config: {
       issuerUrl: url,
       audience: DEFAULT_TESSERA_AUDIENCE,
@@ -82,12 +82,12 @@ export async function startTestIssuer(options: TestIssuerOptions): Promise<TestI
         reloadSeconds: 30,
       },
     },
+    policies: () => policies,
     fetchJson: createHttpsJsonFetcher({ ca: info.caPem }),
     tokenReviewer: clientNodeTokenReviewer(clients.auth),
     pods: apiPodLookup(clients.core),
     namespaces: apiNamespaceLookup(clients.core),
-    decider: engineDecider(() => policies),
-    recorder: { record: (decision, outcome) => decisions.push({ decision, ...outcome }) },
+    recorders: [{ record: (decision, outcome) => decisions.push({ decision, ...outcome }) }],
     keyStore: new SecretKeyStore(clients.core, namespace),
     isLeader: () => options.isLeader ?? true,
     tls: () => tls,

@@ -7,15 +7,13 @@ import { Registry } from "prom-client";
 import { API_GROUP, API_VERSION, DEFAULT_TESSERA_AUDIENCE, RESOURCE_TOKEN_POLICIES } from "../../../api/constants.ts";
 import type { TokenPolicy } from "../../../api/token-policy.ts";
 import { CallerAuthenticator } from "../../../controller/src/issuer/audit/caller-auth.ts";
-import { DecisionLog, combineRecorders } from "../../../controller/src/issuer/record/decision-log.ts";
-import { engineDecider } from "../../../controller/src/app/engine-decider.ts";
+import { DecisionLog } from "../../../controller/src/issuer/record/decision-log.ts";
 import { DenialEventRecorder, KubernetesEventSink } from "../../../controller/src/issuer/record/denial-events.ts";
-import { Explainer } from "../../../controller/src/issuer/explain/explainer.ts";
-import { engineOver, loadPolicySet } from "../../../controller/src/issuer/explain/local.ts";
+import { loadPolicySet } from "../../../controller/src/issuer/explain/local.ts";
 import { createHttpsJsonFetcher } from "../../../controller/src/issuer/subject/fetch-json.ts";
 import { apiPolicyLookup } from "../../../controller/src/issuer/audit/policy-lookup-api.ts";
-import { createAuditRoutes } from "../../../controller/src/issuer/audit/routes.ts";
-import { createIssuer, type Issuer } from "../../../controller/src/issuer/issuer.ts";
+import { composeIssuer } from "../../../controller/src/app/compose-issuer.ts";
+import type { Issuer } from "../../../controller/src/issuer/issuer.ts";
 import { SecretKeyStore } from "../../../controller/src/issuer/keys/key-store.ts";
 import { IssuerMetrics } from "../../../controller/src/issuer/metrics.ts";
 import { apiNamespaceLookup, apiPodLookup } from "../../../controller/src/issuer/subject/pod-lookup-api.ts";
@@ -99,10 +97,8 @@ export async function startAuditIssuer(): Promise<AuditIssuer> {
     now,
   });
   const cluster = { name: "test-cluster", environment: "test" };
-  // The routes need the issuer's keys, which exist once the issuer does: a late-bound view (called only after start).
-  const keys = { verificationKey: (kid: string) => issuer.keys.verificationKey(kid) };
   const tls = { cert: pki.serving.certPem, key: pki.serving.keyPem };
-  const issuer = createIssuer({
+  const issuer = composeIssuer({
     config: {
       issuerUrl: url,
       audience: DEFAULT_TESSERA_AUDIENCE,
@@ -114,28 +110,15 @@ export async function startAuditIssuer(): Promise<AuditIssuer> {
       jwksMaxAgeSeconds: 60,
       signing: { algorithm: "ES256", rotationSeconds: 86_400, prePublicationSeconds: 120, maxTokenTtlSeconds: 3600, reloadSeconds: 30 },
     },
+    policies: () => policies,
     fetchJson: createHttpsJsonFetcher({ ca: info.caPem }),
     pods,
     namespaces,
-    decider: engineDecider(() => policies),
-    recorder: combineRecorders(logger, [new DecisionLog({ logger }), metrics, events]),
+    recorders: [new DecisionLog({ logger }), metrics, events],
+    audit: { auth, revocations, policies: apiPolicyLookup(clients.custom), metrics, registry },
     keyStore: new SecretKeyStore(clients.core, namespace),
     isLeader: () => true,
     tls: () => tls,
-    extraRoutes: createAuditRoutes({
-      issuer: url,
-      keys,
-      auth,
-      revocations,
-      pods,
-      policies: apiPolicyLookup(clients.custom),
-      explainer: new Explainer({ pods, namespaces, engine: { explain: (input) => engineOver(policies).explain(input) }, cluster, issuer: url, now }),
-      metrics,
-      registry,
-      maxTokenLifetimeSeconds: 3600,
-      now,
-      logger,
-    }),
     logger,
     now,
     newId: randomUUID,

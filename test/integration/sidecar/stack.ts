@@ -3,9 +3,9 @@ import { randomUUID } from "node:crypto";
 import { request } from "node:https";
 import { pino } from "pino";
 import { DEFAULT_TESSERA_AUDIENCE, PATH_JWKS } from "../../../api/constants.ts";
-import { engineDecider } from "../../../controller/src/app/engine-decider.ts";
+import { composeIssuer } from "../../../controller/src/app/compose-issuer.ts";
 import { createHttpsJsonFetcher } from "../../../controller/src/issuer/subject/fetch-json.ts";
-import { createIssuer, type Issuer } from "../../../controller/src/issuer/issuer.ts";
+import type { Issuer } from "../../../controller/src/issuer/issuer.ts";
 import { SecretKeyStore } from "../../../controller/src/issuer/keys/key-store.ts";
 import { apiNamespaceLookup, apiPodLookup } from "../../../controller/src/issuer/subject/pod-lookup-api.ts";
 import type { ControllerCore } from "../../../controller/src/reconcile/controller.ts";
@@ -34,7 +34,7 @@ export async function startIssuerWithFeed(
   const url = `https://127.0.0.1:${port}`;
   const tls = { cert: pki.serving.certPem, key: pki.serving.keyPem };
   const build = (): Issuer =>
-    createIssuer({
+    composeIssuer({
       config: {
         issuerUrl: url,
         audience: DEFAULT_TESSERA_AUDIENCE,
@@ -46,11 +46,11 @@ export async function startIssuerWithFeed(
         jwksMaxAgeSeconds: 60,
         signing: { algorithm: "ES256", rotationSeconds: 86_400, prePublicationSeconds: 120, maxTokenTtlSeconds: 3600, reloadSeconds: 30 },
       },
+      policies: () => core.policySet.current,
       fetchJson: createHttpsJsonFetcher({ ca: info.caPem }),
       pods: apiPodLookup(clients.core),
       namespaces: apiNamespaceLookup(clients.core),
-      decider: engineDecider(() => core.policySet.current),
-      recorder: { record: () => undefined },
+      recorders: [],
       keyStore: new SecretKeyStore(clients.core, keyNamespace),
       isLeader: () => true,
       feed: core.feed,
