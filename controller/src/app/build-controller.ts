@@ -22,12 +22,13 @@ import { clientNodeTokenReviewer } from "../issuer/subject/token-review-verifier
 import { kubeClientFromConfig } from "../kube/kube-http.ts";
 import { makeReusingApiClient } from "../kube/reusing-api-client.ts";
 import type { CompiledPolicy, PolicySet } from "../policy/index.ts";
-import { cacheNamespaceLookup, cachePodLookup } from "../reconcile/cache-lookups.ts";
 import { ControllerCore } from "../reconcile/controller.ts";
 import { controllerMetrics } from "../reconcile/metrics.ts";
 import { realTimers } from "../reconcile/timers.ts";
 import { composeIssuer } from "./compose-issuer.ts";
 import {
+  cacheNamespaceLookup,
+  cachePodLookup,
   cachePolicyLookup,
   cachePolicySource,
   enginePolicyChooser,

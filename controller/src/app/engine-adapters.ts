@@ -1,8 +1,8 @@
-// The one place the policy engine meets the controller's caches: each area's narrow port, implemented over the live set.
+// The one place the areas meet the policy engine and the controller's caches: each area's narrow port, implemented.
 //
-// issuer/, admission/ and reconcile/ are each built against a small interface of their own (Decider, PolicyCompiler,
-// GuardrailChecker, PolicyChooser, ExplainEngine, PolicyEngine, PolicyLookup, DecisionRecorder); this module is the
-// only code that knows both sides, so an area never imports another area's internals to reach the engine.
+// issuer/, admission/ and reconcile/ are each built against small interfaces of their own (Decider, PolicyCompiler,
+// GuardrailChecker, PolicyChooser, ExplainEngine, PolicyEngine, PolicyLookup, PodLookup, DecisionRecorder); this
+// module is the only code that knows both sides, so no area imports another area to reach the engine or the caches.
 import type { AnyTokenPolicy } from "../../../api/token-policy.ts";
 import { KIND_CLUSTER_TOKEN_POLICY } from "../../../api/constants.ts";
 import type { PolicyChooser } from "../admission/engine-preview.ts";
@@ -13,6 +13,7 @@ import { capGrantTtl } from "../issuer/exchange/ttl-cap.ts";
 import type { ExplainEngine } from "../issuer/explain/explainer.ts";
 import { engineOver } from "../issuer/explain/local.ts";
 import type { DecisionRecorder } from "../issuer/record/decision-recorder.ts";
+import type { NamespaceInfo, NamespaceLookup, PodInfo, PodLookup } from "../issuer/subject/pod-lookup.ts";
 import {
   choosePolicy,
   compilePolicy,
@@ -25,7 +26,9 @@ import {
 } from "../policy/index.ts";
 import type { Caches } from "../reconcile/gather.ts";
 import type { IssuanceTracker } from "../reconcile/issuance-tracker.ts";
+import type { SlimNamespace, SlimPod } from "../reconcile/objects.ts";
 import type { CompileOutcome, PolicyEngine } from "../reconcile/policy-engine.ts";
+import type { Store } from "../reconcile/store.ts";
 
 /** The engine as reconcile sees it: compile once per policy generation, judge guardrails, build the live set. */
 export function tesseraPolicyEngine(): PolicyEngine<CompiledPolicy, PolicySet, RejectedPolicy> {
@@ -141,4 +144,40 @@ export function cachePolicyLookup(caches: Pick<Caches, "tokenPolicies" | "cluste
 /** Every policy in the controller's caches, as the validating webhook lists them. */
 export function cachePolicySource(caches: Pick<Caches, "tokenPolicies" | "clusterTokenPolicies">): { list(): readonly AnyTokenPolicy[] } {
   return { list: () => [...caches.tokenPolicies.list(), ...caches.clusterTokenPolicies.list()] };
+}
+
+/** A cached pod as the issuer reads it. */
+function podInfoFromCache(pod: SlimPod): PodInfo {
+  return {
+    namespace: pod.metadata.namespace ?? "",
+    name: pod.metadata.name,
+    uid: pod.metadata.uid,
+    serviceAccountName: pod.serviceAccountName,
+    labels: pod.metadata.labels,
+    annotations: pod.metadata.annotations,
+    ...(pod.nodeName === undefined ? {} : { nodeName: pod.nodeName }),
+    ...(pod.metadata.deletionTimestamp === undefined ? {} : { deletionTimestamp: pod.metadata.deletionTimestamp }),
+    ...(pod.phase === undefined ? {} : { phase: pod.phase }),
+    ...(pod.owner === undefined ? {} : { owner: pod.owner }),
+  };
+}
+
+/** The issuer's PodLookup, answered synchronously from the pod informer's cache. */
+export function cachePodLookup(pods: Store<SlimPod>): PodLookup {
+  return {
+    get(namespace, name) {
+      const pod = pods.get(`${namespace}/${name}`);
+      return pod === undefined ? undefined : podInfoFromCache(pod);
+    },
+  };
+}
+
+/** The issuer's NamespaceLookup, answered from the namespace informer's cache. */
+export function cacheNamespaceLookup(namespaces: Store<SlimNamespace>): NamespaceLookup {
+  return {
+    get(name): NamespaceInfo | undefined {
+      const ns = namespaces.get(name);
+      return ns === undefined ? undefined : { name, labels: ns.metadata.labels };
+    },
+  };
 }

@@ -1,6 +1,5 @@
 // The re-issuance channel's source: per-pod entitlement versions from the caches, and long-poll waiters woken on change.
 import type { EntitlementChange } from "../../../api/exchange.ts";
-import type { EntitlementFeed } from "../issuer/exchange/entitlement-feed.ts";
 import {
   changeReason,
   labelsPart,
@@ -64,7 +63,8 @@ function isAborted(signal: AbortSignal): boolean {
   return signal.aborted;
 }
 
-export class CacheEntitlementFeed implements EntitlementFeed {
+// Shaped as the issuer's EntitlementFeed port; the composition root hands it over, and the compiler checks it there.
+export class CacheEntitlementFeed {
   readonly #opts: EntitlementFeedOptions;
   /** Lazily computed parts, invalidated by cache events; nothing is computed per pod until someone asks. */
   readonly #podParts = new Map<string, { readonly rv: string; readonly part: string }>();

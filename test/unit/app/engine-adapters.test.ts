@@ -31,6 +31,20 @@ describe("engine adapters", () => {
     expect(enginePolicyCompiler.compile(tokenPolicy())).toEqual([]);
   });
 
+  it("judges guardrails with the compiled policies the controller holds, not a fresh compile of what it is handed", () => {
+    // The controller holds baseline compiled at a stricter generation than the spec the source lists here.
+    const held = compilePolicy({ ...baseline, spec: { ...baseline.spec, guardrails: { reservedAudiences: ["orders"] } } });
+    const stored = { peek: (p: { kind: string }) => (p.kind === "ClusterTokenPolicy" ? (held.ok ? { ok: true as const, compiled: held.policy } : undefined) : undefined) };
+    const violations = engineGuardrailChecker(() => ({}), stored).violations(tokenPolicy(), [baseline]);
+    expect(violations.map((v) => v.path)).toEqual(["spec.audiences[0]"]);
+  });
+
+  it("compiles a policy the controller does not hold yet (the one under review) on the spot", () => {
+    const stored = { peek: () => undefined };
+    const violations = engineGuardrailChecker(() => ({}), stored).violations(tokenPolicy({ audiences: ["kubernetes"] }), [baseline]);
+    expect(violations.filter((v) => v.effect === "deny").map((v) => v.path)).toEqual(["spec.audiences[0]"]);
+  });
+
   it("refuses a reserved audience and only narrows a long TTL", () => {
     const violations = engineGuardrailChecker(() => ({})).violations(tokenPolicy({ audiences: ["kubernetes"], ttlSeconds: 900 }), [baseline]);
     expect(violations.find((v) => v.path === "spec.audiences[0]")?.effect).toBe("deny");

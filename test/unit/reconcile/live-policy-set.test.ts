@@ -53,4 +53,16 @@ describe("LivePolicySet", () => {
     expect(compiles).toEqual(["a@1", "a@1"]);
     expect(set.current.compiled).toEqual(["a"]);
   });
+
+  it("peeks at the outcome held for a policy's exact generation without compiling or holding anything new", () => {
+    const { engine, compiles } = countingEngine();
+    const set = new LivePolicySet(engine, pino({ level: "silent" }));
+    expect(set.peek(policy("a", 1, "1"))).toBeUndefined();
+    set.rebuild([policy("a", 1, "1")]);
+    expect(set.peek(policy("a", 1, "2"))).toEqual({ ok: true, compiled: "a" });
+    expect(set.peek(policy("a", 2, "3"))).toBeUndefined();
+    expect(compiles).toEqual(["a@1"]);
+    // The peek at generation 2 left the held generation 1 in place.
+    expect(set.peek(policy("a", 1, "4"))).toEqual({ ok: true, compiled: "a" });
+  });
 });
