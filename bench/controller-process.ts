@@ -1,6 +1,6 @@
 // Runs the real controller (controller/src/main.ts) as its own process, pinned to the server CPU, and waits until it is ready.
 import { join } from "node:path";
-import { readWebhookSecret } from "../controller/src/admission/webhook-certs.ts";
+import { readWebhookSecret } from "../controller/src/tls/serving-material.ts";
 import { kubeClientFromConfig } from "../controller/src/kube/kube-http.ts";
 import { controllerCommand, freeControllerPorts } from "../test/integration/support/controller-launcher.ts";
 import { freshNamespace } from "../test/integration/support/index.ts";

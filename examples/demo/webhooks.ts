@@ -1,6 +1,7 @@
 // Registers Tessera's webhook configurations with the apiserver, pointed at the demo's controller, and removes them again.
 import { ANNOTATION_DEMO_RUN, WEBHOOK_CONFIGURATION_NAME } from "../../api/constants.ts";
-import { caBundleInstalled, readWebhookSecret } from "../../controller/src/admission/webhook-certs.ts";
+import { caBundleInstalled } from "../../controller/src/admission/webhook-certs.ts";
+import { readWebhookSecret } from "../../controller/src/tls/serving-material.ts";
 import { renderWebhookConfigurations } from "../../controller/src/admission/webhook-config.ts";
 import type { KubeClient } from "../../controller/src/kube/kube-http.ts";
 import { DemoStepError } from "./runner.ts";

@@ -1,5 +1,5 @@
 // HTTPS server for the admission webhooks: routes AdmissionReviews to the pod and policy handlers.
-import { createServer, type Server } from "node:https";
+import type { Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
@@ -10,12 +10,8 @@ import { admissionMetrics, type AdmissionResult } from "./metrics.ts";
 import { admitPod, type PodWebhookOptions } from "./pod-webhook.ts";
 import { admissionResponse, parseAdmissionReview, type AdmissionOutcome, type AdmissionRequest } from "./review.ts";
 import { validatePolicy, type PolicyWebhookOptions } from "./validate-policy.ts";
-
-/** PEM serving certificate (chain) and private key. */
-export interface TlsMaterial {
-  readonly cert: string;
-  readonly key: string;
-}
+import type { TlsMaterial } from "../tls/material.ts";
+import { createReloadingHttpsServer } from "../tls/reloading-https-server.ts";
 
 export interface AdmissionServerOptions {
   /** Current serving material; asked on every new connection, so a renewed certificate is used at once. */
@@ -151,25 +147,8 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
     }
   }
 
-  let current = options.tls();
-  // Material that failed once is not retried on every connection (nor logged each time).
-  let rejected: TlsMaterial | undefined;
-  const server: Server = createServer({ cert: current.cert, key: current.key, minVersion: "TLSv1.2" }, (request, response) => {
+  const server: Server = createReloadingHttpsServer({ tls: options.tls, name: "webhook", logger: options.logger }, (request, response) => {
     void handle(request, response);
-  });
-  // Runs before the TLS layer takes the connection: the handshake that follows uses renewed material.
-  server.prependListener("connection", () => {
-    const next = options.tls();
-    const changed = next.cert !== current.cert || next.key !== current.key;
-    if (changed && (next.cert !== rejected?.cert || next.key !== rejected.key)) {
-      try {
-        server.setSecureContext({ cert: next.cert, key: next.key, minVersion: "TLSv1.2" });
-        current = next;
-      } catch (error) {
-        rejected = next;
-        options.logger.error({ err: error }, "webhook serving certificate rejected; keeping the previous one");
-      }
-    }
   });
   server.requestTimeout = options.requestTimeoutMs ?? 10_000;
   server.headersTimeout = Math.min(server.requestTimeout, 5_000);

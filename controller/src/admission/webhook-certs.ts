@@ -1,5 +1,5 @@
-// Webhook TLS I/O: the leader keeps the CA and serving certificate in a Secret and the caBundle in the webhook
-// configurations; every replica reloads its serving material from that Secret.
+// Webhook TLS I/O on the leader: keeps the CA and serving certificate in a Secret and the caBundle in the webhook
+// configurations (every replica reloads its serving material from that Secret: tls/serving-material.ts).
 import type { Logger } from "pino";
 import {
   LABEL_MANAGED_BY,
@@ -8,27 +8,17 @@ import {
   WEBHOOK_CONFIGURATION_NAME,
 } from "../../../api/constants.ts";
 import { planWebhookTls, type CertPlan, type StoredWebhookTls } from "../tls/cert-plan.ts";
+import type { KubeRequester } from "../kube/kube-http.ts";
 import { AdmissionError } from "./errors.ts";
-import type { TlsMaterial } from "./server.ts";
+import { readWebhookSecret, SECRET_KEYS, servingSecretPath, type StoredServingSecret } from "../tls/serving-material.ts";
 import { createServingCertificate, createWebhookCa, joinBundle, readStoredFacts, splitPemBundle } from "../tls/pki.ts";
 
-/** The one call this shell needs; the controller's KubeClient (reconcile/kube-http.ts) satisfies it. */
-export interface KubeRequester {
-  request(
-    method: string,
-    path: string,
-    init?: { readonly body?: unknown; readonly contentType?: string },
-  ): Promise<{ readonly status: number; readonly body: unknown }>;
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** self-managed: the leader issues and renews; cert-manager: cert-manager writes the Secret, Tessera only reads it. */
 export type WebhookTlsMode = "self-managed" | "cert-manager";
-
-// Secret keys: those of a kubernetes.io/tls Secret plus ca.crt, the layout cert-manager writes too.
-const KEY_CA_BUNDLE = "ca.crt";
-const KEY_CA_KEY = "ca.key";
-const KEY_TLS_CERT = "tls.crt";
-const KEY_TLS_KEY = "tls.key";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -48,51 +38,6 @@ export interface WebhookCertsOptions {
   /** Default 30 days. */
   readonly servingLifetimeMs?: number;
   readonly renewAtFraction?: number;
-}
-
-interface StoredSecret {
-  readonly resourceVersion: string;
-  readonly caBundle: string;
-  readonly caKey?: string;
-  readonly tlsCert: string;
-  readonly tlsKey: string;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function secretPath(namespace: string, name?: string): string {
-  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets${name === undefined ? "" : `/${encodeURIComponent(name)}`}`;
-}
-
-function decoded(data: Record<string, unknown>, key: string): string | undefined {
-  const value = data[key];
-  return typeof value === "string" ? Buffer.from(value, "base64").toString("utf8") : undefined;
-}
-
-/** Reads the webhook TLS Secret; undefined when it does not exist or lacks a certificate and key. */
-export async function readWebhookSecret(kube: KubeRequester, namespace: string, name = SECRET_WEBHOOK_TLS): Promise<StoredSecret | undefined> {
-  const response = await kube.request("GET", secretPath(namespace, name));
-  if (response.status === 404) return undefined;
-  if (response.status !== 200 || !isRecord(response.body)) {
-    throw new AdmissionError("InvalidCertificate", `reading Secret ${namespace}/${name} failed with HTTP ${response.status}`);
-  }
-  const metadata = response.body["metadata"];
-  const data = response.body["data"];
-  if (!isRecord(metadata) || !isRecord(data)) return undefined;
-  const tlsCert = decoded(data, KEY_TLS_CERT);
-  const tlsKey = decoded(data, KEY_TLS_KEY);
-  if (tlsCert === undefined || tlsKey === undefined) return undefined;
-  const caKey = decoded(data, KEY_CA_KEY);
-  return {
-    resourceVersion: typeof metadata["resourceVersion"] === "string" ? metadata["resourceVersion"] : "",
-    // cert-manager leaves ca.crt empty for some issuers; the serving chain's last certificate is then the CA.
-    caBundle: decoded(data, KEY_CA_BUNDLE) ?? splitPemBundle(tlsCert).at(-1) ?? "",
-    ...(caKey === undefined ? {} : { caKey }),
-    tlsCert,
-    tlsKey,
-  };
 }
 
 const CONFIGURATION_PATHS = [
@@ -145,7 +90,7 @@ export async function patchCaBundles(kube: KubeRequester, bundlePem: string): Pr
   return patched;
 }
 
-async function storedFacts(secret: StoredSecret | undefined): Promise<StoredWebhookTls | undefined> {
+async function storedFacts(secret: StoredServingSecret | undefined): Promise<StoredWebhookTls | undefined> {
   if (secret === undefined) return undefined;
   try {
     return await readStoredFacts(secret.caBundle, secret.tlsCert);
@@ -154,7 +99,7 @@ async function storedFacts(secret: StoredSecret | undefined): Promise<StoredWebh
   }
 }
 
-async function writeSecret(options: WebhookCertsOptions, previous: StoredSecret | undefined, next: Omit<StoredSecret, "resourceVersion">): Promise<boolean> {
+async function writeSecret(options: WebhookCertsOptions, previous: StoredServingSecret | undefined, next: Omit<StoredServingSecret, "resourceVersion">): Promise<boolean> {
   const name = options.secretName ?? SECRET_WEBHOOK_TLS;
   const encode = (text: string): string => Buffer.from(text).toString("base64");
   const body = {
@@ -168,16 +113,16 @@ async function writeSecret(options: WebhookCertsOptions, previous: StoredSecret 
       ...(previous === undefined ? {} : { resourceVersion: previous.resourceVersion }),
     },
     data: {
-      [KEY_CA_BUNDLE]: encode(next.caBundle),
-      ...(next.caKey === undefined ? {} : { [KEY_CA_KEY]: encode(next.caKey) }),
-      [KEY_TLS_CERT]: encode(next.tlsCert),
-      [KEY_TLS_KEY]: encode(next.tlsKey),
+      [SECRET_KEYS.caBundle]: encode(next.caBundle),
+      ...(next.caKey === undefined ? {} : { [SECRET_KEYS.caKey]: encode(next.caKey) }),
+      [SECRET_KEYS.tlsCert]: encode(next.tlsCert),
+      [SECRET_KEYS.tlsKey]: encode(next.tlsKey),
     },
   };
   const response =
     previous === undefined
-      ? await options.kube.request("POST", secretPath(options.namespace), { body })
-      : await options.kube.request("PUT", secretPath(options.namespace, name), { body });
+      ? await options.kube.request("POST", servingSecretPath(options.namespace), { body })
+      : await options.kube.request("PUT", servingSecretPath(options.namespace, name), { body });
   // Another leader (or a stale read) got there first: plan again from what is stored now.
   if (response.status === 409) return false;
   if (response.status !== 200 && response.status !== 201) {
@@ -186,7 +131,7 @@ async function writeSecret(options: WebhookCertsOptions, previous: StoredSecret 
   return true;
 }
 
-async function execute(options: WebhookCertsOptions, plan: CertPlan, secret: StoredSecret | undefined): Promise<boolean> {
+async function execute(options: WebhookCertsOptions, plan: CertPlan, secret: StoredServingSecret | undefined): Promise<boolean> {
   const now = options.now();
   const caLifetime = options.caLifetimeMs ?? 365 * DAY_MS;
   const servingLifetime = options.servingLifetimeMs ?? 30 * DAY_MS;
@@ -238,55 +183,3 @@ export async function syncWebhookTls(options: WebhookCertsOptions): Promise<Cert
   throw new AdmissionError("InvalidCertificate", "the webhook certificate kept changing under the controller; retry later");
 }
 
-/** Serving material from the Secret, or undefined when it is not there yet. */
-export async function readServingMaterial(kube: KubeRequester, namespace: string, name = SECRET_WEBHOOK_TLS): Promise<TlsMaterial | undefined> {
-  const secret = await readWebhookSecret(kube, namespace, name);
-  return secret === undefined ? undefined : { cert: secret.tlsCert, key: secret.tlsKey };
-}
-
-export interface ServingMaterialReloader {
-  /** The latest material read; undefined before the first successful read. */
-  current(): TlsMaterial | undefined;
-  /** Resolves once material was read. */
-  readonly ready: Promise<TlsMaterial>;
-  stop(): void;
-}
-
-/** Every replica: polls the Secret so a renewed certificate is served within `intervalMs`. */
-export function reloadServingMaterial(options: {
-  readonly kube: KubeRequester;
-  readonly namespace: string;
-  readonly secretName?: string;
-  readonly intervalMs?: number;
-  readonly logger: Logger;
-}): ServingMaterialReloader {
-  let material: TlsMaterial | undefined;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let resolveReady: (value: TlsMaterial) => void = () => undefined;
-  const ready = new Promise<TlsMaterial>((resolve) => {
-    resolveReady = resolve;
-  });
-  const poll = async (): Promise<void> => {
-    try {
-      const next = await readServingMaterial(options.kube, options.namespace, options.secretName);
-      if (next !== undefined && (next.cert !== material?.cert || next.key !== material.key)) {
-        if (material !== undefined) options.logger.info({ secret: options.secretName ?? SECRET_WEBHOOK_TLS }, "webhook serving certificate reloaded");
-        material = next;
-        resolveReady(next);
-      }
-    } catch (error) {
-      options.logger.warn({ err: error }, "reading the webhook serving certificate failed; keeping the current one");
-    }
-    if (!stopped) timer = setTimeout(() => void poll(), material === undefined ? 1000 : (options.intervalMs ?? 10_000));
-  };
-  void poll();
-  return {
-    current: () => material,
-    ready,
-    stop() {
-      stopped = true;
-      clearTimeout(timer);
-    },
-  };
-}

@@ -7,7 +7,7 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 import { SECRET_SIGNING_KEYS } from "../../../api/constants.ts";
 import { enginePolicyPreview } from "../admission/engine-preview.ts";
 import { startAdmissionServer } from "../admission/server.ts";
-import { reloadServingMaterial, syncWebhookTls } from "../admission/webhook-certs.ts";
+import { syncWebhookTls } from "../admission/webhook-certs.ts";
 import type { Config } from "../config.ts";
 import { startHealthServer } from "../health.ts";
 import { CallerAuthenticator } from "../issuer/audit/caller-auth.ts";
@@ -25,6 +25,7 @@ import type { CompiledPolicy, PolicySet } from "../policy/index.ts";
 import { ControllerCore } from "../reconcile/controller.ts";
 import { controllerMetrics } from "../reconcile/metrics.ts";
 import { realTimers } from "../reconcile/timers.ts";
+import { reloadServingMaterial } from "../tls/serving-material.ts";
 import { composeIssuer } from "./compose-issuer.ts";
 import {
   cacheNamespaceLookup,

@@ -15,7 +15,7 @@ import type { KeyStore } from "../issuer/keys/key-store.ts";
 import type { IssuerMetrics } from "../issuer/metrics.ts";
 import { combineRecorders } from "../issuer/record/decision-log.ts";
 import type { DecisionRecorder } from "../issuer/record/decision-recorder.ts";
-import type { TlsMaterial } from "../issuer/server.ts";
+import type { TlsMaterial } from "../tls/material.ts";
 import type { FetchJson } from "../issuer/subject/fetch-json.ts";
 import type { NamespaceLookup, PodLookup } from "../issuer/subject/pod-lookup.ts";
 import type { TokenReviewer } from "../issuer/subject/token-review-verifier.ts";

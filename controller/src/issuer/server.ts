@@ -1,5 +1,5 @@
 // The issuer's HTTPS server: token exchange, JWKS, discovery, the re-issuance long-poll, health, and mounted extra routes.
-import { createServer, type Server } from "node:https";
+import type { Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import {
@@ -17,15 +17,11 @@ import type { ExchangeOutcome } from "./exchange/exchange.ts";
 import { BodyTooLargeError, readBody, sendJson, sendOAuthError, type Handler } from "./http.ts";
 import type { PublicJwk } from "./keys/keys.ts";
 import { REQUEST_LIMITS } from "./exchange/request.ts";
-
-/** PEM serving certificate (chain) and key; the provider returns the same object until the material changes. */
-export interface TlsMaterial {
-  readonly cert: string;
-  readonly key: string;
-}
+import type { TlsMaterial } from "../tls/material.ts";
+import { createReloadingHttpsServer } from "../tls/reloading-https-server.ts";
 
 export interface IssuerServerOptions {
-  /** Called on every new connection; a new object means new material (e.g. the webhook cert manager rotated it). */
+  /** Called on every new connection; new content means new material (e.g. the leader renewed the serving certificate). */
   readonly tls: () => TlsMaterial;
   readonly issuer: string;
   readonly exchange: (body: string) => Promise<ExchangeOutcome>;
@@ -112,8 +108,7 @@ export function createIssuerServer(options: IssuerServerOptions): IssuerServer {
     routes.set(path, handler);
   }
 
-  let material = options.tls();
-  const server = createServer({ cert: material.cert, key: material.key, minVersion: "TLSv1.2" }, (req, res) => {
+  const server = createReloadingHttpsServer({ tls: options.tls, name: "issuer", logger: options.logger }, (req, res) => {
     const path = (req.url ?? "/").split("?", 1)[0] ?? "/";
     const handler = routes.get(path);
     if (handler === undefined) {
@@ -130,14 +125,6 @@ export function createIssuerServer(options: IssuerServerOptions): IssuerServer {
           res.destroy();
         }
       });
-  });
-  // Before the TLS handshake of each connection: pick up rotated serving material without a restart.
-  server.prependListener("connection", () => {
-    const next = options.tls();
-    if (next !== material) {
-      material = next;
-      server.setSecureContext({ cert: next.cert, key: next.key, minVersion: "TLSv1.2" });
-    }
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 60_000;

@@ -23,6 +23,15 @@ export interface WatchHandle {
 }
 
 /** What the informers, reconcilers and the lease loop need from the apiserver. */
+/** The one call the TLS and webhook shells need; KubeClient satisfies it, and tests pass a narrower fake. */
+export interface KubeRequester {
+  request(
+    method: string,
+    path: string,
+    init?: { readonly body?: unknown; readonly contentType?: string },
+  ): Promise<{ readonly status: number; readonly body: unknown }>;
+}
+
 export interface KubeClient {
   /** Sends one request; resolves with any HTTP status (callers decide), rejects on transport errors. */
   request(method: string, path: string, init?: RequestInit): Promise<KubeResponse>;

@@ -2,13 +2,10 @@
 
 import type { AnyTokenPolicy, PolicyDelegation, PolicyGuardrails, PolicyRef } from "../../../api/token-policy.ts";
 import type { CompiledExpression } from "./cel/expression.ts";
+import type { CompileError } from "./compile-error.ts";
 import type { CompiledSelector } from "./selector.ts";
 
-/** One problem in a policy, at a field path such as `spec.claims[0].expression`. */
-export interface CompileError {
-  readonly path: string;
-  readonly message: string;
-}
+export type { CompileError } from "./compile-error.ts";
 
 export interface CompiledClaim {
   readonly name: string;

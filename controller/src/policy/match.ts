@@ -11,7 +11,6 @@
 // never falls through to a lower policy.
 
 import type { CompiledPolicy, RejectedPolicy } from "./compiled-policy.ts";
-import type { PolicySet } from "./policy-set.ts";
 import { formatRef } from "./refs.ts";
 import type { PolicyEvaluation, Subject, TokenRequest } from "./types.ts";
 
@@ -57,7 +56,13 @@ export function disallowedAudiences(policy: CompiledPolicy, request: TokenReques
   return request.audiences.filter((audience) => allowed?.has(audience) !== true);
 }
 
-export function match(policies: PolicySet, subject: Subject, request: TokenRequest): MatchResult {
+/** What matching reads of a PolicySet (which satisfies it): the candidates of one namespace, in precedence order. */
+export interface MatchCandidates {
+  candidates(namespace: string): readonly CompiledPolicy[];
+  rejected(namespace: string): readonly RejectedPolicy[];
+}
+
+export function match(policies: MatchCandidates, subject: Subject, request: TokenRequest): MatchResult {
   const evaluations: PolicyEvaluation[] = [];
   const selecting: CompiledPolicy[] = [];
   let chosen: CompiledPolicy | undefined;

@@ -1,7 +1,7 @@
 // Kubernetes label selectors (matchLabels + matchExpressions), validated once and matched many times.
 
 import type { LabelSelector } from "../../../api/token-policy.ts";
-import type { CompileError } from "./compiled-policy.ts";
+import type { CompileError } from "./compile-error.ts";
 
 type Labels = Readonly<Record<string, string>>;
 
@@ -58,3 +58,15 @@ export function compileSelector(selector: LabelSelector, path: string): Selector
 
 /** A selector that matches everything: what an absent selector means where absence is "no constraint". */
 export const EVERYTHING: CompiledSelector = { matches: () => true };
+
+const NOTHING: CompiledSelector = { matches: () => false };
+
+/**
+ * A stored selector as one reusable matcher, by the same rule the engine decides with: absent selects everything,
+ * and one that does not compile selects nothing (the engine refuses its policy, so it grants nothing to anyone).
+ */
+export function labelSelectorMatcher(selector: LabelSelector | undefined): CompiledSelector {
+  if (selector === undefined) return EVERYTHING;
+  const compiled = compileSelector(selector, "selector");
+  return compiled.ok ? compiled.selector : NOTHING;
+}

@@ -2,7 +2,8 @@
 import type { AnyTokenPolicy, PolicySpecCommon } from "../../../api/token-policy.ts";
 import type { IssuanceTracker } from "./issuance-tracker.ts";
 import type { CachedClusterTokenPolicy, CachedTokenPolicy, SlimNamespace, SlimPod } from "./objects.ts";
-import { isActive, isUninjected, namespaceSelected, subjectsSelect } from "./pod-match.ts";
+import { isActive, isUninjected, subjectsSelector } from "./pod-match.ts";
+import { labelSelectorMatcher } from "../policy/selector.ts";
 import type { LivePolicySet } from "./live-policy-set.ts";
 import type { StatusFacts } from "./policy-status.ts";
 import type { Store } from "./store.ts";
@@ -24,16 +25,19 @@ export interface Gathered {
 export function selectedPods(policy: AnyTokenPolicy, caches: Caches): SlimPod[] {
   if (policy.kind === "TokenPolicy") {
     const ns = policy.metadata.namespace ?? "";
-    return caches.pods.inNamespace(ns).filter((p) => isActive(p) && subjectsSelect(policy.spec.subjects, p));
+    const selects = subjectsSelector(policy.spec.subjects);
+    return caches.pods.inNamespace(ns).filter((p) => isActive(p) && selects(p));
   }
   const subjects = policy.spec.subjects;
   if (subjects === undefined) return [];
+  const selects = subjectsSelector(subjects);
+  const namespaces = labelSelectorMatcher(subjects.namespaceSelector);
   const out: SlimPod[] = [];
   for (const ns of caches.namespaces.list()) {
     // The namespace selector is the same for every pod of a namespace: asked once, most namespaces are skipped whole.
-    if (!namespaceSelected(subjects, ns)) continue;
+    if (!namespaces.matches(ns.metadata.labels)) continue;
     for (const pod of caches.pods.inNamespace(ns.metadata.name)) {
-      if (isActive(pod) && subjectsSelect(subjects, pod)) out.push(pod);
+      if (isActive(pod) && selects(pod)) out.push(pod);
     }
   }
   return out;

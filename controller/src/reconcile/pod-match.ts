@@ -7,7 +7,7 @@ import {
   SIDECAR_CONTAINER_NAME,
 } from "../../../api/constants.ts";
 import type { ClusterPolicySubjects, PolicySubjects } from "../../../api/token-policy.ts";
-import { selectorMatches } from "./label-selector.ts";
+import { labelSelectorMatcher } from "../policy/selector.ts";
 import type { SlimNamespace, SlimPod } from "./objects.ts";
 
 /** Pods that finished no longer ask for tokens and are not counted. */
@@ -15,16 +15,25 @@ export function isActive(pod: SlimPod): boolean {
   return pod.phase !== "Succeeded" && pod.phase !== "Failed" && pod.metadata.deletionTimestamp === undefined;
 }
 
+/**
+ * A policy's subjects block as a test of pods (namespace already known to be in scope), built once per policy:
+ * the listed service accounts AND the pod selector; a block naming neither selects nothing.
+ */
+export function subjectsSelector(subjects: PolicySubjects): (pod: SlimPod) => boolean {
+  const accounts = subjects.serviceAccounts;
+  const labels = subjects.podSelector === undefined ? undefined : labelSelectorMatcher(subjects.podSelector);
+  if (accounts === undefined && labels === undefined) return () => false;
+  return (pod) => (accounts === undefined || accounts.includes(pod.serviceAccountName)) && (labels === undefined || labels.matches(pod.metadata.labels));
+}
+
 /** Does a policy's subjects block select this pod (namespace already known to be in scope)? */
 export function subjectsSelect(subjects: PolicySubjects, pod: SlimPod): boolean {
-  if (subjects.serviceAccounts !== undefined && !subjects.serviceAccounts.includes(pod.serviceAccountName)) return false;
-  if (subjects.podSelector !== undefined && !selectorMatches(subjects.podSelector, pod.metadata.labels)) return false;
-  return subjects.serviceAccounts !== undefined || subjects.podSelector !== undefined;
+  return subjectsSelector(subjects)(pod);
 }
 
 /** Is the namespace in a ClusterTokenPolicy's scope (its namespaceSelector)? */
 export function namespaceSelected(subjects: ClusterPolicySubjects, namespace: SlimNamespace | undefined): boolean {
-  return namespace !== undefined && selectorMatches(subjects.namespaceSelector, namespace.metadata.labels);
+  return namespace !== undefined && labelSelectorMatcher(subjects.namespaceSelector).matches(namespace.metadata.labels);
 }
 
 export function clusterSubjectsSelect(subjects: ClusterPolicySubjects, pod: SlimPod, namespace: SlimNamespace | undefined): boolean {

@@ -2,7 +2,7 @@
 import { webcrypto } from "node:crypto";
 import { x509 } from "./x509.ts";
 import type { StoredWebhookTls } from "./cert-plan.ts";
-import { AdmissionError } from "../admission/errors.ts";
+import { TlsError } from "./errors.ts";
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -95,7 +95,7 @@ export function joinBundle(first: string, rest: readonly string[], now: Date): s
   return `${[first, ...kept].map((pem) => pem.trim()).join("\n")}\n`;
 }
 
-/** Reads a stored CA bundle and serving certificate; throws AdmissionError InvalidCertificate when unreadable. */
+/** Reads a stored CA bundle and serving certificate; throws TlsError InvalidCertificate when unreadable. */
 export async function readStoredFacts(caBundle: string, servingCertPem: string): Promise<StoredWebhookTls> {
   try {
     const caPem = splitPemBundle(caBundle)[0];
@@ -116,6 +116,6 @@ export async function readStoredFacts(caBundle: string, servingCertPem: string):
       },
     };
   } catch (error) {
-    throw new AdmissionError("InvalidCertificate", "the stored webhook certificate cannot be read", { cause: error });
+    throw new TlsError("InvalidCertificate", "the stored webhook certificate cannot be read", { cause: error });
   }
 }

@@ -29,16 +29,10 @@ import type { PolicyPreview } from "../../../controller/src/admission/policy-pre
 import { startAdmissionServer, type AdmissionServer } from "../../../controller/src/admission/server.ts";
 import { renderWebhookConfigurations, type WebhookConfiguration } from "../../../controller/src/admission/webhook-config.ts";
 import { createServingCertificate, createWebhookCa } from "../../../controller/src/tls/pki.ts";
-import {
-  caBundleInstalled,
-  readWebhookSecret,
-  reloadServingMaterial,
-  syncWebhookTls,
-  type KubeRequester,
-  type ServingMaterialReloader,
-} from "../../../controller/src/admission/webhook-certs.ts";
+import { caBundleInstalled, syncWebhookTls } from "../../../controller/src/admission/webhook-certs.ts";
+import { readWebhookSecret, reloadServingMaterial, type ServingMaterialReloader } from "../../../controller/src/tls/serving-material.ts";
 import { compilePolicy, PolicySet } from "../../../controller/src/policy/index.ts";
-import { kubeClientFromConfig } from "../../../controller/src/kube/kube-http.ts";
+import { kubeClientFromConfig, type KubeRequester } from "../../../controller/src/kube/kube-http.ts";
 import { adminKubeConfig, applyCrds, freshNamespace, kubeBody, kubeClients, waitFor, type KubeClients } from "../support/index.ts";
 
 const RUN = randomBytes(4).toString("hex");

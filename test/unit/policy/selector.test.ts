@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import type { LabelSelector } from "../../../api/token-policy.ts";
 import { compileSelector } from "../../../controller/src/policy/index.ts";
+import { labelSelectorMatcher } from "../../../controller/src/policy/selector.ts";
 
 function matches(selector: LabelSelector, labels: Record<string, string>): boolean {
   const result = compileSelector(selector, "sel");
@@ -41,5 +42,17 @@ describe("label selectors", () => {
     const result = compileSelector({ matchExpressions: [requirement as never] }, "sel");
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.errors[0]?.path).toBe(path);
+  });
+});
+
+describe("labelSelectorMatcher, the rule status counts and the issuer share", () => {
+  it.each([
+    ["an absent selector matches any labels", undefined, { a: "1" }, true],
+    ["a valid selector matches as compiled", { matchLabels: { a: "1" } }, { a: "1" }, true],
+    ["a valid selector refuses labels it does not match", { matchLabels: { a: "1" } }, { a: "2" }, false],
+    ["In without values does not compile and matches nothing", { matchExpressions: [{ key: "a", operator: "In" as const, values: [] }] }, { a: "1" }, false],
+    ["NotIn without values does not compile and matches nothing", { matchExpressions: [{ key: "a", operator: "NotIn" as const }] }, {}, false],
+  ])("%s", (_name, selector: LabelSelector | undefined, labels, expected) => {
+    expect(labelSelectorMatcher(selector).matches(labels)).toBe(expected);
   });
 });
