@@ -1,4 +1,5 @@
 // PolicyPreview backed by the policy engine's choosePolicy(): turns denials a pod would meet into admission warnings.
+import { buildSubject } from "../policy/subject.ts";
 import type { DenialReason, PolicyEvaluation, Subject, TokenRequest } from "../policy/types.ts";
 import type { PodPreviewInput, PolicyPreview } from "./policy-preview.ts";
 
@@ -24,7 +25,7 @@ export interface EnginePreviewOptions {
 }
 
 function subjectOf(pod: PodPreviewInput, namespaceLabels: Readonly<Record<string, string>>, cluster: Subject["cluster"]): Subject {
-  return {
+  return buildSubject({
     serviceAccount: { namespace: pod.namespace, name: pod.serviceAccountName },
     namespace: { name: pod.namespace, labels: namespaceLabels },
     pod: {
@@ -36,8 +37,7 @@ function subjectOf(pod: PodPreviewInput, namespaceLabels: Readonly<Record<string
       ...(pod.owner === undefined ? {} : { owner: pod.owner }),
     },
     cluster,
-    actors: [],
-  };
+  });
 }
 
 /** Only denials a person can fix by writing or changing a policy become warnings; the rest depend on runtime. */

@@ -12,7 +12,7 @@ import { mintAccessToken } from "./mint.ts";
 import { checkPodBinding, type NamespaceLookup, type PodLookup } from "../subject/pod-lookup.ts";
 import { parseExchangeRequest } from "./request.ts";
 import { DEFAULT_LEEWAY_SECONDS, isAccessTokenTyp, type ServiceAccountIdentity } from "../subject/service-account-token.ts";
-import { actorFromServiceAccount, buildSubject, type ClusterInfo } from "../subject/subject.ts";
+import { actorFromServiceAccount, subjectFromToken, type ClusterInfo } from "../subject/subject.ts";
 import type { SubjectVerifier } from "../subject/subject-verifier.ts";
 import { CLAIM_NAMESPACE, CLAIM_SERVICE_ACCOUNT } from "../../../../api/constants.ts";
 
@@ -119,7 +119,7 @@ export function createTokenExchange(deps: ExchangeDeps): (body: string) => Promi
       throw new IssuerError("NamespaceNotFound", `namespace ${identity.namespace} does not exist`);
     }
     const actors = request.actorToken === undefined ? [] : await verifyActor(request.actorToken);
-    const subject = buildSubject({ identity, pod, namespace, cluster: deps.cluster, actors });
+    const subject = subjectFromToken({ identity, pod, namespace, cluster: deps.cluster, actors });
     const now = deps.now();
     const decision = deps.decider.decide({
       subject,

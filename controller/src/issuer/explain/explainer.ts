@@ -2,6 +2,7 @@
 
 import { randomUUID } from "node:crypto";
 import { ANNOTATION_AUDIENCES, ANNOTATION_SCOPES } from "../../../../api/constants.ts";
+import { buildSubject } from "../../policy/subject.ts";
 import type { Decision, DenialReason, Subject, TokenRequest } from "../../policy/types.ts";
 import { policyLabel } from "../record/decision-log.ts";
 import { AuditEndpointError } from "../audit/errors.ts";
@@ -68,20 +69,7 @@ const PER_TOKEN_CLAIMS = new Set(["jti", "iat", "nbf", "exp"]);
 
 /** The subject vector of a pod as the exchange would build it from the pod's own projected token (no actors). */
 export function subjectForPod(pod: PodInfo, namespace: NamespaceInfo, cluster: ClusterInfo): Subject {
-  return {
-    serviceAccount: { namespace: pod.namespace, name: pod.serviceAccountName },
-    namespace: { name: namespace.name, labels: namespace.labels },
-    pod: {
-      name: pod.name,
-      uid: pod.uid,
-      labels: pod.labels,
-      annotations: pod.annotations,
-      ...(pod.nodeName === undefined ? {} : { nodeName: pod.nodeName }),
-      ...(pod.owner === undefined ? {} : { owner: pod.owner }),
-    },
-    cluster: { name: cluster.name, environment: cluster.environment },
-    actors: [],
-  };
+  return buildSubject({ serviceAccount: { namespace: pod.namespace, name: pod.serviceAccountName }, namespace, pod, cluster });
 }
 
 /** The requests to explain: the query's, or else one per audience the pod's annotations name (as the sidecar asks). */

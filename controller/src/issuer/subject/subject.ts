@@ -1,4 +1,5 @@
-// Builds the policy engine's Subject from a verified token, its pod, its namespace, the cluster and the actor chain.
+// The subject of an exchange, from a verified token, its bound pod, its namespace, the cluster and the actor chain.
+import { buildSubject } from "../../policy/subject.ts";
 import type { Actor, Subject } from "../../policy/types.ts";
 import type { NamespaceInfo, PodInfo } from "./pod-lookup.ts";
 import type { ServiceAccountIdentity } from "./service-account-token.ts";
@@ -19,28 +20,20 @@ export interface SubjectInputs {
   readonly actors: readonly Actor[];
 }
 
-/** Pure: everything a policy may select on or read, with nothing taken from the request body unverified. */
-export function buildSubject(inputs: SubjectInputs): Subject {
+/**
+ * Pure: the subject of an exchange. Identity comes from the verified token, labels from the bound pod and its
+ * namespace; nothing is taken from the request body unverified.
+ */
+export function subjectFromToken(inputs: SubjectInputs): Subject {
   const { identity, pod, namespace, cluster, actors } = inputs;
-  return {
+  return buildSubject({
     serviceAccount: { namespace: identity.namespace, name: identity.serviceAccount.name, uid: identity.serviceAccount.uid },
-    namespace: { name: namespace.name, labels: namespace.labels },
-    pod: {
-      name: pod.name,
-      uid: pod.uid,
-      labels: pod.labels,
-      annotations: pod.annotations,
-      // The node the token was bound to wins over the cache: it is signed by the apiserver.
-      ...(identity.node?.name !== undefined
-        ? { nodeName: identity.node.name }
-        : pod.nodeName === undefined
-          ? {}
-          : { nodeName: pod.nodeName }),
-      ...(pod.owner === undefined ? {} : { owner: pod.owner }),
-    },
-    cluster: { name: cluster.name, environment: cluster.environment },
+    namespace,
+    // The node the token was bound to wins over the cache: it is signed by the apiserver.
+    pod: identity.node?.name === undefined ? pod : { ...pod, nodeName: identity.node.name },
+    cluster,
     actors,
-  };
+  });
 }
 
 /** The actor a verified projected token of another pod stands for. */

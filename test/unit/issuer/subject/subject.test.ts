@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { checkPodBinding, type PodInfo } from "../../../../controller/src/issuer/subject/pod-lookup.ts";
 import type { ServiceAccountIdentity } from "../../../../controller/src/issuer/subject/service-account-token.ts";
-import { actorFromServiceAccount, buildSubject } from "../../../../controller/src/issuer/subject/subject.ts";
+import { actorFromServiceAccount, subjectFromToken } from "../../../../controller/src/issuer/subject/subject.ts";
 import { CLUSTER_ISSUER } from "../fixtures.ts";
 
 const identity: ServiceAccountIdentity = {
@@ -26,9 +26,9 @@ const pod: PodInfo = {
   owner: { apiVersion: "batch/v1", kind: "Job", name: "deploy-42" },
 };
 
-describe("buildSubject", () => {
+describe("subjectFromToken", () => {
   it("takes identity from the verified token and labels from the pod and namespace", () => {
-    const subject = buildSubject({
+    const subject = subjectFromToken({
       identity,
       pod: checkPodBinding(identity, pod),
       namespace: { name: "shop", labels: { tenant: "acme" } },
