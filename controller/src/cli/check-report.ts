@@ -2,14 +2,7 @@
 
 import { KIND_CLUSTER_TOKEN_POLICY, KIND_TOKEN_POLICY } from "../../../api/constants.ts";
 import type { AnyTokenPolicy } from "../../../api/token-policy.ts";
-import {
-  PolicySet,
-  compilePolicy,
-  formatRef,
-  refOf,
-  validateAgainstGuardrails,
-  type CompiledPolicy,
-} from "../policy/index.ts";
+import { compilePolicySet, formatRef, refOf, validateAgainstGuardrails } from "../policy/index.ts";
 
 /** One YAML document as loaded, with where it came from. */
 export interface LoadedDocument {
@@ -56,7 +49,8 @@ export function checkDocuments(documents: readonly LoadedDocument[], problems: r
   }
 
   const lines: PolicyLine[] = [];
-  const compiled: { line: number; policy: CompiledPolicy }[] = [];
+  // Policies that passed the shape and duplicate checks, with the line each reports on.
+  const candidates: { line: number; obj: AnyTokenPolicy }[] = [];
   const seen = new Map<string, string>();
   for (const { doc, obj } of policies) {
     const location = doc.index === 0 ? doc.file : `${doc.file}#${doc.index}`;
@@ -72,28 +66,29 @@ export function checkDocuments(documents: readonly LoadedDocument[], problems: r
       continue;
     }
     seen.set(name, location);
-    const result = compilePolicy(obj);
-    if (!result.ok) {
-      lines.push({ name, location, errors: result.errors.map((e) => `${e.path}: ${e.message}`), notes: [] });
-      continue;
-    }
-    compiled.push({ line: lines.length, policy: result.policy });
+    candidates.push({ line: lines.length, obj });
     lines.push({ name, location, errors: [], notes: [] });
   }
 
   // Guardrails are judged against every cluster policy found, with the labels of Namespaces found beside them.
-  const set = PolicySet.from(compiled.map((c) => c.policy));
-  for (const { line, policy } of compiled) {
-    const labels = namespaceLabels.get(policy.ref.namespace ?? "") ?? {};
-    const violations = validateAgainstGuardrails(policy, set, labels);
-    const current = lines[line];
-    if (current === undefined || violations.length === 0) continue;
-    lines[line] = {
+  const { set, results } = compilePolicySet(candidates.map((c) => c.obj));
+  results.forEach((result, i) => {
+    const index = candidates[i]?.line ?? -1;
+    const current = lines[index];
+    if (current === undefined) return;
+    if (!result.ok) {
+      lines[index] = { ...current, errors: result.errors.map((e) => `${e.path}: ${e.message}`) };
+      return;
+    }
+    const labels = namespaceLabels.get(result.policy.ref.namespace ?? "") ?? {};
+    const violations = validateAgainstGuardrails(result.policy, set, labels);
+    if (violations.length === 0) return;
+    lines[index] = {
       ...current,
       errors: violations.filter((v) => v.effect === "deny").map((v) => `${v.path}: ${v.message}`),
       notes: violations.filter((v) => v.effect === "narrow").map((v) => `${v.path}: ${v.message}`),
     };
-  }
+  });
   return { lines, problems, ok: problems.length === 0 && lines.every((l) => l.errors.length === 0) };
 }
 

@@ -1,6 +1,7 @@
 // The policy engine's public API: compile, index, match, decide, explain, guardrail validation.
 
 export { compilePolicy, refOf, rejectionOf, type CompileOptions } from "./compile.ts";
+export { compilePolicySet, type CompiledPolicyList } from "./compile-set.ts";
 export { memoizedExpressions } from "./cel/expression-memo.ts";
 export type {
   CompileError,

@@ -31,7 +31,7 @@ import { renderWebhookConfigurations, type WebhookConfiguration } from "../../..
 import { createServingCertificate, createWebhookCa } from "../../../controller/src/tls/pki.ts";
 import { caBundleInstalled, syncWebhookTls } from "../../../controller/src/admission/webhook-certs.ts";
 import { readWebhookSecret, reloadServingMaterial, type ServingMaterialReloader } from "../../../controller/src/tls/serving-material.ts";
-import { compilePolicy, PolicySet } from "../../../controller/src/policy/index.ts";
+import { compilePolicySet } from "../../../controller/src/policy/index.ts";
 import { kubeClientFromConfig, type KubeRequester } from "../../../controller/src/kube/kube-http.ts";
 import { adminKubeConfig, applyCrds, freshNamespace, kubeBody, kubeClients, waitFor, type KubeClients } from "../support/index.ts";
 
@@ -83,11 +83,7 @@ async function listPolicies(): Promise<AnyTokenPolicy[]> {
 /** The controller answers from its informer cache; the test reads the apiserver instead. */
 const preview: PolicyPreview = {
   async preview(pod, audiences) {
-    const compiled = (await listPolicies()).flatMap((p) => {
-      const result = compilePolicy(p);
-      return result.ok ? [result.policy] : [];
-    });
-    const set = PolicySet.from(compiled);
+    const { set } = compilePolicySet(await listPolicies());
     return enginePolicyPreview({
       chooser: enginePolicyChooser(() => set),
       namespaceLabels: (name) => namespaceLabels.get(name),

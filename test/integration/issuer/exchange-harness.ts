@@ -12,7 +12,7 @@ import { SecretKeyStore } from "../../../controller/src/issuer/keys/key-store.ts
 import type { SigningAlgorithm } from "../../../controller/src/issuer/keys/keys.ts";
 import { apiNamespaceLookup, apiPodLookup } from "../../../controller/src/issuer/subject/pod-lookup-api.ts";
 import { clientNodeTokenReviewer } from "../../../controller/src/issuer/subject/token-review-verifier.ts";
-import { compilePolicy, PolicySet, type CompiledPolicy, type Decision } from "../../../controller/src/policy/index.ts";
+import { compilePolicySet, type Decision, type PolicySet } from "../../../controller/src/policy/index.ts";
 import { generatePki } from "../../controlplane/pki.ts";
 import { freeLoopbackPort } from "../../controlplane/ports.ts";
 import { controlPlaneInfo, freshNamespace, kubeClients } from "../support/index.ts";
@@ -44,13 +44,11 @@ export interface TestIssuerOptions {
 }
 
 function compileAll(policies: readonly AnyTokenPolicy[]): PolicySet {
-  const compiled: CompiledPolicy[] = [];
-  for (const policy of policies) {
-    const result = compilePolicy(policy);
-    if (!result.ok) throw new Error(`test policy ${policy.metadata.name} does not compile: ${JSON.stringify(result.errors)}`);
-    compiled.push(result.policy);
-  }
-  return PolicySet.from(compiled);
+  const { set, results } = compilePolicySet(policies);
+  results.forEach((result, i) => {
+    if (!result.ok) throw new Error(`test policy ${policies[i]?.metadata.name ?? "?"} does not compile: ${JSON.stringify(result.errors)}`);
+  });
+  return set;
 }
 
 export async function startTestIssuer(options: TestIssuerOptions): Promise<TestIssuer> {

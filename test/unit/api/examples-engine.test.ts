@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { API_GROUP_VERSION } from "../../../api/constants.ts";
 import type { AnyTokenPolicy } from "../../../api/token-policy.ts";
-import { compilePolicy, decide, PolicySet, type Actor, type CompiledPolicy, type Subject } from "../../../controller/src/policy/index.ts";
+import { compilePolicy, compilePolicySet, decide, type Actor, type PolicySet, type Subject } from "../../../controller/src/policy/index.ts";
 import { EXAMPLE_FOLDERS, EXAMPLES_DIR, loadManifests, yamlFiles } from "./manifests.ts";
 
 const examples = EXAMPLE_FOLDERS.flatMap((folder) =>
@@ -14,12 +14,12 @@ const examples = EXAMPLE_FOLDERS.flatMap((folder) =>
     .map(({ manifest }) => ({ folder, policy: { ...manifest, metadata: { ...manifest.metadata, generation: 1 } } as unknown as AnyTokenPolicy })),
 );
 
-function compileAll(): CompiledPolicy[] {
-  return examples.map(({ policy }) => {
-    const result = compilePolicy(policy);
-    if (!result.ok) throw new Error(`${policy.metadata.name}: ${JSON.stringify(result.errors)}`);
-    return result.policy;
+function compileAll(): PolicySet {
+  const { set, results } = compilePolicySet(examples.map(({ policy }) => policy));
+  results.forEach((result, i) => {
+    if (!result.ok) throw new Error(`${examples[i]?.policy.metadata.name ?? "?"}: ${JSON.stringify(result.errors)}`);
   });
+  return set;
 }
 
 const NOW = new Date("2026-03-01T12:00:00Z");
@@ -62,7 +62,7 @@ describe("the example policies with the policy engine", () => {
     },
   );
 
-  const policies = PolicySet.from(compileAll());
+  const policies = compileAll();
 
   it.each<{ name: string; subject: Subject; audience: string; scopes?: string[]; expected: Record<string, unknown> }>([
     {

@@ -8,7 +8,7 @@ import {
   RESOURCE_TOKEN_POLICIES,
 } from "../../../../api/constants.ts";
 import type { AnyTokenPolicy } from "../../../../api/token-policy.ts";
-import { PolicySet, compilePolicy, explain, type CompiledPolicy, type RejectedPolicy } from "../../policy/index.ts";
+import { compilePolicySet, explain, type PolicySet } from "../../policy/index.ts";
 import { Explainer, type ExplainEngine } from "./explainer.ts";
 import { apiNamespaceLookup, apiPodLookup } from "../subject/pod-lookup-api.ts";
 import type { ClusterInfo } from "../subject/subject.ts";
@@ -19,16 +19,7 @@ export async function loadPolicySet(custom: CustomObjectsApi): Promise<PolicySet
     custom.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: RESOURCE_TOKEN_POLICIES }),
     custom.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: RESOURCE_CLUSTER_TOKEN_POLICIES }),
   ]);
-  const compiled: CompiledPolicy[] = [];
-  const rejected: RejectedPolicy[] = [];
-  for (const list of lists as { items?: AnyTokenPolicy[] }[]) {
-    for (const item of list.items ?? []) {
-      const result = compilePolicy(item);
-      if (result.ok) compiled.push(result.policy);
-      else rejected.push({ ref: result.ref, errors: result.errors });
-    }
-  }
-  return PolicySet.from(compiled, rejected);
+  return compilePolicySet((lists as { items?: AnyTokenPolicy[] }[]).flatMap((list) => list.items ?? [])).set;
 }
 
 /** The engine's explain over a fixed PolicySet. */
