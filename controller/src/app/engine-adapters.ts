@@ -20,6 +20,7 @@ import {
   decide,
   memoizedExpressions,
   PolicySet,
+  rejectionOf,
   validateAgainstGuardrails,
   type CompiledPolicy,
   type RejectedPolicy,
@@ -39,7 +40,7 @@ export function tesseraPolicyEngine(): PolicyEngine<CompiledPolicy, PolicySet, R
       const result = compilePolicy(policy, { expressions });
       return result.ok
         ? { ok: true, compiled: result.policy }
-        : { ok: false, errors: result.errors.map((e) => ({ path: e.path, message: e.message })), rejected: { ref: result.ref, errors: result.errors } };
+        : { ok: false, errors: result.errors.map((e) => ({ path: e.path, message: e.message })), rejected: rejectionOf(result) };
     },
     guardrailViolations(compiled, set, namespaceLabels) {
       // Only "deny" makes a policy unacceptable; "narrow" (e.g. a TTL clamped) is applied at issuance and stays allowed.

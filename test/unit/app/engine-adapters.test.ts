@@ -1,9 +1,9 @@
 // Admission wired to the real policy engine: CEL errors, guardrails and previews as the webhook reports them.
 import { describe, expect, it } from "vitest";
 import type { ClusterTokenPolicy, TokenPolicy } from "../../../api/token-policy.ts";
-import { engineGuardrailChecker, enginePolicyChooser, enginePolicyCompiler } from "../../../controller/src/app/engine-adapters.ts";
+import { engineGuardrailChecker, enginePolicyChooser, enginePolicyCompiler, tesseraPolicyEngine } from "../../../controller/src/app/engine-adapters.ts";
 import { enginePolicyPreview } from "../../../controller/src/admission/engine-preview.ts";
-import { compilePolicy, PolicySet } from "../../../controller/src/policy/index.ts";
+import { compilePolicy, decide, PolicySet, type CompiledPolicy, type RejectedPolicy } from "../../../controller/src/policy/index.ts";
 
 function tokenPolicy(spec: Partial<TokenPolicy["spec"]> = {}): TokenPolicy {
   return {
@@ -75,5 +75,33 @@ describe("enginePolicyPreview", () => {
   it("warns when no policy selects the pod's service account at all", async () => {
     const { warnings } = await preview.preview({ ...pod, serviceAccountName: "batch" }, []);
     expect(warnings[0]).toContain("shop/batch");
+  });
+});
+
+describe("tesseraPolicyEngine, the live set's engine", () => {
+  it("fails closed for TokenPolicies while a ClusterTokenPolicy's guardrails do not compile", () => {
+    const engine = tesseraPolicyEngine();
+    const brokenRails: ClusterTokenPolicy = { ...baseline, metadata: { name: "rails", generation: 1 }, spec: { owner: { team: "platform" }, guardrails: { allowedClaims: ["sub"] } } };
+    const compiled: CompiledPolicy[] = [];
+    const rejected: RejectedPolicy[] = [];
+    for (const policy of [tokenPolicy(), brokenRails]) {
+      const outcome = engine.compile(policy);
+      if (outcome.ok) compiled.push(outcome.compiled);
+      else rejected.push(outcome.rejected);
+    }
+    const decision = decide({
+      subject: {
+        serviceAccount: { namespace: "shop", name: "web" },
+        namespace: { name: "shop", labels: {} },
+        pod: { name: "web-0", uid: "u", labels: {}, annotations: {} },
+        cluster: { name: "test", environment: "dev" },
+        actors: [],
+      },
+      request: { audiences: ["orders"], scopes: [] },
+      policies: engine.buildSet(compiled, rejected),
+      now: new Date(),
+      id: "d-1",
+    });
+    expect(decision.allowed ? "allowed" : decision.reason).toBe("PolicyNotAccepted");
   });
 });
