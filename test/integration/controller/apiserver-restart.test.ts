@@ -73,6 +73,8 @@ describe("an apiserver outage", () => {
     await waitFor(async () => accepted(await readPolicy("orders"))?.status === "True", { description: "Accepted before the outage" });
     await setExpression("orders", "namspace.name");
     await waitFor(async () => (await eventCount("PolicyCompileFailed")) === 1, { description: "one PolicyCompileFailed before the outage" });
+    // The apiserver lists the Event a moment before the recorder has counted its write: wait for the count too.
+    await waitFor(() => core.events.written >= 1, { description: "the PolicyCompileFailed write counted" });
     const restartsBefore = core.tokenPolicies.restarts;
     const writesBefore = core.events.written;
 
