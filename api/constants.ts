@@ -125,6 +125,23 @@ export const PATH_METRICS = "/metrics";
 export const DEFAULT_TESSERA_AUDIENCE = "tessera.dev/issuer";
 
 // ---------------------------------------------------------------------------------------------------------
+// Re-issuance channel (PATH_WATCH): why a poll was answered with a change (EntitlementChange.reason)
+// ---------------------------------------------------------------------------------------------------------
+
+/** The sidecar's first poll (it sent no version): the version it holds from now on; nothing to refresh. */
+export const CHANGE_REASON_INITIAL = "initial";
+/** The sidecar's version was already stale when it polled; the issuer answers at once without telling why. */
+export const CHANGE_REASON_CHANGED = "changed";
+/** A TokenPolicy in the pod's namespace or any ClusterTokenPolicy was added, changed, revoked or deleted. */
+export const CHANGE_REASON_POLICY_CHANGED = "policy-changed";
+/** The pod's own metadata or its namespace's labels changed, and no policy did. */
+export const CHANGE_REASON_LABELS_CHANGED = "labels-changed";
+/** The issuer's cache no longer has the pod; sent with an empty version (the next poll learns whether it is gone). */
+export const CHANGE_REASON_POD_DELETED = "pod-deleted";
+/** Never sent: what a sidecar records when an answer carries no reason, or one it does not know. */
+export const CHANGE_REASON_UNSPECIFIED = "unspecified";
+
+// ---------------------------------------------------------------------------------------------------------
 // Sidecar: local endpoint, files and configuration (the contract the admission webhook injects)
 // ---------------------------------------------------------------------------------------------------------
 

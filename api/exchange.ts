@@ -1,4 +1,12 @@
 // RFC 8693 token exchange and RFC 6749 error wire types, shared by the issuer and the sidecar.
+import {
+  CHANGE_REASON_CHANGED,
+  CHANGE_REASON_INITIAL,
+  CHANGE_REASON_LABELS_CHANGED,
+  CHANGE_REASON_POD_DELETED,
+  CHANGE_REASON_POLICY_CHANGED,
+  CHANGE_REASON_UNSPECIFIED,
+} from "./constants.ts";
 
 /** Successful token exchange response (RFC 8693 section 2.2.1). */
 export interface TokenExchangeResponse {
@@ -49,10 +57,24 @@ export interface SidecarTokenSpec {
   readonly scopes?: readonly string[];
 }
 
+/** Every reason a re-issuance answer may carry (the CHANGE_REASON_* constants); a closed set. */
+export const ENTITLEMENT_CHANGE_REASONS = [
+  CHANGE_REASON_INITIAL,
+  CHANGE_REASON_CHANGED,
+  CHANGE_REASON_POLICY_CHANGED,
+  CHANGE_REASON_LABELS_CHANGED,
+  CHANGE_REASON_POD_DELETED,
+  CHANGE_REASON_UNSPECIFIED,
+] as const;
+export type EntitlementChangeReason = (typeof ENTITLEMENT_CHANGE_REASONS)[number];
+
 /** A message on the re-issuance channel: the pod's entitlement changed, refresh now. */
 export interface EntitlementChange {
   /** Monotonic version of the pod's entitlement; the sidecar sends the last one it saw. */
   readonly version: string;
-  /** Why: policy-changed, policy-deleted, revoked, labels-changed, pod-deleted. */
-  readonly reason: string;
+  /**
+   * Why: initial (first poll), changed (stale on arrival), policy-changed, labels-changed, or pod-deleted (with an
+   * empty version). The issuer never sends unspecified; a sidecar records it for a missing or unknown reason.
+   */
+  readonly reason: EntitlementChangeReason;
 }

@@ -1,5 +1,6 @@
 // Talks to the issuer: RFC 8693 exchange and the re-issuance long-poll, every reply parsed into a typed outcome.
 import {
+  CHANGE_REASON_UNSPECIFIED,
   GRANT_TYPE_TOKEN_EXCHANGE,
   MEDIA_TYPE_FORM,
   MEDIA_TYPE_JSON,
@@ -8,8 +9,8 @@ import {
   TOKEN_TYPE_ACCESS_TOKEN,
   TOKEN_TYPE_JWT,
 } from "../../api/constants.ts";
-import type { EntitlementChange, OAuthErrorResponse } from "../../api/exchange.ts";
-import { OAUTH_ERROR_CODES } from "../../api/exchange.ts";
+import type { EntitlementChange, EntitlementChangeReason, OAuthErrorResponse } from "../../api/exchange.ts";
+import { ENTITLEMENT_CHANGE_REASONS, OAUTH_ERROR_CODES } from "../../api/exchange.ts";
 import type { SidecarErrorCode } from "./errors.ts";
 import type { HttpResponse, HttpTransport } from "./http-transport.ts";
 import { TransportError } from "./http-transport.ts";
@@ -67,6 +68,11 @@ export interface IssuerClientOptions {
 /** Longest token the sidecar accepts; a JWT access token is a few kilobytes. */
 const MAX_ACCESS_TOKEN_LENGTH = 64 * 1024;
 const OAUTH_CODES: ReadonlySet<string> = new Set(OAUTH_ERROR_CODES);
+const CHANGE_REASONS: ReadonlySet<string> = new Set(ENTITLEMENT_CHANGE_REASONS);
+
+function isChangeReason(value: unknown): value is EntitlementChangeReason {
+  return typeof value === "string" && CHANGE_REASONS.has(value);
+}
 
 export function issuerClient(options: IssuerClientOptions): IssuerClient {
   const { issuerUrl, transport } = options;
@@ -212,5 +218,6 @@ function parseChange(body: string): EntitlementChange | undefined {
   const { version, reason } = o;
   // An empty version is legal: the feed lost the pod (e.g. deleted); the next poll learns whether it is gone.
   if (typeof version !== "string" || version.length > 256) return undefined;
-  return { version, reason: typeof reason === "string" ? reason.slice(0, 256) : "unspecified" };
+  // The reason only feeds logs; one this sidecar does not know (a newer issuer) is recorded as unspecified.
+  return { version, reason: isChangeReason(reason) ? reason : CHANGE_REASON_UNSPECIFIED };
 }

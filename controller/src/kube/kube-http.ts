@@ -3,7 +3,7 @@ import { request as httpsRequest, type RequestOptions } from "node:https";
 import { request as httpRequest } from "node:http";
 import { Watch, type KubeConfig } from "@kubernetes/client-node";
 import { AgentCache } from "./agent-cache.ts";
-import { ReconcileError, codeForStatus } from "./errors.ts";
+import { KubeError, codeForStatus } from "./errors.ts";
 
 export interface KubeResponse {
   readonly status: number;
@@ -51,7 +51,7 @@ export function expectOk(res: KubeResponse, what: string): unknown {
     typeof res.body === "object" && res.body !== null && "message" in res.body && typeof res.body.message === "string"
       ? res.body.message
       : `HTTP ${res.status}`;
-  throw new ReconcileError(codeForStatus(res.status), `${what}: ${message}`, { status: res.status });
+  throw new KubeError(codeForStatus(res.status), `${what}: ${message}`, { status: res.status });
 }
 
 const DEFAULT_TIMEOUT_MS = 15_000;
@@ -62,7 +62,7 @@ export function kubeClientFromConfig(kubeConfig: KubeConfig): KubeClient {
   return {
     async request(method, path, init) {
       const cluster = kubeConfig.getCurrentCluster();
-      if (cluster === null) throw new ReconcileError("KUBE_REQUEST_FAILED", "kubeconfig has no current cluster");
+      if (cluster === null) throw new KubeError("KUBE_REQUEST_FAILED", "kubeconfig has no current cluster");
       const url = new URL(cluster.server + path);
       const opts: RequestOptions = { method, headers: { Accept: "application/json" } };
       await kubeConfig.applyToHTTPSOptions(opts);
@@ -94,7 +94,7 @@ export function kubeClientFromConfig(kubeConfig: KubeConfig): KubeClient {
             });
           },
         );
-        req.on("timeout", () => req.destroy(new ReconcileError("KUBE_REQUEST_FAILED", `${method} ${path} timed out`)));
+        req.on("timeout", () => req.destroy(new KubeError("KUBE_REQUEST_FAILED", `${method} ${path} timed out`)));
         req.on("error", reject);
         if (payload !== undefined) req.write(payload);
         req.end();

@@ -3,7 +3,7 @@ import { createConfiguration, ServerConfiguration, type Configuration, type Kube
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { AgentCache } from "./agent-cache.ts";
-import { ReconcileError } from "./errors.ts";
+import { KubeError } from "./errors.ts";
 
 /**
  * KubeConfig.makeApiClient authenticates each request with a new agent, so each request (a TokenReview per exchange
@@ -17,7 +17,7 @@ export function makeReusingApiClient<Api>(
   agents: AgentCache = new AgentCache(),
 ): Api {
   const cluster = kubeConfig.getCurrentCluster();
-  if (cluster === null) throw new ReconcileError("KUBE_REQUEST_FAILED", "kubeconfig has no current cluster");
+  if (cluster === null) throw new KubeError("KUBE_REQUEST_FAILED", "kubeconfig has no current cluster");
   const auth: SecurityAuthentication = {
     getName: () => "kubeconfig authentication over reused connections",
     async applySecurityAuthentication(context) {

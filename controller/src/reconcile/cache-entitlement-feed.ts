@@ -1,5 +1,6 @@
 // The re-issuance channel's source: per-pod entitlement versions from the caches, and long-poll waiters woken on change.
-import type { EntitlementChange } from "../../../api/exchange.ts";
+import { CHANGE_REASON_INITIAL, CHANGE_REASON_POD_DELETED, CHANGE_REASON_POLICY_CHANGED } from "../../../api/constants.ts";
+import type { EntitlementChange, EntitlementChangeReason } from "../../../api/exchange.ts";
 import {
   changeReason,
   labelsPart,
@@ -12,8 +13,6 @@ import type { CachedClusterTokenPolicy, CachedTokenPolicy, SlimNamespace, SlimPo
 import type { Store } from "./store.ts";
 import type { Timers } from "./timers.ts";
 
-export const REASON_POD_DELETED = "pod-deleted";
-
 export interface EntitlementFeedOptions {
   readonly pods: Store<SlimPod>;
   readonly namespaces: Store<SlimNamespace>;
@@ -24,7 +23,7 @@ export interface EntitlementFeedOptions {
   readonly debounceMs?: number;
   /** How long an unknown pod may take to appear in the cache before it counts as deleted. */
   readonly unknownPodGraceMs?: number;
-  readonly onWake?: (reason: string) => void;
+  readonly onWake?: (reason: EntitlementChangeReason) => void;
 }
 
 interface Waiter {
@@ -101,12 +100,12 @@ export class CacheEntitlementFeed {
       // The issuer verified a token bound to this pod, so it existed; give the cache a moment to see a new pod.
       pod = await this.#waitForPod(podUid, signal);
       if (isAborted(signal)) return undefined;
-      if (pod === undefined) return { version: "", reason: REASON_POD_DELETED };
+      if (pod === undefined) return { version: "", reason: CHANGE_REASON_POD_DELETED };
     }
     const parts = this.#parts(podUid);
-    if (parts === undefined) return { version: "", reason: REASON_POD_DELETED };
+    if (parts === undefined) return { version: "", reason: CHANGE_REASON_POD_DELETED };
     const current = versionOf(parts);
-    if (current !== since) return { version: current, reason: since === "" ? "initial" : "policy-changed" };
+    if (current !== since) return { version: current, reason: since === "" ? CHANGE_REASON_INITIAL : CHANGE_REASON_POLICY_CHANGED };
     const namespace = pod.metadata.namespace ?? "";
     return await new Promise((resolve) => {
       const waiter: Waiter = {
@@ -138,8 +137,8 @@ export class CacheEntitlementFeed {
 
   podDeleted(pod: SlimPod): void {
     this.#podParts.delete(pod.metadata.uid);
-    for (const w of [...(this.#waitersByUid.get(pod.metadata.uid) ?? [])]) w.resolve({ version: "", reason: REASON_POD_DELETED });
-    this.#opts.onWake?.(REASON_POD_DELETED);
+    for (const w of [...(this.#waitersByUid.get(pod.metadata.uid) ?? [])]) w.resolve({ version: "", reason: CHANGE_REASON_POD_DELETED });
+    this.#opts.onWake?.(CHANGE_REASON_POD_DELETED);
   }
 
   namespaceChanged(name: string): void {
@@ -244,8 +243,8 @@ export class CacheEntitlementFeed {
     for (const w of candidates) {
       const parts = this.#parts(w.uid);
       if (parts === undefined) {
-        w.resolve({ version: "", reason: REASON_POD_DELETED });
-        this.#opts.onWake?.(REASON_POD_DELETED);
+        w.resolve({ version: "", reason: CHANGE_REASON_POD_DELETED });
+        this.#opts.onWake?.(CHANGE_REASON_POD_DELETED);
         continue;
       }
       const version = versionOf(parts);

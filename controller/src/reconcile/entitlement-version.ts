@@ -1,5 +1,7 @@
 // Pure entitlement version: a digest of everything a pod's issuance decisions read, built from per-source parts.
 import { createHash } from "node:crypto";
+import { CHANGE_REASON_LABELS_CHANGED, CHANGE_REASON_POLICY_CHANGED } from "../../../api/constants.ts";
+import type { EntitlementChangeReason } from "../../../api/exchange.ts";
 
 /** The parts a pod's version is made of; comparing parts tells why a version moved. */
 export interface EntitlementParts {
@@ -66,8 +68,8 @@ export function versionOf(parts: EntitlementParts): string {
 }
 
 /** Why the version moved, in the words of the re-issuance channel. */
-export function changeReason(before: EntitlementParts | undefined, after: EntitlementParts): string {
-  if (before === undefined) return "policy-changed";
-  if (before.namespacePolicies !== after.namespacePolicies || before.clusterPolicies !== after.clusterPolicies) return "policy-changed";
-  return "labels-changed";
+export function changeReason(before: EntitlementParts | undefined, after: EntitlementParts): EntitlementChangeReason {
+  if (before === undefined) return CHANGE_REASON_POLICY_CHANGED;
+  if (before.namespacePolicies !== after.namespacePolicies || before.clusterPolicies !== after.clusterPolicies) return CHANGE_REASON_POLICY_CHANGED;
+  return CHANGE_REASON_LABELS_CHANGED;
 }

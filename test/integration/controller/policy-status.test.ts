@@ -1,13 +1,56 @@
 // Policy status against the real apiserver: conditions appear, change as a policy breaks and is fixed, uninjected pods are flagged.
 import type { CoreV1Event } from "@kubernetes/client-node";
+import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_GROUP, API_VERSION, INJECT_ENABLED, LABEL_INJECT, RESOURCE_TOKEN_POLICIES } from "../../../api/constants.ts";
 import type { TokenPolicy } from "../../../api/token-policy.ts";
 import type { ControllerCore } from "../../../controller/src/reconcile/controller.ts";
+import { controllerMetrics, type ControllerMetrics } from "../../../controller/src/reconcile/metrics.ts";
 import { applyCrds, createPod, createServiceAccount, freshNamespace, kubeClients, waitFor } from "../support/index.ts";
 import { startController } from "./start-controller.ts";
 
+/**
+ * Follows the controller's TokenPolicy work queue through its metrics. Idle means nothing is queued and every key
+ * handed to a worker has finished: any key queued before that point has been reconciled. (A key queued while it is
+ * being reconciled goes back on the queue in the same step that reports the reconcile finished, so idle cannot be
+ * seen in between.)
+ */
+function tokenPolicyWork(base: ControllerMetrics) {
+  let queued = 0;
+  let handedOut = 0;
+  let finished = 0;
+  let failed = 0;
+  const metrics: ControllerMetrics = {
+    ...base,
+    queue(name) {
+      const queue = base.queue(name);
+      if (name !== "tokenpolicy") return queue;
+      return {
+        depth: (n) => {
+          queued = n;
+          queue.depth(n);
+        },
+        queueLatency: (seconds) => {
+          handedOut++;
+          queue.queueLatency(seconds);
+        },
+      };
+    },
+    worker: {
+      reconciled: (controller, seconds, outcome) => {
+        if (controller === "tokenpolicy") {
+          finished++;
+          if (outcome === "error") failed++;
+        }
+        base.worker.reconciled(controller, seconds, outcome);
+      },
+    },
+  };
+  return { metrics, idle: () => queued === 0 && handedOut === finished, failures: () => failed };
+}
+
 const clients = kubeClients();
+const work = tokenPolicyWork(controllerMetrics(new Registry()));
 let core: ControllerCore<unknown, unknown>;
 let controllerNs: string;
 let ns: string;
@@ -43,7 +86,7 @@ beforeAll(async () => {
   controllerNs = await freshNamespace("tessera-system");
   ns = await freshNamespace("status");
   await createServiceAccount(ns, "checkout-api", clients);
-  core = (await startController(clients.kubeConfig, controllerNs, "replica-a"));
+  core = await startController(clients.kubeConfig, controllerNs, "replica-a", { metrics: work.metrics });
   await waitFor(() => core.leader.isLeader(), { description: "the only replica to lead" });
 });
 
@@ -96,10 +139,20 @@ describe("TokenPolicy status", () => {
   });
 
   it("leaves a settled status alone: no further writes while nothing changes", async () => {
+    await waitFor(() => work.idle(), { description: "the earlier changes to be reconciled" });
     const before = (await readPolicy("payments")).metadata.resourceVersion;
+    const failuresBefore = work.failures();
     // Pod and namespace churn elsewhere re-enqueues the policy; the reconciles that follow must not write.
+    const podSeen = new Promise<void>((resolve) => {
+      core.pods.onEvent((e) => {
+        if (e.object.metadata.namespace === ns && e.object.metadata.name === "unrelated") resolve();
+      });
+    });
     await createPod(ns, { name: "unrelated", serviceAccountName: "someone-else" }, clients);
-    await new Promise((r) => setTimeout(r, 2_500));
+    // The controller's own handlers ran first and queued the policy; once the queue is idle that reconcile is done.
+    await podSeen;
+    await waitFor(() => work.idle(), { description: "the reconcile the pod event queued" });
+    expect(work.failures()).toBe(failuresBefore);
     expect((await readPolicy("payments")).metadata.resourceVersion).toBe(before);
   });
 

@@ -118,6 +118,8 @@ describe("issuerClient.watch", () => {
   it.each([
     ["204", 204, "", { kind: "unchanged" }],
     ["200 with an empty version", 200, JSON.stringify({ version: "", reason: "pod-deleted" }), { kind: "changed", change: { version: "", reason: "pod-deleted" } }],
+    ["200 without a reason", 200, JSON.stringify({ version: "8" }), { kind: "changed", change: { version: "8", reason: "unspecified" } }],
+    ["200 with a reason this sidecar does not know", 200, JSON.stringify({ version: "8", reason: "quota-changed" }), { kind: "changed", change: { version: "8", reason: "unspecified" } }],
     [
       "410",
       410,

@@ -1,5 +1,6 @@
 // The re-issuance long-poll: a sidecar waits here, authenticated by its projected token, for its pod's entitlement to change.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { CHANGE_REASON_CHANGED, CHANGE_REASON_INITIAL } from "../../../../api/constants.ts";
 import type { EntitlementChange } from "../../../../api/exchange.ts";
 import type { EntitlementFeed } from "./entitlement-feed.ts";
 import { isIssuerError } from "../errors.ts";
@@ -60,7 +61,7 @@ export function createWatchHandler(deps: WatchDeps): Handler {
 
     const current = deps.feed.version(podUid);
     if (current !== undefined && current !== since) {
-      const change: EntitlementChange = { version: current, reason: since === "" ? "initial" : "changed" };
+      const change: EntitlementChange = { version: current, reason: since === "" ? CHANGE_REASON_INITIAL : CHANGE_REASON_CHANGED };
       sendJson(res, 200, change);
       return;
     }
