@@ -1,4 +1,5 @@
 // The controller's reconcile side assembled: informers -> caches -> policy set, feed, queues and reconcilers, under the leader lease.
+import type { EntitlementChangeReason } from "../../../api/exchange.ts";
 import type { Logger } from "pino";
 import {
   API_GROUP_VERSION,
@@ -135,7 +136,7 @@ export class ControllerCore<TC, TS> {
       ...this.caches,
       timers,
       debounceMs: opts.feedDebounceMs ?? 10,
-      ...(metrics === undefined ? {} : { onWake: (reason: string) => { metrics.entitlementWake(reason); } }),
+      ...(metrics === undefined ? {} : { onWake: (reason: EntitlementChangeReason) => { metrics.entitlementWake(reason); } }),
     });
     this.leader = new LeaderElector({
       client,

@@ -1,4 +1,5 @@
 // Prometheus metrics of the controller on an injected registry: queue, reconcile, watches, caches, leadership, uninjected pods, issuer CA.
+import type { EntitlementChangeReason } from "../../../api/exchange.ts";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { InformerMetrics } from "./informer.ts";
 import type { IssuerCaMetrics } from "./issuer-ca-publisher.ts";
@@ -13,7 +14,7 @@ export interface ControllerMetrics {
   readonly issuerCa: IssuerCaMetrics;
   queue(name: string): WorkQueueMetrics;
   leader(isLeader: boolean): void;
-  entitlementWake(reason: string): void;
+  entitlementWake(reason: EntitlementChangeReason): void;
   entitlementWaiters(n: number): void;
 }
 
