@@ -14,10 +14,21 @@ export interface DecodedJws {
   readonly signature: Buffer;
 }
 
+/**
+ * Strict base64url (RFC 7515 section 2: no padding, no other characters, canonical trailing bits). Node's decoder
+ * skips what it does not understand, which would give one token many accepted spellings.
+ */
+function decodeSegment(segment: string, what: string): Buffer {
+  const bytes = Buffer.from(segment, "base64url");
+  if (bytes.toString("base64url") !== segment) throw new IssuerError("TokenMalformed", `the token's ${what} is not base64url`);
+  return bytes;
+}
+
 function parseSegment(segment: string, what: string): Record<string, unknown> {
+  const bytes = decodeSegment(segment, what);
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(segment, "base64url").toString("utf8"));
+    value = JSON.parse(bytes.toString("utf8"));
   } catch {
     throw new IssuerError("TokenMalformed", `the token's ${what} is not base64url-encoded JSON`);
   }
@@ -40,7 +51,7 @@ export function decodeCompactJws(token: string): DecodedJws {
     header,
     payload: parseSegment(p, "payload"),
     signingInput: Buffer.from(`${h}.${p}`, "ascii"),
-    signature: Buffer.from(s, "base64url"),
+    signature: decodeSegment(s, "signature"),
   };
 }
 

@@ -79,6 +79,18 @@ describe("decodeCompactJws", () => {
   ])("refuses %s as TokenMalformed", (_case, token) => {
     expect(malformedCode(token)).toBe("TokenMalformed");
   });
+
+  // One token, one spelling: node's decoder would skip these characters and accept the same signature again.
+  it.each([
+    ["padding after the signature", (t: string) => `${t}==`],
+    ["characters outside base64url after the signature", (t: string) => `${t}!!`],
+    ["standard base64 characters in the signature", (t: string) => t.replace(/-/g, "+").replace(/_/g, "/") + (/[-_]/.test(t) ? "" : "+")],
+    ["padding after the header", (t: string) => t.replace(".", "=.")],
+  ])("refuses a genuine token respelled with %s", async (_case, respell) => {
+    const token = await joseSigned("ES256", ec.privateKey, { sub: "a" });
+    expect(malformedCode(token)).toBe("decoded");
+    expect(malformedCode(respell(token))).toBe("TokenMalformed");
+  });
 });
 
 describe("verifySignature", () => {
