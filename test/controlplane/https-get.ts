@@ -1,7 +1,8 @@
 // A small HTTPS GET that trusts a given CA and optionally presents a client certificate (fetch cannot do either).
 import { request } from "node:https";
 
-export interface TlsMaterial {
+/** What the client trusts and, optionally, the certificate it presents. */
+export interface ClientTls {
   readonly caPem: string;
   readonly certPem?: string;
   readonly keyPem?: string;
@@ -12,7 +13,7 @@ export interface HttpResult {
   readonly body: string;
 }
 
-export function httpsGet(url: string, tls: TlsMaterial, timeoutMs = 5_000): Promise<HttpResult> {
+export function httpsGet(url: string, tls: ClientTls, timeoutMs = 5_000): Promise<HttpResult> {
   return new Promise((resolveResult, reject) => {
     const req = request(
       url,

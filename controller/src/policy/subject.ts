@@ -2,23 +2,18 @@
 //
 // The exchange (a verified projected token and its bound pod), explain (a pod read from the cache) and the admission
 // preview (a pod not yet stored) all build subjects here, so a field one of them sets is set the same way by all.
-import type { Actor, Subject } from "./types.ts";
+import type { Subject } from "./types.ts";
 
+/**
+ * The same shape as the Subject, each part from wherever the caller has it (a pod in admission has uid "": the
+ * apiserver has not stored it yet, so conditions reading it cannot be judged then); no actors means an empty chain.
+ */
 export interface SubjectParts {
-  readonly serviceAccount: { readonly namespace: string; readonly name: string; readonly uid?: string };
-  readonly namespace: { readonly name: string; readonly labels: Readonly<Record<string, string>> };
-  readonly pod: {
-    readonly name: string;
-    /** "" before the apiserver has stored the pod (admission): conditions reading it cannot be judged then. */
-    readonly uid: string;
-    readonly labels: Readonly<Record<string, string>>;
-    readonly annotations: Readonly<Record<string, string>>;
-    readonly nodeName?: string;
-    readonly owner?: { readonly apiVersion: string; readonly kind: string; readonly name: string };
-  };
-  readonly cluster: { readonly name: string; readonly environment: string };
-  /** Verified delegation chain, current actor first; none when nobody acts for the subject. */
-  readonly actors?: readonly Actor[];
+  readonly serviceAccount: Subject["serviceAccount"];
+  readonly namespace: Subject["namespace"];
+  readonly pod: Subject["pod"];
+  readonly cluster: Subject["cluster"];
+  readonly actors?: Subject["actors"];
 }
 
 /** Pure: copies exactly the fields a policy may select on or read, and nothing else a caller's objects carry. */
