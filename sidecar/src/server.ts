@@ -114,6 +114,15 @@ export function localHandler(options: HandlerOptions): (req: http.IncomingMessag
       });
       return undefined;
     }
+    // Defence in depth, as cloud metadata endpoints do: a browser always sends Origin on a cross-origin request,
+    // and a proxy that forwards to loopback adds X-Forwarded-For. Neither is a workload asking its own sidecar.
+    if (req.headers.origin !== undefined || req.headers["x-forwarded-for"] !== undefined) {
+      sendError(res, 403, {
+        error: "access_denied",
+        error_description: "requests carrying Origin or X-Forwarded-For are refused: tokens are for the pod's own processes",
+      });
+      return undefined;
+    }
     const parsed = resolveQuery(query, api);
     if ("status" in parsed) {
       sendError(res, parsed.status, parsed.body);

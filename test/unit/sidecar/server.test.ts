@@ -158,6 +158,17 @@ describe("local token endpoint", () => {
     expect(res.body).not.toContain("payments-token");
   });
 
+  it.each([
+    ["an Origin header (a browser's cross-origin request)", { origin: "https://evil.example" }],
+    ["an Origin header of null (a sandboxed page)", { origin: "null" }],
+    ["an X-Forwarded-For header (a proxy forwarding to loopback)", { "x-forwarded-for": "203.0.113.7" }],
+  ])("refuses with 403 a token request carrying %s, guard header or not", async (_case, extra) => {
+    const res = await get("/v1/token?audience=https%3A%2F%2Fpayments.example", { ...guard, host: host(), ...extra });
+    expect(res.status).toBe(403);
+    expect((JSON.parse(res.body) as { error: string }).error).toBe("access_denied");
+    expect(res.body).not.toContain("payments-token");
+  });
+
   it("accepts localhost:PORT as Host", async () => {
     const res = await get("/v1/token?audience=https%3A%2F%2Fpayments.example", { ...guard, host: `localhost:${servers.port}` });
     expect(res.status).toBe(200);
