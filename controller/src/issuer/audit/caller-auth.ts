@@ -1,7 +1,12 @@
 // Who may call the audit endpoints: a service-account bearer token verified by TokenReview, then a per-operation allowlist.
 
 import { createHash } from "node:crypto";
-import { K8S_SERVICE_ACCOUNT_SUBJECT_PREFIX } from "../../../../api/constants.ts";
+import {
+  ENV_EXPLAIN_CALLERS,
+  ENV_INTROSPECT_CALLERS,
+  ENV_REVOKE_CALLERS,
+  K8S_SERVICE_ACCOUNT_SUBJECT_PREFIX,
+} from "../../../../api/constants.ts";
 import { isIssuerError } from "../errors.ts";
 import { AuditEndpointError } from "./errors.ts";
 import type { TokenReviewer } from "../subject/token-review-verifier.ts";
@@ -17,6 +22,13 @@ export interface Caller {
   readonly namespace: string;
   readonly name: string;
 }
+
+/** Where each operation's allowlist is configured, for the refusal that says it is empty. */
+const ALLOWLIST_SETTING: Readonly<Record<AuditOperation, string>> = {
+  introspect: ENV_INTROSPECT_CALLERS,
+  revoke: ENV_REVOKE_CALLERS,
+  explain: ENV_EXPLAIN_CALLERS,
+};
 
 /** Longest bearer token accepted; Kubernetes tokens are about 1 KiB. */
 const MAX_TOKEN_CHARS = 16 * 1024;
@@ -63,15 +75,22 @@ export interface CallerAuthenticatorOptions {
   readonly cacheSeconds?: number;
   /** Tokens remembered at most; default 1000. */
   readonly maxCached?: number;
+  /**
+   * Seconds a token the apiserver refused is refused again without asking; default 10. Bounds what a caller
+   * replaying garbage costs the apiserver. An apiserver that did not answer is never remembered.
+   */
+  readonly refusedCacheSeconds?: number;
 }
 
 /**
  * Authenticates with TokenReview (the apiserver also checks that a bound pod still exists), then authorises against
- * the allowlist. Only a hash of each token is kept in the cache, never the token.
+ * the allowlist. What can be refused without the apiserver is: no bearer token, an operation nobody may call, a
+ * token refused a moment ago. Only a hash of each token is kept in the caches, never the token.
  */
 export class CallerAuthenticator {
   readonly #options: CallerAuthenticatorOptions;
   readonly #cache = new Map<string, { caller: Caller; untilMs: number }>();
+  readonly #refused = new Map<string, number>();
 
   constructor(options: CallerAuthenticatorOptions) {
     checkAllowlist(options.allowlist);
@@ -83,6 +102,9 @@ export class CallerAuthenticator {
     const token = bearerToken(authorization);
     if (token === undefined) {
       throw new AuditEndpointError("Unauthenticated", "send Authorization: Bearer <a service-account token for Tessera's audience>");
+    }
+    if (this.#options.allowlist[operation].length === 0) {
+      throw new AuditEndpointError("Forbidden", `no service account may ${operation}: ${ALLOWLIST_SETTING[operation]} is empty`);
     }
     const caller = await this.#identify(token);
     if (!isAllowed(this.#options.allowlist, operation, caller)) {
@@ -97,6 +119,9 @@ export class CallerAuthenticator {
     const cached = this.#cache.get(key);
     if (cached !== undefined && cached.untilMs > nowMs) return cached.caller;
     this.#cache.delete(key);
+    const refusedUntil = this.#refused.get(key);
+    if (refusedUntil !== undefined && refusedUntil > nowMs) throw refusedToken();
+    this.#refused.delete(key);
     let result;
     try {
       result = await this.#options.reviewer.review(token, [this.#options.audience]);
@@ -108,18 +133,24 @@ export class CallerAuthenticator {
     }
     const caller = serviceAccountOf(result.username);
     if (!result.authenticated || !result.audiences.includes(this.#options.audience) || caller === undefined) {
-      throw new AuditEndpointError("Unauthenticated", "the bearer token is not a valid service-account token for Tessera's audience");
+      remember(this.#refused, key, nowMs + (this.#options.refusedCacheSeconds ?? 10) * 1000, nowMs, this.#options.maxCached ?? 1000);
+      throw refusedToken();
     }
-    this.#remember(key, caller, nowMs);
+    remember(this.#cache, key, { caller, untilMs: nowMs + (this.#options.cacheSeconds ?? 10) * 1000 }, nowMs, this.#options.maxCached ?? 1000);
     return caller;
   }
+}
 
-  #remember(key: string, caller: Caller, nowMs: number): void {
-    const max = this.#options.maxCached ?? 1000;
-    for (const [k, entry] of this.#cache) {
-      if (this.#cache.size < max && entry.untilMs > nowMs) break;
-      this.#cache.delete(k);
-    }
-    this.#cache.set(key, { caller, untilMs: nowMs + (this.#options.cacheSeconds ?? 10) * 1000 });
+function refusedToken(): AuditEndpointError {
+  return new AuditEndpointError("Unauthenticated", "the bearer token is not a valid service-account token for Tessera's audience");
+}
+
+/** Adds to a bounded map of expiring entries, dropping expired and then oldest ones first (insertion order). */
+function remember<T extends number | { readonly untilMs: number }>(map: Map<string, T>, key: string, value: T, nowMs: number, max: number): void {
+  const until = (entry: T): number => (typeof entry === "number" ? entry : entry.untilMs);
+  for (const [k, entry] of map) {
+    if (map.size < max && until(entry) > nowMs) break;
+    map.delete(k);
   }
+  map.set(key, value);
 }

@@ -114,4 +114,31 @@ describe("caller authentication", () => {
     expect(await codeOf(auth.authenticate("Bearer t", "introspect"))).toBe("ok");
     expect(await codeOf(auth.authenticate("Bearer t", "revoke"))).toBe("Forbidden");
   });
+
+  it("refuses an operation whose allowlist is empty without asking the apiserver, whatever the token", async () => {
+    const reviewer = new ScriptedReviewer({ "ledger-api": ok("system:serviceaccount:ledger:api") });
+    const auth = new CallerAuthenticator({ reviewer, audience: AUDIENCE, allowlist, now: () => new Date(0) });
+    for (let i = 0; i < 1000; i++) expect(await codeOf(auth.authenticate(`Bearer garbage${String(i)}`, "explain"))).toBe("Forbidden");
+    expect(await codeOf(auth.authenticate("Bearer ledger-api", "explain"))).toBe("Forbidden");
+    expect(reviewer.calls).toBe(0);
+  });
+
+  it("refuses a token the apiserver refused again for a few seconds without asking, then asks again", async () => {
+    let ms = 0;
+    const reviewer = new ScriptedReviewer({});
+    const auth = new CallerAuthenticator({ reviewer, audience: AUDIENCE, allowlist, now: () => new Date(ms), refusedCacheSeconds: 10 });
+    for (let i = 0; i < 100; i++) expect(await codeOf(auth.authenticate("Bearer garbage", "introspect"))).toBe("Unauthenticated");
+    expect(reviewer.calls).toBe(1);
+    ms = 11_000;
+    expect(await codeOf(auth.authenticate("Bearer garbage", "introspect"))).toBe("Unauthenticated");
+    expect(reviewer.calls).toBe(2);
+  });
+
+  it("never remembers an apiserver that did not answer", async () => {
+    const reviewer = new ScriptedReviewer({ down: "down" });
+    const auth = new CallerAuthenticator({ reviewer, audience: AUDIENCE, allowlist, now: () => new Date(0) });
+    expect(await codeOf(auth.authenticate("Bearer down", "introspect"))).toBe("AuthenticationUnavailable");
+    expect(await codeOf(auth.authenticate("Bearer down", "introspect"))).toBe("AuthenticationUnavailable");
+    expect(reviewer.calls).toBe(2);
+  });
 });
