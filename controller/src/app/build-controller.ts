@@ -140,7 +140,7 @@ async function startServingTls(w: Wiring): Promise<() => TlsMaterial> {
 }
 
 /**
- * The issuer: exchange, JWKS, the re-issuance long-poll and the audit routes (introspect, revoke, explain, metrics),
+ * The issuer: exchange, JWKS, the re-issuance long-poll and the audit routes (introspect, revoke, explain),
  * deciding with the live PolicySet and reading pods, namespaces and policies from the caches. Resolves listening.
  */
 async function startIssuer(w: Wiring, tls: () => TlsMaterial): Promise<{ readonly issuer: Issuer; readonly port: number }> {
@@ -188,7 +188,6 @@ async function startIssuer(w: Wiring, tls: () => TlsMaterial): Promise<{ readonl
       revocations,
       policies: cachePolicyLookup(core.caches),
       metrics: issuerMetrics,
-      registry,
     },
     metrics: issuerMetrics,
     feed: core.feed,

@@ -3,7 +3,6 @@
 // The controller passes its informer caches and Kubernetes clients; integration tests pass apiserver reads and their
 // own recorders. Either way the pieces are put together here, once, so a test's issuer is the controller's issuer.
 import type { Logger } from "pino";
-import type { Registry } from "prom-client";
 import type { CallerAuthenticator } from "../issuer/audit/caller-auth.ts";
 import type { PolicyLookup } from "../issuer/audit/introspection.ts";
 import type { RevocationStore } from "../issuer/audit/revocation.ts";
@@ -22,13 +21,12 @@ import type { TokenReviewer } from "../issuer/subject/token-review-verifier.ts";
 import type { PolicySet } from "../policy/index.ts";
 import { cappedExplainEngine, engineDecider } from "./engine-adapters.ts";
 
-/** The audit half (introspect, revoke, explain, metrics): mounted on the issuer's server when given. */
+/** The audit half (introspect, revoke, explain): mounted on the issuer's server when given. */
 export interface AuditParts {
   readonly auth: CallerAuthenticator;
   readonly revocations: RevocationStore;
   readonly policies: PolicyLookup;
   readonly metrics: IssuerMetrics;
-  readonly registry: Registry;
 }
 
 export interface IssuerParts {
@@ -81,7 +79,6 @@ export function composeIssuer(parts: IssuerParts): Issuer {
             now,
           }),
           metrics: audit.metrics,
-          registry: audit.registry,
           maxTokenLifetimeSeconds: config.signing.maxTokenTtlSeconds,
           now,
           logger,

@@ -4,7 +4,7 @@ import { MEDIA_TYPE_JSON } from "../../../api/constants.ts";
 import type { OAuthErrorCode, OAuthErrorResponse } from "../../../api/exchange.ts";
 import { httpStatusOf } from "./errors.ts";
 
-/** A route handler; extra routes (introspection, explain, metrics) use the same shape. */
+/** A route handler; extra routes (introspection, revocation, explain) use the same shape. */
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 /** Thrown by readBody when the body exceeds its limit. */

@@ -1,6 +1,5 @@
 // Prometheus metrics of the issuer, registered on an injected Registry: issued, denied, latency, introspection.
 
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { Decision } from "../policy/types.ts";
 import type { DecisionRecorder } from "./record/decision-recorder.ts";
@@ -94,14 +93,6 @@ export class IssuerMetrics implements DecisionRecorder {
   }
 }
 
-/** Serves the registry in the Prometheus text format (mounted at PATH_METRICS). */
-export function createMetricsHandler(registry: Registry): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  return async (_req, res) => {
-    const text = await registry.metrics();
-    res.writeHead(200, { "content-type": registry.contentType, "cache-control": "no-store" });
-    res.end(text);
-  };
-}
 
 /**
  * Wraps the exchange pipeline so every request's duration lands in tessera_issuance_duration_seconds, labelled by

@@ -32,7 +32,7 @@ export interface IssuerServerOptions {
   readonly watch?: Handler;
   /** Ready to serve tokens (keys loaded, caches synced). */
   readonly ready: () => boolean;
-  /** Handlers mounted by other parts of the issuer (introspection, explain, metrics), keyed by exact path. */
+  /** Handlers mounted by other parts of the issuer (introspection, revocation, explain), keyed by exact path. */
   readonly extraRoutes?: Readonly<Record<string, Handler>>;
   readonly logger: Logger;
 }

@@ -73,6 +73,10 @@ describe("the controller process", () => {
     expect(res.status).toBe(401);
   });
 
+  it("serves metrics on the health port only, not on the issuer port every pod can reach", async () => {
+    expect((await getInsecure(ports.issuer, "/metrics")).status).toBe(404);
+  });
+
   it("exposes the leader gauge and cache sizes on /metrics", async () => {
     const text = await (await fetch(`http://127.0.0.1:${ports.health}/metrics`)).text();
     expect(text).toMatch(/^tessera_leader 1$/m);

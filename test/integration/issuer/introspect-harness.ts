@@ -115,7 +115,7 @@ export async function startAuditIssuer(): Promise<AuditIssuer> {
     pods,
     namespaces,
     recorders: [new DecisionLog({ logger }), metrics, events],
-    audit: { auth, revocations, policies: apiPolicyLookup(clients.custom), metrics, registry },
+    audit: { auth, revocations, policies: apiPolicyLookup(clients.custom), metrics },
     keyStore: new SecretKeyStore(clients.core, namespace),
     isLeader: () => true,
     tls: () => tls,

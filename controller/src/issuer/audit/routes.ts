@@ -1,8 +1,10 @@
-// The audit half of the issuer as extra routes for its server: introspect, revoke, explain and metrics.
+// The audit half of the issuer as extra routes for its server: introspect, revoke and explain.
+//
+// Metrics are not among them: the issuer port is reachable by every pod, and policy names and counts are for the
+// operator, on the health port only.
 
 import type { Logger } from "pino";
-import type { Registry } from "prom-client";
-import { PATH_EXPLAIN, PATH_INTROSPECT, PATH_METRICS, PATH_REVOKE } from "../../../../api/constants.ts";
+import { PATH_EXPLAIN, PATH_INTROSPECT, PATH_REVOKE } from "../../../../api/constants.ts";
 import type { TesseraKeyLookup } from "../keys/access-token.ts";
 import type { CallerAuthenticator } from "./caller-auth.ts";
 import type { Explainer } from "../explain/explainer.ts";
@@ -10,7 +12,7 @@ import { createExplainHandler } from "../explain/http.ts";
 import type { Handler } from "../http.ts";
 import { createIntrospectionHandler, createRevocationHandler } from "./introspection-http.ts";
 import { Introspector, type PolicyLookup } from "./introspection.ts";
-import { createMetricsHandler, type IssuerMetrics } from "../metrics.ts";
+import type { IssuerMetrics } from "../metrics.ts";
 import type { PodLookup } from "../subject/pod-lookup.ts";
 import type { RevocationStore } from "./revocation.ts";
 
@@ -24,7 +26,6 @@ export interface AuditRoutesOptions {
   readonly policies: PolicyLookup;
   readonly explainer: Explainer;
   readonly metrics: IssuerMetrics;
-  readonly registry: Registry;
   readonly maxTokenLifetimeSeconds: number;
   readonly now: () => Date;
   readonly logger: Logger;
@@ -54,6 +55,5 @@ export function createAuditRoutes(o: AuditRoutesOptions): Record<string, Handler
       metrics: o.metrics,
     }),
     [PATH_EXPLAIN]: createExplainHandler({ auth: o.auth, explainer: o.explainer, logger: o.logger }),
-    [PATH_METRICS]: createMetricsHandler(o.registry),
   };
 }
