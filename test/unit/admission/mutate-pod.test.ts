@@ -157,6 +157,14 @@ describe("mutatePod", () => {
     expect(envOf(sidecar)["TESSERA_SIDECAR_HEALTH_PORT"]).toBe("8778");
   });
 
+  it.each([
+    ["passes no metrics port when none is configured", injectionConfig(), undefined],
+    ["passes the metrics port when one is configured", injectionConfig({ metricsPort: 9090 }), "9090"],
+  ])("%s", (_name, config, expected) => {
+    const sidecar = mutatePod(pod(), config).pod.spec.initContainers?.[0];
+    expect(envOf(sidecar)["TESSERA_SIDECAR_METRICS_PORT"]).toBe(expected);
+  });
+
   it("marks the pod injected", () => {
     expect(mutatePod(pod(), injectionConfig()).pod.metadata?.annotations?.[ANNOTATION_INJECTED]).toBe("0.1.0");
   });
