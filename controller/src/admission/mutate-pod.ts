@@ -16,7 +16,7 @@ import { TOKEN_DIR, type InjectionConfig } from "./injection-config.ts";
 import { diff, type Json, type PatchOperation } from "./json-patch.ts";
 import { parsePodDocument, type PodDocument } from "./pod-document.ts";
 import { issuerCaVolume, sidecarContainer, subjectTokenVolume, tokensVolume } from "./sidecar-container.ts";
-import { sidecarDifferences, type PlacedContainer } from "./sidecar-match.ts";
+import { sidecarDifferences, volumeDifferences, type PlacedContainer } from "./sidecar-match.ts";
 
 export interface MutationResult {
   /** The mutated copy. */
@@ -60,9 +60,25 @@ function refuseClashes(pod: PodDocument): void {
   }
 }
 
+/**
+ * Adds Tessera's volume unless the pod has it. A pod can only have it when marked injected (refuseClashes), and
+ * keeps it only when it is the one this function would add.
+ */
 function ensureVolume(pod: PodDocument, volume: Volume): void {
   const volumes = (pod.spec.volumes ??= []);
-  if (!volumes.some((v) => v.name === volume.name)) volumes.push(volume);
+  const present = volumes.filter((v) => v.name === volume.name);
+  if (present.length === 0) {
+    volumes.push(volume);
+    return;
+  }
+  const problems = present.flatMap((found) => volumeDifferences(found, volume));
+  if (problems.length > 0) {
+    throw new AdmissionError(
+      "SidecarMismatch",
+      `the pod is marked injected (${ANNOTATION_INJECTED}) but carries a volume Tessera reserves that is not the one ` +
+        `Tessera injects for it: ${problems.join("; ")}. Remove it and the annotation and let Tessera inject it.`,
+    );
+  }
 }
 
 /** Gives an application container the read-only token volume and the env that points at the sidecar. */

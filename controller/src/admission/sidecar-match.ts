@@ -1,6 +1,6 @@
-// Compares a pod's own tessera-sidecar container with the one Tessera would inject, naming every difference.
+// Compares a pod's own tessera-sidecar container and reserved volumes with what Tessera would inject, naming every difference.
 import { isDeepStrictEqual } from "node:util";
-import type { Container, EnvVar, VolumeMount } from "./pod-types.ts";
+import type { Container, EnvVar, Volume, VolumeMount } from "./pod-types.ts";
 
 /** Which list of the pod spec holds a container. */
 export type ContainerList = "initContainers" | "containers";
@@ -101,4 +101,34 @@ export function sidecarDifferences(actual: PlacedContainer, expected: PlacedCont
     if (!isDeepStrictEqual(normalProbe(a[probe]), normalProbe(e[probe]))) out.push(`${probe} differs`);
   }
   return out;
+}
+
+/** The file mode the apiserver gives volume files when the pod names none (0644). */
+const DEFAULT_FILE_MODE = 420;
+
+/** A volume with the defaults the apiserver fills in (file mode, fieldRef apiVersion) made explicit. */
+function normalVolume(volume: Volume): unknown {
+  const out: Record<string, unknown> = structuredClone(volume);
+  for (const kind of ["projected", "configMap", "downwardAPI"]) {
+    const source = out[kind];
+    if (typeof source !== "object" || source === null || Array.isArray(source)) continue;
+    const s = source as Record<string, unknown>;
+    s["defaultMode"] ??= DEFAULT_FILE_MODE;
+    if (kind !== "downwardAPI") continue;
+    for (const item of list(s["items"])) {
+      const fieldRef = (item as Record<string, unknown>)["fieldRef"];
+      if (typeof fieldRef === "object" && fieldRef !== null) (fieldRef as Record<string, unknown>)["apiVersion"] ??= "v1";
+    }
+  }
+  return out;
+}
+
+/**
+ * The differences between a volume a pod brought under a name Tessera reserves and the one Tessera injects
+ * (the sidecar trusts the CA volume, reads the subject token volume and writes tokens into the token volume).
+ */
+export function volumeDifferences(actual: Volume, expected: Volume): string[] {
+  return isDeepStrictEqual(normalVolume(actual), normalVolume(expected))
+    ? []
+    : [`volume "${expected.name}" is ${quote(actual)}, Tessera injects ${quote(expected)}`];
 }

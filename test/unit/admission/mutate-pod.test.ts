@@ -283,6 +283,38 @@ describe("mutatePod", () => {
     expect(result.patch).toEqual([]);
   });
 
+  /** Replaces the injected pod's volume of that name. */
+  const replaceVolume = (name: string, volume: Record<string, unknown>) => (_s: Container, p: PodDocument) => {
+    p.spec.volumes = (p.spec.volumes ?? []).map((v) => (v.name === name ? { name, ...volume } : v));
+  };
+
+  it.each<[string, (sidecar: Container, pod: PodDocument) => void]>([
+    ["the token volume on the node's disk", replaceVolume(VOLUME_TOKENS, { hostPath: { path: "/var/tmp" } })],
+    ["a subject token for another audience", replaceVolume(VOLUME_SUBJECT_TOKEN, { projected: { sources: [{ serviceAccountToken: { audience: "other", expirationSeconds: 3600, path: "token" } }] } })],
+    ["an issuer CA from another ConfigMap", replaceVolume(VOLUME_ISSUER_CA, { configMap: { name: "my-own-ca", items: [{ key: "ca.crt", path: "ca.crt" }] } })],
+  ])("refuses a pod marked injected that carries %s, naming the volume", (_name, tamper) => {
+    const { code, message } = refusal(() => mutatePod(injectedWith(tamper), injectionConfig()));
+    expect(code).toBe("SidecarMismatch");
+    expect(message).toMatch(/volume "tessera-[a-z-]+" is /);
+  });
+
+  it.each<[string, ReturnType<typeof injectionConfig>]>([
+    ["a ConfigMap CA", injectionConfig()],
+    ["an inline CA", injectionConfig({ issuerCa: { kind: "inline", pem: "PEM" } })],
+  ])("keeps a pod marked injected whose volumes carry the defaults the apiserver fills in, with %s", (_name, config) => {
+    const stored = injectedWith((_s, p) => {
+      for (const volume of p.spec.volumes ?? []) {
+        for (const kind of ["projected", "configMap", "downwardAPI"]) {
+          const source = volume[kind] as Record<string, unknown> | undefined;
+          if (source === undefined) continue;
+          source["defaultMode"] = 420;
+          for (const item of (source["items"] ?? []) as { fieldRef?: Record<string, unknown> }[]) if (item.fieldRef !== undefined) item.fieldRef["apiVersion"] = "v1";
+        }
+      }
+    }, config);
+    expect(mutatePod(stored, config).patch).toEqual([]);
+  });
+
   it("wires a container another webhook added after injection when reinvoked", () => {
     const once = mutatePod(pod(), injectionConfig()).pod;
     once.spec.containers.push({ name: "late" });
