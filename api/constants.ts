@@ -170,10 +170,16 @@ export const ENV_SIDECAR_PORT = "TESSERA_SIDECAR_PORT";
 /** Sidecar env: optional Unix socket path of the local endpoint. */
 export const ENV_SIDECAR_SOCKET = "TESSERA_SIDECAR_SOCKET";
 /**
- * Sidecar env: optional port of a second listener on every interface serving only /healthz, /readyz and
- * /metrics (never tokens), so the kubelet's startup/readiness probes and Prometheus can reach them.
+ * Sidecar env: optional port of a second listener on every interface serving only /healthz and /readyz, each
+ * as a status code and a fixed short body (never tokens, metrics or which token is missing), so the kubelet's
+ * probes reach them from the node.
  */
 export const ENV_SIDECAR_HEALTH_PORT = "TESSERA_SIDECAR_HEALTH_PORT";
+/**
+ * Sidecar env: optional port of a listener on every interface serving only /metrics, for Prometheus. Metrics
+ * leave the pod only when this is set (the loopback endpoint serves them to the pod's own processes).
+ */
+export const ENV_SIDECAR_METRICS_PORT = "TESSERA_SIDECAR_METRICS_PORT";
 /** Sidecar env: log level (pino level name). */
 export const ENV_LOG_LEVEL = "TESSERA_LOG_LEVEL";
 

@@ -4,6 +4,7 @@ import {
   ENV_ISSUER_URL,
   ENV_LOG_LEVEL,
   ENV_SIDECAR_HEALTH_PORT,
+  ENV_SIDECAR_METRICS_PORT,
   ENV_SIDECAR_PORT,
   ENV_SIDECAR_SOCKET,
   ENV_SUBJECT_TOKEN_FILE,
@@ -33,8 +34,10 @@ export interface Config {
   /** Loopback port of the local endpoint; 0 picks a free port (tests). */
   readonly port: number;
   readonly socketPath: string | undefined;
-  /** Port of the probe/metrics listener on every interface; undefined means none. */
+  /** Port of the probe listener on every interface (terse /healthz and /readyz only); undefined means none. */
   readonly healthPort: number | undefined;
+  /** Port of the metrics listener on every interface; undefined means metrics stay on loopback. */
+  readonly metricsPort: number | undefined;
   readonly logLevel: LogLevel;
 }
 
@@ -64,6 +67,11 @@ export function parseConfig(env: Env): Config {
   if (healthPort !== undefined && healthPort !== 0 && healthPort === port) {
     problems.push(`${ENV_SIDECAR_HEALTH_PORT} must differ from ${ENV_SIDECAR_PORT}`);
   }
+  const metricsPort = parsePort(ENV_SIDECAR_METRICS_PORT, text(ENV_SIDECAR_METRICS_PORT), problems);
+  if (metricsPort !== undefined && metricsPort !== 0) {
+    if (metricsPort === port) problems.push(`${ENV_SIDECAR_METRICS_PORT} must differ from ${ENV_SIDECAR_PORT}`);
+    if (metricsPort === healthPort) problems.push(`${ENV_SIDECAR_METRICS_PORT} must differ from ${ENV_SIDECAR_HEALTH_PORT}`);
+  }
   const socketPath = text(ENV_SIDECAR_SOCKET);
   if (socketPath !== undefined && !socketPath.startsWith("/")) {
     problems.push(`${ENV_SIDECAR_SOCKET} must be an absolute path`);
@@ -82,6 +90,7 @@ export function parseConfig(env: Env): Config {
     port,
     socketPath,
     healthPort,
+    metricsPort,
     logLevel: logLevel ?? "info",
   });
 }

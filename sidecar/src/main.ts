@@ -21,6 +21,7 @@ import { abortableSleep, WatchClient } from "./watch-client.ts";
 export interface Sidecar {
   readonly port: number;
   readonly healthPort: number | undefined;
+  readonly metricsPort: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -76,16 +77,18 @@ export async function startSidecar(config: Config, logger: Logger): Promise<Side
     port: config.port,
     socketPath: config.socketPath,
     healthPort: config.healthPort,
+    metricsPort: config.metricsPort,
   });
   service.start();
   watch.start();
   logger.info(
-    { port: servers.port, healthPort: servers.healthPort, socket: config.socketPath, tokens: config.tokens.map((t) => t.name) },
+    { port: servers.port, healthPort: servers.healthPort, metricsPort: servers.metricsPort, socket: config.socketPath, tokens: config.tokens.map((t) => t.name) },
     "sidecar started",
   );
   return {
     port: servers.port,
     healthPort: servers.healthPort,
+    metricsPort: servers.metricsPort,
     async stop() {
       service.stop();
       await Promise.all([watch.stop(), servers.close()]);

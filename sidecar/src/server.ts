@@ -1,4 +1,5 @@
-// The workload-facing local endpoint: loopback HTTP (and an optional Unix socket) serving tokens, health and metrics.
+// The workload-facing local endpoint: loopback HTTP (and an optional Unix socket) serving tokens, health and metrics,
+// plus the pod-IP listeners for the kubelet's probes and, when configured, Prometheus.
 import fs from "node:fs/promises";
 import http from "node:http";
 import type { Logger } from "pino";
@@ -36,14 +37,27 @@ export interface HandlerOptions {
   readonly now: () => Date;
   /** Host header check (DNS rebinding defence); receives the raw header. */
   readonly hostAllowed: (host: string | undefined) => boolean;
-  /** False on the probe listener: it serves health and metrics only, never tokens. */
-  readonly serveTokens: boolean;
+  readonly role: ListenerRole;
 }
+
+/**
+ * What a listener serves. `local` (loopback and socket, reachable by the pod's own processes only): everything,
+ * readiness with its details. `probe` (every interface, for the kubelet): /healthz and /readyz as a status code
+ * and a fixed body, since anyone who reaches the pod IP may ask. `metrics` (every interface, opt-in): /metrics only.
+ */
+export type ListenerRole = "local" | "probe" | "metrics";
+
+const ROUTES: Readonly<Record<ListenerRole, ReadonlySet<string>>> = {
+  local: new Set([PATH_HEALTHZ, PATH_READYZ, PATH_METRICS, SIDECAR_PATH_TOKEN]),
+  probe: new Set([PATH_HEALTHZ, PATH_READYZ]),
+  metrics: new Set([PATH_METRICS]),
+};
 
 const GUARD_HEADER = SIDECAR_GUARD_HEADER.toLowerCase();
 
 export function localHandler(options: HandlerOptions): (req: http.IncomingMessage, res: http.ServerResponse) => void {
-  const { api, logger, hostAllowed, serveTokens } = options;
+  const { api, logger, hostAllowed, role } = options;
+  const routes = ROUTES[role];
   const targets = requestTargets();
   const responses = new TokenResponses();
   const failed = (res: http.ServerResponse, err: unknown): void => {
@@ -75,8 +89,7 @@ export function localHandler(options: HandlerOptions): (req: http.IncomingMessag
     }
     const target = targets(req.url ?? "/");
     const route = target.route;
-    const known = route === PATH_HEALTHZ || route === PATH_READYZ || route === PATH_METRICS || (serveTokens && route === SIDECAR_PATH_TOKEN);
-    if (!known) {
+    if (!routes.has(route)) {
       sendError(res, 404, { error: "invalid_request", error_description: `no such endpoint ${route.slice(0, 100)}` });
       return undefined;
     }
@@ -92,6 +105,7 @@ export function localHandler(options: HandlerOptions): (req: http.IncomingMessag
       case PATH_READYZ: {
         const r = api.readiness();
         if (r.ready) sendText(res, 200, "ok\n");
+        else if (role !== "local") sendText(res, 503, "not ready\n");
         else sendText(res, 503, r.podGone ? "pod is gone\n" : `not ready: no valid token for ${r.missing.join(", ")}\n`);
         return undefined;
       }
@@ -244,12 +258,14 @@ export interface LocalServersOptions {
   readonly port: number;
   readonly socketPath: string | undefined;
   readonly healthPort: number | undefined;
+  readonly metricsPort: number | undefined;
 }
 
 export interface LocalServers {
   /** Bound loopback port (differs from the configured one when that was 0). */
   readonly port: number;
   readonly healthPort: number | undefined;
+  readonly metricsPort: number | undefined;
   close(): Promise<void>;
 }
 
@@ -257,8 +273,8 @@ export interface LocalServers {
 export async function startLocalServers(options: LocalServersOptions): Promise<LocalServers> {
   const { api, logger, now } = options;
   const servers: http.Server[] = [];
-  const make = (hostAllowed: (h: string | undefined) => boolean, serveTokens: boolean): http.Server => {
-    const server = http.createServer({ requestTimeout: 10_000, headersTimeout: 5_000 }, localHandler({ api, logger, now, hostAllowed, serveTokens }));
+  const make = (hostAllowed: (h: string | undefined) => boolean, role: ListenerRole): http.Server => {
+    const server = http.createServer({ requestTimeout: 10_000, headersTimeout: 5_000 }, localHandler({ api, logger, now, hostAllowed, role }));
     // Small keep-alive so shutdown does not wait on idle clients.
     server.keepAliveTimeout = 2_000;
     servers.push(server);
@@ -266,23 +282,28 @@ export async function startLocalServers(options: LocalServersOptions): Promise<L
   };
   // The Host check needs the bound port, known only after listen when the configured port is 0.
   let check = loopbackHostCheck(options.port);
-  const tcp = make((h) => check(h), true);
+  const tcp = make((h) => check(h), "local");
   const port = await listen(tcp, { host: "127.0.0.1", port: options.port });
   check = loopbackHostCheck(port);
 
   if (options.socketPath !== undefined) {
     await fs.rm(options.socketPath, { force: true });
-    await listen(make(socketHostCheck, true), { path: options.socketPath });
+    await listen(make(socketHostCheck, "local"), { path: options.socketPath });
     await fs.chmod(options.socketPath, 0o660);
   }
   let healthPort: number | undefined;
   if (options.healthPort !== undefined) {
-    // Every interface, because the kubelet probes the pod IP; this listener never serves tokens.
-    healthPort = await listen(make(() => true, false), { port: options.healthPort });
+    // Every interface, because the kubelet probes the pod IP; anyone else who reaches it learns only up or down.
+    healthPort = await listen(make(() => true, "probe"), { port: options.healthPort });
+  }
+  let metricsPort: number | undefined;
+  if (options.metricsPort !== undefined) {
+    metricsPort = await listen(make(() => true, "metrics"), { port: options.metricsPort });
   }
   return {
     port,
     healthPort,
+    metricsPort,
     async close() {
       await Promise.all(
         servers.map(

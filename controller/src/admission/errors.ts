@@ -5,6 +5,7 @@ export type AdmissionErrorCode =
   | "InvalidAnnotation"
   | "HostNetworkNotAllowed"
   | "NameClash"
+  | "SidecarMismatch"
   | "InvalidPod"
   | "InvalidReview"
   | "InvalidPolicy"

@@ -31,6 +31,11 @@ export interface InjectionConfig {
    * probe reaches; the token endpoint itself is loopback-only. Without it the probe targets sidecarPort.
    */
   readonly healthPort?: number;
+  /**
+   * Port of the sidecar's metrics listener on the pod IP (ENV_SIDECAR_METRICS_PORT), for Prometheus. Unset by
+   * default: the sidecar's metrics then stay on its loopback endpoint.
+   */
+  readonly metricsPort?: number;
   /** sizeLimit of the in-memory token volume, e.g. "4Mi". */
   readonly tokenVolumeSizeLimit: string;
   /** UID and GID the sidecar runs as (the image must not need root). */

@@ -16,6 +16,7 @@ import { TOKEN_DIR, type InjectionConfig } from "./injection-config.ts";
 import { diff, type Json, type PatchOperation } from "./json-patch.ts";
 import { parsePodDocument, type PodDocument } from "./pod-document.ts";
 import { issuerCaVolume, sidecarContainer, subjectTokenVolume, tokensVolume } from "./sidecar-container.ts";
+import { sidecarDifferences, volumeDifferences, type PlacedContainer } from "./sidecar-match.ts";
 
 export interface MutationResult {
   /** The mutated copy. */
@@ -59,9 +60,25 @@ function refuseClashes(pod: PodDocument): void {
   }
 }
 
+/**
+ * Adds Tessera's volume unless the pod has it. A pod can only have it when marked injected (refuseClashes), and
+ * keeps it only when it is the one this function would add.
+ */
 function ensureVolume(pod: PodDocument, volume: Volume): void {
   const volumes = (pod.spec.volumes ??= []);
-  if (!volumes.some((v) => v.name === volume.name)) volumes.push(volume);
+  const present = volumes.filter((v) => v.name === volume.name);
+  if (present.length === 0) {
+    volumes.push(volume);
+    return;
+  }
+  const problems = present.flatMap((found) => volumeDifferences(found, volume));
+  if (problems.length > 0) {
+    throw new AdmissionError(
+      "SidecarMismatch",
+      `the pod is marked injected (${ANNOTATION_INJECTED}) but carries a volume Tessera reserves that is not the one ` +
+        `Tessera injects for it: ${problems.join("; ")}. Remove it and the annotation and let Tessera inject it.`,
+    );
+  }
 }
 
 /** Gives an application container the read-only token volume and the env that points at the sidecar. */
@@ -87,10 +104,32 @@ function wireApplicationContainer(container: Container, config: InjectionConfig,
   for (const variable of wanted) if (!env.some((e) => e.name === variable.name)) env.push(variable);
 }
 
+/**
+ * A sidecar the pod brought (it is marked injected, or refuseClashes would have refused it) is kept only when it
+ * is the one this function would add: otherwise the marker would smuggle in any image, command or privileges
+ * under Tessera's name. A reinvocation, or a copy of an injected pod under the same configuration, matches.
+ */
+function refuseForeignSidecars(present: readonly PlacedContainer[], expected: PlacedContainer): void {
+  const problems = present.length > 1 ? [`the pod has ${present.length} containers named "${SIDECAR_CONTAINER_NAME}"`] : [];
+  for (const found of present) problems.push(...sidecarDifferences(found, expected));
+  if (problems.length === 0) return;
+  throw new AdmissionError(
+    "SidecarMismatch",
+    `the pod is marked injected (${ANNOTATION_INJECTED}) but its "${SIDECAR_CONTAINER_NAME}" container is not the one ` +
+      `Tessera injects for it: ${problems.join("; ")}. Remove the container and the annotation and let Tessera inject it.`,
+  );
+}
+
 function ensureSidecar(pod: PodDocument, config: InjectionConfig, request: InjectionRequest): void {
-  const present = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].some((c) => c.name === SIDECAR_CONTAINER_NAME);
-  if (present) return;
   const sidecar = sidecarContainer(config, request.tokens);
+  const present: PlacedContainer[] = [
+    ...(pod.spec.initContainers ?? []).map((container) => ({ container, list: "initContainers" as const })),
+    ...pod.spec.containers.map((container) => ({ container, list: "containers" as const })),
+  ].filter((placed) => placed.container.name === SIDECAR_CONTAINER_NAME);
+  if (present.length > 0) {
+    refuseForeignSidecars(present, { container: sidecar, list: config.nativeSidecars ? "initContainers" : "containers" });
+    return;
+  }
   // Native: first init container, so later init containers may use tokens too. Regular: after the app's
   // containers, so tools that pick the first container (kubectl logs, exec) still pick the app.
   if (config.nativeSidecars) pod.spec.initContainers = [sidecar, ...(pod.spec.initContainers ?? [])];
@@ -124,7 +163,7 @@ function requestOf(pod: PodDocument, config: InjectionConfig): InjectionRequest 
 /**
  * Injects Tessera into a copy of `rawPod`. Every step only adds what is missing, so running it again on its
  * own output (reinvocation, or a pod copied from an injected one) changes nothing.
- * Throws AdmissionError (InvalidPod, InvalidAnnotation, HostNetworkNotAllowed, NameClash) to deny.
+ * Throws AdmissionError (InvalidPod, InvalidAnnotation, HostNetworkNotAllowed, NameClash, SidecarMismatch) to deny.
  */
 export function mutatePod(rawPod: Json, config: InjectionConfig): MutationResult {
   const original = parsePodDocument(rawPod);

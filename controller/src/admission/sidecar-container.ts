@@ -6,6 +6,7 @@ import {
   ENV_ISSUER_URL,
   ENV_LOG_LEVEL,
   ENV_SIDECAR_HEALTH_PORT,
+  ENV_SIDECAR_METRICS_PORT,
   ENV_SIDECAR_PORT,
   ENV_SUBJECT_TOKEN_FILE,
   ENV_TOKEN_DIR,
@@ -50,6 +51,7 @@ export function sidecarContainer(config: InjectionConfig, tokens: readonly Sidec
     { name: ENV_SIDECAR_PORT, value: String(config.sidecarPort) },
     // The kubelet probes from the node, which cannot reach the loopback endpoint: health gets its own port.
     ...(config.healthPort === undefined ? [] : [{ name: ENV_SIDECAR_HEALTH_PORT, value: String(config.healthPort) }]),
+    ...(config.metricsPort === undefined ? [] : [{ name: ENV_SIDECAR_METRICS_PORT, value: String(config.metricsPort) }]),
     ...(config.sidecarLogLevel === undefined ? [] : [{ name: ENV_LOG_LEVEL, value: config.sidecarLogLevel }]),
   ];
   const container: Container = {

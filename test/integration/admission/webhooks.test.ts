@@ -279,6 +279,36 @@ describe("mutating webhook on the real apiserver", () => {
     expect(pod.spec?.initContainers?.filter((c) => c.name === SIDECAR_CONTAINER_NAME)).toHaveLength(1);
   });
 
+  /** A stored injected pod as `kubectl get -o yaml` shows it, made into a new pod: server-set fields dropped. */
+  async function storedCopy(name: string): Promise<Record<string, unknown> & { spec: { initContainers: Record<string, unknown>[] } }> {
+    const original = await createPod(appNamespace, podBody(`${name}-original`, { labels: labelled }));
+    const read = await kube.request("GET", `/api/v1/namespaces/${appNamespace}/pods/${original.metadata?.name ?? ""}`);
+    const stored = read.body as { metadata: Record<string, unknown>; spec: Record<string, unknown> & { initContainers: Record<string, unknown>[] } };
+    const { uid: _uid, resourceVersion: _rv, creationTimestamp: _ct, managedFields: _mf, ...metadata } = stored.metadata;
+    const { nodeName: _node, ...spec } = stored.spec;
+    return { apiVersion: "v1", kind: "Pod", metadata: { ...metadata, name }, spec };
+  }
+
+  it("stores a copy of a stored injected pod as it is, apiserver defaults and all", async () => {
+    const copy = await storedCopy("copied");
+    const response = await kube.request("POST", `/api/v1/namespaces/${appNamespace}/pods`, { body: copy });
+    expect(response.status).toBe(201);
+    const created = response.body as { spec: { initContainers: { name: string }[] } };
+    expect(created.spec.initContainers.filter((c) => c.name === SIDECAR_CONTAINER_NAME)).toHaveLength(1);
+  });
+
+  it("refuses a pod marked injected whose sidecar is not the one Tessera injects, saying what differs", async () => {
+    const copy = await storedCopy("smuggled");
+    const sidecar = copy.spec.initContainers[0] ?? {};
+    sidecar["image"] = "registry.example/miner:1";
+    sidecar["securityContext"] = { privileged: true };
+    const response = await kube.request("POST", `/api/v1/namespaces/${appNamespace}/pods`, { body: copy });
+    expect(response.status).toBe(403);
+    const message = JSON.stringify(response.body);
+    expect(message).toContain('image is \\"registry.example/miner:1\\"');
+    expect(message).toContain("securityContext differs");
+  });
+
   it("refuses a labelled hostNetwork pod with the webhook's message", async () => {
     const error: unknown = await createPod(appNamespace, podBody("host", { labels: labelled, hostNetwork: true })).catch((e: unknown) => e);
     expect(errorText(error)).toContain("spec.hostNetwork: true");

@@ -24,7 +24,9 @@ import { isAdmissionError } from "../../../controller/src/admission/errors.ts";
 import { applyPatch, type Json } from "../../../controller/src/admission/json-patch.ts";
 import { tokenNameForAudience } from "../../../controller/src/admission/annotations.ts";
 import { mutatePod } from "../../../controller/src/admission/mutate-pod.ts";
+import type { PodDocument } from "../../../controller/src/admission/pod-document.ts";
 import type { Container } from "../../../controller/src/admission/pod-types.ts";
+import { hardenedSecurityContext } from "../../../controller/src/admission/sidecar-container.ts";
 import { injectionConfig, pod } from "./fixtures.ts";
 
 function refusal(run: () => unknown): { code: AdmissionErrorCode; message: string } {
@@ -157,6 +159,14 @@ describe("mutatePod", () => {
     expect(envOf(sidecar)["TESSERA_SIDECAR_HEALTH_PORT"]).toBe("8778");
   });
 
+  it.each([
+    ["passes no metrics port when none is configured", injectionConfig(), undefined],
+    ["passes the metrics port when one is configured", injectionConfig({ metricsPort: 9090 }), "9090"],
+  ])("%s", (_name, config, expected) => {
+    const sidecar = mutatePod(pod(), config).pod.spec.initContainers?.[0];
+    expect(envOf(sidecar)["TESSERA_SIDECAR_METRICS_PORT"]).toBe(expected);
+  });
+
   it("marks the pod injected", () => {
     expect(mutatePod(pod(), injectionConfig()).pod.metadata?.annotations?.[ANNOTATION_INJECTED]).toBe("0.1.0");
   });
@@ -180,6 +190,129 @@ describe("mutatePod", () => {
     const once = mutatePod(pod({ containers: ["a", "b"] }), config).pod as unknown as Json;
     const twice = mutatePod(once, config);
     expect(twice.patch).toEqual([]);
+  });
+
+  /** An injected pod, as JSON, after `tamper` changed its sidecar (the first init container, or the last container). */
+  function injectedWith(tamper: (sidecar: Container, pod: PodDocument) => void, config = injectionConfig()): Json {
+    const injected = structuredClone(mutatePod(pod({ annotations: { [ANNOTATION_AUDIENCES]: "orders" } }), config).pod);
+    const sidecar = config.nativeSidecars ? injected.spec.initContainers?.[0] : injected.spec.containers.at(-1);
+    if (sidecar === undefined) throw new Error("no sidecar injected");
+    tamper(sidecar, injected);
+    return JSON.parse(JSON.stringify(injected)) as Json;
+  }
+
+  const privileged = { ...hardenedSecurityContext(injectionConfig()), privileged: true, runAsNonRoot: false, runAsUser: 0 };
+
+  it.each<[string, (sidecar: Container, pod: PodDocument) => void, string]>([
+    ["another image", (s) => (s.image = "evil.example/miner:1"), 'image is "evil.example/miner:1", Tessera injects "registry.example/tessera-sidecar:1.0.0"'],
+    ["a privileged security context", (s) => (s.securityContext = privileged), "securityContext differs"],
+    ["an added capability", (s) => (s.securityContext = { ...hardenedSecurityContext(injectionConfig()), capabilities: { drop: ["ALL"], add: ["SYS_ADMIN"] } as { drop: string[] } }), "securityContext differs"],
+    ["no security context", (s) => delete s.securityContext, "securityContext differs"],
+    ["its own command", (s) => (s["command"] = ["sh", "-c", "cat /var/run/secrets/tessera.dev/serviceaccount/token"]), "command differs"],
+    ["its own args", (s) => (s["args"] = ["--inspect=0.0.0.0:9229"]), "args differs"],
+    ["an extra env variable", (s) => s.env?.push({ name: "NODE_OPTIONS", value: "--require /tmp/x.js" }), "env NODE_OPTIONS is not Tessera's"],
+    ["another issuer URL", (s) => s.env?.splice(0, 1, { name: ENV_ISSUER_URL, value: "https://evil.example" }), `env ${ENV_ISSUER_URL} differs`],
+    ["other tokens than its annotations ask for", (s) => s.env?.splice(3, 1, { name: ENV_TOKENS, value: "[]" }), `env ${ENV_TOKENS} differs`],
+    ["a missing env variable", (s) => s.env?.pop(), "is missing"],
+    ["env from a Secret", (s) => (s["envFrom"] = [{ secretRef: { name: "x" } }]), "envFrom is set"],
+    ["a host path mounted", (s) => s.volumeMounts?.push({ name: "host", mountPath: "/host" }), "volumeMounts differ"],
+    ["the token volume mounted elsewhere", (s) => s.volumeMounts?.splice(0, 1, { name: VOLUME_TOKENS, mountPath: "/tmp" }), "volumeMounts differ"],
+    ["an exec liveness probe", (s) => (s["livenessProbe"] = { exec: { command: ["sh", "-c", "id"] } }), "livenessProbe differs"],
+    ["a postStart hook", (s) => (s["lifecycle"] = { postStart: { exec: { command: ["sh"] } } }), "lifecycle differs"],
+    ["another startup probe port", (s) => s.startupProbe !== undefined && (s.startupProbe.httpGet.port = 1), "startupProbe differs"],
+    [
+      "the sidecar moved among the regular containers",
+      (s, p) => {
+        p.spec.initContainers = [];
+        p.spec.containers.push(s);
+      },
+      "it is in containers, Tessera injects it into initContainers",
+    ],
+    ["a second sidecar", (s, p) => p.spec.containers.push({ ...s, image: "evil.example/miner:1" }), 'the pod has 2 containers named "tessera-sidecar"'],
+  ])("refuses a pod marked injected whose sidecar has %s, saying what differs", (_name, tamper, difference) => {
+    const { code, message } = refusal(() => mutatePod(injectedWith(tamper), injectionConfig()));
+    expect(code).toBe("SidecarMismatch");
+    expect(message).toContain(ANNOTATION_INJECTED);
+    expect(message).toContain(difference);
+  });
+
+  it("refuses a pod that arrives marked injected with a privileged sidecar of its own", () => {
+    const input: Json = {
+      metadata: { annotations: { [ANNOTATION_INJECTED]: "0.1.0" } },
+      spec: {
+        containers: [
+          { name: "app", image: "example/app:1" },
+          { name: SIDECAR_CONTAINER_NAME, image: "evil.example/miner:1", securityContext: { privileged: true } },
+        ],
+      },
+    };
+    const { code, message } = refusal(() => mutatePod(input, injectionConfig()));
+    expect(code).toBe("SidecarMismatch");
+    expect(message).toContain("securityContext differs");
+    expect(message).toContain("it is in containers");
+  });
+
+  it("quotes no more than a bounded part of a long image reference", () => {
+    const { message } = refusal(() => mutatePod(injectedWith((s) => (s.image = `evil.example/${"a".repeat(10_000)}`)), injectionConfig()));
+    expect(message.length).toBeLessThan(1_000);
+  });
+
+  it.each<[string, (sidecar: Container, pod: PodDocument) => void, ReturnType<typeof injectionConfig>]>([
+    ["nothing changed (a reinvocation)", () => undefined, injectionConfig()],
+    ["nothing changed, regular sidecar", () => undefined, injectionConfig({ nativeSidecars: false })],
+    [
+      "the defaults the apiserver fills in (a copy of a stored pod)",
+      (s) => {
+        // As stored: the startup probe with the scheme and success threshold the apiserver defaults.
+        Object.assign(s, { startupProbe: { ...s.startupProbe, successThreshold: 1, httpGet: { path: "/readyz", port: 8777, scheme: "HTTP" } } });
+        s["terminationMessagePath"] = "/dev/termination-log";
+        s["terminationMessagePolicy"] = "File";
+        s.imagePullPolicy = "IfNotPresent";
+      },
+      injectionConfig(),
+    ],
+    [
+      "the service-account token mount the apiserver adds",
+      (s) => s.volumeMounts?.push({ name: "kube-api-access-x7k2p", mountPath: "/var/run/secrets/kubernetes.io/serviceaccount", readOnly: true }),
+      injectionConfig(),
+    ],
+    ["other resources", (s) => (s.resources = { requests: { cpu: "50m" } }), injectionConfig()],
+  ])("keeps a pod marked injected whose sidecar matches, with %s", (_name, tamper, config) => {
+    const result = mutatePod(injectedWith(tamper, config), config);
+    expect(result.wasInjected).toBe(true);
+    expect(result.patch).toEqual([]);
+  });
+
+  /** Replaces the injected pod's volume of that name. */
+  const replaceVolume = (name: string, volume: Record<string, unknown>) => (_s: Container, p: PodDocument) => {
+    p.spec.volumes = (p.spec.volumes ?? []).map((v) => (v.name === name ? { name, ...volume } : v));
+  };
+
+  it.each<[string, (sidecar: Container, pod: PodDocument) => void]>([
+    ["the token volume on the node's disk", replaceVolume(VOLUME_TOKENS, { hostPath: { path: "/var/tmp" } })],
+    ["a subject token for another audience", replaceVolume(VOLUME_SUBJECT_TOKEN, { projected: { sources: [{ serviceAccountToken: { audience: "other", expirationSeconds: 3600, path: "token" } }] } })],
+    ["an issuer CA from another ConfigMap", replaceVolume(VOLUME_ISSUER_CA, { configMap: { name: "my-own-ca", items: [{ key: "ca.crt", path: "ca.crt" }] } })],
+  ])("refuses a pod marked injected that carries %s, naming the volume", (_name, tamper) => {
+    const { code, message } = refusal(() => mutatePod(injectedWith(tamper), injectionConfig()));
+    expect(code).toBe("SidecarMismatch");
+    expect(message).toMatch(/volume "tessera-[a-z-]+" is /);
+  });
+
+  it.each<[string, ReturnType<typeof injectionConfig>]>([
+    ["a ConfigMap CA", injectionConfig()],
+    ["an inline CA", injectionConfig({ issuerCa: { kind: "inline", pem: "PEM" } })],
+  ])("keeps a pod marked injected whose volumes carry the defaults the apiserver fills in, with %s", (_name, config) => {
+    const stored = injectedWith((_s, p) => {
+      for (const volume of p.spec.volumes ?? []) {
+        for (const kind of ["projected", "configMap", "downwardAPI"]) {
+          const source = volume[kind] as Record<string, unknown> | undefined;
+          if (source === undefined) continue;
+          source["defaultMode"] = 420;
+          for (const item of (source["items"] ?? []) as { fieldRef?: Record<string, unknown> }[]) if (item.fieldRef !== undefined) item.fieldRef["apiVersion"] = "v1";
+        }
+      }
+    }, config);
+    expect(mutatePod(stored, config).patch).toEqual([]);
   });
 
   it("wires a container another webhook added after injection when reinvoked", () => {

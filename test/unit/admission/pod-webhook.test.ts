@@ -6,6 +6,7 @@ import { admitPod } from "../../../controller/src/admission/pod-webhook.ts";
 import type { AdmissionRequest } from "../../../controller/src/admission/review.ts";
 import type { Json } from "../../../controller/src/admission/json-patch.ts";
 import { mutatePod } from "../../../controller/src/admission/mutate-pod.ts";
+import type { PodDocument } from "../../../controller/src/admission/pod-document.ts";
 import { injectionConfig, pod } from "./fixtures.ts";
 
 function request(object: Json, overrides: Partial<AdmissionRequest> = {}): AdmissionRequest {
@@ -37,6 +38,22 @@ describe("admitPod", () => {
     const injected = JSON.parse(JSON.stringify(mutatePod(pod(), injectionConfig()).pod)) as Json;
     const outcome = await admitPod(request(injected), { config: injectionConfig(), preview: noPolicy });
     expect(outcome).toEqual({ allowed: true, patch: [] });
+  });
+
+  it.each<[string, (pod: PodDocument) => void, boolean]>([
+    ["a pod whose sidecar is the one Tessera injects", () => undefined, true],
+    ["a pod whose sidecar runs another image", (p) => p.spec.initContainers?.[0] !== undefined && (p.spec.initContainers[0].image = "evil.example/miner:1"), false],
+    ["a pod whose sidecar runs privileged", (p) => p.spec.initContainers?.[0]?.securityContext !== undefined && (p.spec.initContainers[0].securityContext.privileged = true), false],
+  ])("admits a pod that arrives marked injected only when it is %s", async (_name, tamper, allowed) => {
+    const injected = structuredClone(mutatePod(pod(), injectionConfig()).pod);
+    tamper(injected);
+    const outcome = await admitPod(request(JSON.parse(JSON.stringify(injected)) as Json), { config: injectionConfig(), preview: noPolicy });
+    expect(outcome.allowed).toBe(allowed);
+    if (!outcome.allowed) {
+      expect(outcome.code).toBe(403);
+      expect(outcome.reason).toBe("SidecarMismatch");
+      expect(outcome.message).toContain("tessera-sidecar");
+    }
   });
 
   it("admits with a warning when the preview fails", async () => {

@@ -5,6 +5,7 @@ import {
   ENV_ISSUER_URL,
   ENV_LOG_LEVEL,
   ENV_SIDECAR_HEALTH_PORT,
+  ENV_SIDECAR_METRICS_PORT,
   ENV_SIDECAR_PORT,
   ENV_SIDECAR_SOCKET,
   ENV_SUBJECT_TOKEN_FILE,
@@ -44,6 +45,7 @@ describe("parseConfig", () => {
       port: SIDECAR_DEFAULT_PORT,
       socketPath: undefined,
       healthPort: undefined,
+      metricsPort: undefined,
       logLevel: "info",
     });
     expect(Object.isFrozen(config)).toBe(true);
@@ -60,6 +62,7 @@ describe("parseConfig", () => {
       [ENV_TOKEN_DIR]: "/var/run/tessera/tokens",
       [ENV_SIDECAR_PORT]: "9000",
       [ENV_SIDECAR_HEALTH_PORT]: "9001",
+      [ENV_SIDECAR_METRICS_PORT]: "9002",
       [ENV_SIDECAR_SOCKET]: "/var/run/tessera/tokens/sidecar.sock",
       [ENV_LOG_LEVEL]: "debug",
     });
@@ -67,7 +70,7 @@ describe("parseConfig", () => {
       { name: "payments", audience: "https://payments.example", scopes: ["payments:read", "payments:write"] },
       { name: "ledger", audience: "ledger" },
     ]);
-    expect(config).toMatchObject({ port: 9000, healthPort: 9001, logLevel: "debug", tokenDir: "/var/run/tessera/tokens" });
+    expect(config).toMatchObject({ port: 9000, healthPort: 9001, metricsPort: 9002, logLevel: "debug", tokenDir: "/var/run/tessera/tokens" });
   });
 
   it("reports every problem of an environment at once", () => {
@@ -113,6 +116,9 @@ describe("parseConfig", () => {
     ["an issuer URL with credentials", { [ENV_ISSUER_URL]: "https://u:p@issuer" }, `${ENV_ISSUER_URL} must not carry credentials`],
     ["an issuer value that is no URL", { [ENV_ISSUER_URL]: "issuer" }, `${ENV_ISSUER_URL} is not a URL`],
     ["the same health and token port", { [ENV_SIDECAR_PORT]: "9000", [ENV_SIDECAR_HEALTH_PORT]: "9000" }, `${ENV_SIDECAR_HEALTH_PORT} must differ from ${ENV_SIDECAR_PORT}`],
+    ["the same metrics and token port", { [ENV_SIDECAR_PORT]: "9000", [ENV_SIDECAR_METRICS_PORT]: "9000" }, `${ENV_SIDECAR_METRICS_PORT} must differ from ${ENV_SIDECAR_PORT}`],
+    ["the same metrics and health port", { [ENV_SIDECAR_HEALTH_PORT]: "9001", [ENV_SIDECAR_METRICS_PORT]: "9001" }, `${ENV_SIDECAR_METRICS_PORT} must differ from ${ENV_SIDECAR_HEALTH_PORT}`],
+    ["a metrics port that is no port", { [ENV_SIDECAR_METRICS_PORT]: "http" }, `${ENV_SIDECAR_METRICS_PORT} must be a port number between 0 and 65535`],
     ["a relative socket path", { [ENV_SIDECAR_SOCKET]: "sidecar.sock" }, `${ENV_SIDECAR_SOCKET} must be an absolute path`],
   ])("rejects %s", (_case, env, problem) => {
     expect(problemsOf({ ...base, ...env })).toEqual([problem]);

@@ -69,7 +69,7 @@ const guard = { [SIDECAR_GUARD_HEADER]: "true" };
 beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), "tessera-sock-"));
   socketPath = path.join(dir, "sidecar.sock");
-  servers = await startLocalServers({ api, logger, now: clock.now, port: 0, socketPath, healthPort: 0 });
+  servers = await startLocalServers({ api, logger, now: clock.now, port: 0, socketPath, healthPort: 0, metricsPort: 0 });
 });
 afterAll(async () => {
   await servers.close();
@@ -248,6 +248,43 @@ describe("health, readiness and metrics", () => {
     const token = await rawGet({ port }, "/v1/token?audience=https%3A%2F%2Fpayments.example", { ...guard, host: `127.0.0.1:${port}` });
     expect(token.status).toBe(404);
     expect(token.body).not.toContain("payments-token");
+  });
+
+  it.each([
+    ["a token is missing", { ready: false, missing: ["payments"], podGone: false }],
+    ["the pod is gone", { ready: false, missing: [], podGone: true }],
+  ])("answers the probe port's readiness without details when %s", async (_case, state) => {
+    ready = state;
+    const res = await rawGet({ port: servers.healthPort ?? 0 }, "/readyz", { host: "10.1.2.3:9" });
+    ready = { ready: true, missing: [], podGone: false };
+    expect(res.status).toBe(503);
+    expect(res.body).toBe("not ready\n");
+  });
+
+  it("keeps metrics off the probe port", async () => {
+    const res = await rawGet({ port: servers.healthPort ?? 0 }, "/metrics", { host: "10.1.2.3:9" });
+    expect(res.status).toBe(404);
+    expect(res.body).not.toContain("tessera_sidecar_ready");
+  });
+
+  it("serves only metrics on the metrics port, from any Host", async () => {
+    const port = servers.metricsPort ?? 0;
+    const metrics = await rawGet({ port }, "/metrics", { host: "10.1.2.3:9" });
+    expect(metrics.status).toBe(200);
+    expect(metrics.body).toBe("tessera_sidecar_ready 1\n");
+    for (const p of ["/readyz", "/healthz", "/v1/token?audience=https%3A%2F%2Fpayments.example"]) {
+      expect((await rawGet({ port }, p, { ...guard, host: `127.0.0.1:${port}` })).status).toBe(404);
+    }
+  });
+
+  it("opens no metrics port unless one is configured", async () => {
+    const plain = await startLocalServers({ api, logger, now: clock.now, port: 0, socketPath: undefined, healthPort: 0, metricsPort: undefined });
+    try {
+      expect(plain.metricsPort).toBeUndefined();
+      expect((await rawGet({ port: plain.healthPort ?? 0 }, "/metrics", { host: "10.1.2.3:9" })).status).toBe(404);
+    } finally {
+      await plain.close();
+    }
   });
 });
 
