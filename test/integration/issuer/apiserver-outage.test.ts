@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_TESSERA_AUDIENCE, GRANT_TYPE_TOKEN_EXCHANGE, TOKEN_TYPE_JWT } from "../../../api/constants.ts";
 import type { TokenPolicy } from "../../../api/token-policy.ts";
 import { clientNodeTokenReviewer, TOKEN_REVIEW_DEADLINE_MS } from "../../../controller/src/issuer/subject/token-review-verifier.ts";
-import { adminKubeConfig, createPod, createServiceAccount, freshNamespace, mintProjectedToken } from "../support/index.ts";
+import { adminKubeConfig, createPod, createServiceAccount, freshNamespace, mintProjectedToken, waitFor } from "../support/index.ts";
 import { exchange, startTestIssuer, type HttpAnswer, type TestIssuer } from "./exchange-harness.ts";
 
 /**
@@ -19,10 +19,15 @@ class FreezableRelay {
   readonly #sockets = new Set<Socket>();
   readonly #held: (() => void)[] = [];
   #frozen = false;
+  /** Connections the issuer closed while frozen: an abandoned request it aborted rather than left hanging. */
+  closedWhileFrozen = 0;
 
   constructor(target: { host: string; port: number }) {
     this.#server = createServer((client) => {
       const upstream = connect(target.port, target.host);
+      client.on("close", () => {
+        if (this.#frozen) this.closedWhileFrozen += 1;
+      });
       for (const socket of [client, upstream]) {
         this.#sockets.add(socket);
         socket.on("close", () => this.#sockets.delete(socket));
@@ -142,6 +147,9 @@ describe("token exchange in TokenReview mode while the apiserver does not answer
     process.stderr.write(`apiserver-outage (tokenreview): known pod during the outage ${latencies.join(",")} ms; refused in ${refused.ms} ms\n`);
     expect(refused.ms).toBeGreaterThanOrEqual(TOKEN_REVIEW_DEADLINE_MS - 100);
     expect(refused.ms).toBeLessThan(TOKEN_REVIEW_DEADLINE_MS + 5_000);
+
+    // The abandoned TokenReview was aborted, not left holding a connection to the silent apiserver.
+    await waitFor(() => relay.closedWhileFrozen >= 1, { timeoutMs: 5_000, description: "the abandoned review's connection closed" });
 
     relay.thaw();
     expect((await exchange(issuer, form(fresh))).status).toBe(200);

@@ -1,5 +1,5 @@
 // The TokenReview mode: local checks first, then the apiserver's review with a deadline, remembered per token.
-import type { AuthenticationV1Api } from "@kubernetes/client-node";
+import { Observable, type AuthenticationV1Api, type RequestContext, type ResponseContext } from "@kubernetes/client-node";
 import { IssuerError } from "../errors.ts";
 import { decodeCompactJws } from "../keys/jws.ts";
 import {
@@ -25,7 +25,8 @@ export interface TokenReviewResult {
 
 /** Asks the apiserver whether a token is valid for the audiences. */
 export interface TokenReviewer {
-  review(token: string, audiences: readonly string[]): Promise<TokenReviewResult>;
+  /** `signal` aborts a review nobody waits for any more, so an apiserver that does not answer holds no connections. */
+  review(token: string, audiences: readonly string[], signal?: AbortSignal): Promise<TokenReviewResult>;
 }
 
 const EXTRA_POD_UID = "authentication.kubernetes.io/pod-uid";
@@ -33,13 +34,32 @@ const EXTRA_POD_UID = "authentication.kubernetes.io/pod-uid";
 /** A TokenReviewer over client-node. */
 export function clientNodeTokenReviewer(api: AuthenticationV1Api): TokenReviewer {
   return {
-    async review(token, audiences) {
+    async review(token, audiences, signal) {
       let status;
+      // Appended to the client's own middleware (authentication stays), only to hand the request its abort signal.
+      const options =
+        signal === undefined
+          ? undefined
+          : {
+              middleware: [
+                {
+                  pre: (context: RequestContext) => {
+                    context.setSignal(signal);
+                    return new Observable(Promise.resolve(context));
+                  },
+                  post: (context: ResponseContext) => new Observable(Promise.resolve(context)),
+                },
+              ],
+              middlewareMergeStrategy: "append" as const,
+            };
       try {
-        const review = await api.createTokenReview({
-          // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- client-node models are plain data
-          body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token, audiences: [...audiences] } },
-        });
+        const review = await api.createTokenReview(
+          {
+            // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- client-node models are plain data
+            body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token, audiences: [...audiences] } },
+          },
+          options,
+        );
         status = review.status;
       } catch (error) {
         throw new IssuerError("UpstreamUnavailable", "the apiserver did not answer the TokenReview", { cause: error });
@@ -90,11 +110,17 @@ export interface TokenReviewSubjectVerifierOptions {
   readonly maxRemembered?: number;
 }
 
-/** Waits for `promise` at most `ms`; a late answer is ignored (and a late failure does not go unhandled). */
-function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+/**
+ * Runs `start` for at most `ms`: past it, the returned promise rejects with onTimeout() and the signal given to
+ * `start` aborts the work, whose late answer or failure is ignored.
+ */
+function withDeadline<T>(start: (signal: AbortSignal) => Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  const abort = new AbortController();
+  const promise = start(abort.signal);
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
       reject(onTimeout());
+      abort.abort();
     }, ms);
     promise.then(
       (value) => {
@@ -159,7 +185,7 @@ export class TokenReviewSubjectVerifier implements SubjectVerifier {
 
     const deadlineMs = this.#deadlineMs;
     const result = await withDeadline(
-      this.#options.reviewer.review(token, [this.#options.rules.audience]),
+      (signal) => this.#options.reviewer.review(token, [this.#options.rules.audience], signal),
       deadlineMs,
       () =>
         new IssuerError(

@@ -32,15 +32,16 @@ type Answer = TokenReviewResult | "hang" | "unreachable";
 
 /** A scripted apiserver and pod cache with a clock the test moves; counts every TokenReview. */
 function cluster(answer: Answer = ACCEPTED, options: { deadlineMs?: number } = {}) {
-  const state = { answer, reviews: 0, nowMs: NOW.getTime(), pods: [POD] as PodInfo[] };
+  const state = { answer, reviews: 0, nowMs: NOW.getTime(), pods: [POD] as PodInfo[], signals: [] as AbortSignal[] };
   const verifier = new TokenReviewSubjectVerifier({
     rules: RULES,
     now: () => new Date(state.nowMs),
     pods: { get: (ns, name) => state.pods.find((p) => p.namespace === ns && p.name === name) },
     ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
     reviewer: {
-      review: () => {
+      review: (_token, _audiences, signal) => {
         state.reviews += 1;
+        if (signal !== undefined) state.signals.push(signal);
         if (state.answer === "hang") return new Promise<never>(() => undefined);
         if (state.answer === "unreachable") return Promise.reject(new IssuerError("UpstreamUnavailable", "connection refused"));
         return Promise.resolve(state.answer);
@@ -136,11 +137,12 @@ describe("TokenReviewSubjectVerifier", () => {
     expect(state.reviews).toBe(2);
   });
 
-  it("answers UpstreamUnavailable when the apiserver does not answer within the deadline, and remembers nothing", async () => {
+  it("answers UpstreamUnavailable when the apiserver does not answer within the deadline, aborts the review, and remembers nothing", async () => {
     const { state, verifier } = cluster("hang", { deadlineMs: 20 });
     await expect(verifier.verify(token)).rejects.toSatisfy(
       (e) => isIssuerError(e, "UpstreamUnavailable") && e.oauthError === "temporarily_unavailable" && /within 20 ms/.test(e.message),
     );
+    expect(state.signals.map((s) => s.aborted)).toEqual([true]);
     state.answer = ACCEPTED;
     await verifier.verify(token);
     expect(state.reviews).toBe(2);
