@@ -153,6 +153,8 @@ export class TokenReviewSubjectVerifier implements SubjectVerifier {
   readonly #accepted: ExpiringCache<string>;
   /** Digest -> the apiserver's reason for refusing it. */
   readonly #refused: ExpiringCache<string>;
+  /** Digest -> the review under way; bounded by the deadline, each entry leaves when its review settles. */
+  readonly #inflight = new Map<string, Promise<TokenReviewResult>>();
 
   constructor(options: TokenReviewSubjectVerifierOptions) {
     this.#options = options;
@@ -183,16 +185,7 @@ export class TokenReviewSubjectVerifier implements SubjectVerifier {
     const refusal = this.#refused.get(digest, nowMs);
     if (refusal !== undefined) throw new IssuerError("TokenReviewRejected", refusal);
 
-    const deadlineMs = this.#deadlineMs;
-    const result = await withDeadline(
-      (signal) => this.#options.reviewer.review(token, [this.#options.rules.audience], signal),
-      deadlineMs,
-      () =>
-        new IssuerError(
-          "UpstreamUnavailable",
-          `the apiserver did not answer the TokenReview within ${deadlineMs} ms; retry shortly (a token Tessera has already reviewed keeps working meanwhile)`,
-        ),
-    );
+    const result = await this.#review(digest, token);
     const refused = this.#refusal(result, identity);
     if (refused !== undefined) {
       this.#refused.set(digest, refused, nowMs + this.#refusedMs);
@@ -200,6 +193,29 @@ export class TokenReviewSubjectVerifier implements SubjectVerifier {
     }
     this.#accepted.set(digest, identity.pod.uid, identity.expiresAt * 1000);
     return identity;
+  }
+
+  /**
+   * One TokenReview per token at a time: a sidecar starting up sends its exchange and its watch with the same
+   * token at once, and both wait for the same answer (and the same deadline).
+   */
+  #review(digest: string, token: string): Promise<TokenReviewResult> {
+    const pending = this.#inflight.get(digest);
+    if (pending !== undefined) return pending;
+    const deadlineMs = this.#deadlineMs;
+    const review = withDeadline(
+      (signal) => this.#options.reviewer.review(token, [this.#options.rules.audience], signal),
+      deadlineMs,
+      () =>
+        new IssuerError(
+          "UpstreamUnavailable",
+          `the apiserver did not answer the TokenReview within ${deadlineMs} ms; retry shortly (a token Tessera has already reviewed keeps working meanwhile)`,
+        ),
+    ).finally(() => {
+      this.#inflight.delete(digest);
+    });
+    this.#inflight.set(digest, review);
+    return review;
   }
 
   #refusal(result: TokenReviewResult, identity: ServiceAccountIdentity): string | undefined {

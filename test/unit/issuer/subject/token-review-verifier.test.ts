@@ -186,4 +186,10 @@ describe("TokenReviewSubjectVerifier", () => {
     await verifier.verify(b);
     expect(state.reviews).toBe(4);
   });
+
+  it("sends one TokenReview for the same token verified twice at once", async () => {
+    const { state, verifier } = cluster();
+    await Promise.all([verifier.verify(token), verifier.verify(token)]);
+    expect(state.reviews).toBe(1);
+  });
 });
