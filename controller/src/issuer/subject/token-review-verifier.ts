@@ -174,8 +174,10 @@ export class TokenReviewSubjectVerifier implements SubjectVerifier {
     // Claims are checked first too, so an obviously wrong token costs no apiserver call.
     const identity = checkServiceAccountClaims(jws.payload, this.#options.rules, Math.floor(nowMs / 1000));
     const digest = VerifiedSignatures.digest(token);
+    // Looked up outside the try: a lookup that fails (pods read from the apiserver) says nothing about the pod.
+    const pod = await this.#options.pods.get(identity.namespace, identity.pod.name);
     try {
-      checkPodBinding(identity, await this.#options.pods.get(identity.namespace, identity.pod.name));
+      checkPodBinding(identity, pod);
     } catch (error) {
       // The pod is gone, replaced or ending: whatever the apiserver said about its token no longer counts.
       this.#accepted.delete(digest);

@@ -32,11 +32,16 @@ type Answer = TokenReviewResult | "hang" | "unreachable";
 
 /** A scripted apiserver and pod cache with a clock the test moves; counts every TokenReview. */
 function cluster(answer: Answer = ACCEPTED, options: { deadlineMs?: number } = {}) {
-  const state = { answer, reviews: 0, nowMs: NOW.getTime(), pods: [POD] as PodInfo[], signals: [] as AbortSignal[] };
+  const state = { answer, reviews: 0, nowMs: NOW.getTime(), pods: [POD] as PodInfo[], lookupFails: false, signals: [] as AbortSignal[] };
   const verifier = new TokenReviewSubjectVerifier({
     rules: RULES,
     now: () => new Date(state.nowMs),
-    pods: { get: (ns, name) => state.pods.find((p) => p.namespace === ns && p.name === name) },
+    pods: {
+      get: (ns, name) => {
+        if (state.lookupFails) throw new IssuerError("UpstreamUnavailable", `reading pod ${ns}/${name} failed`);
+        return state.pods.find((p) => p.namespace === ns && p.name === name);
+      },
+    },
     ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
     reviewer: {
       review: (_token, _audiences, signal) => {
@@ -190,6 +195,16 @@ describe("TokenReviewSubjectVerifier", () => {
   it("sends one TokenReview for the same token verified twice at once", async () => {
     const { state, verifier } = cluster();
     await Promise.all([verifier.verify(token), verifier.verify(token)]);
+    expect(state.reviews).toBe(1);
+  });
+
+  it("keeps an accepted token when the pod lookup itself fails", async () => {
+    const { state, verifier } = cluster();
+    await verifier.verify(token);
+    state.lookupFails = true;
+    expect(await codeOf(verifier, token)).toBe("UpstreamUnavailable");
+    state.lookupFails = false;
+    await verifier.verify(token);
     expect(state.reviews).toBe(1);
   });
 });
