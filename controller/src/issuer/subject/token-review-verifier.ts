@@ -96,6 +96,14 @@ export const TOKEN_REVIEW_REFUSED_MS = 10_000;
  */
 export const TOKEN_REVIEW_MAX_REMEMBERED = 16_384;
 
+/**
+ * TokenReviews the issuer has outstanding at most. Each costs the apiserver work and the issuer a connection for up
+ * to the deadline; past the cap, a token not yet reviewed answers temporarily_unavailable at once instead of piling
+ * more work on an apiserver that is already slow, or letting a flood of distinct forged tokens naming real pods
+ * turn into as many reviews. A healthy apiserver answers in milliseconds, so 64 at once is some thousands a second.
+ */
+export const TOKEN_REVIEW_MAX_IN_FLIGHT = 64;
+
 export interface TokenReviewSubjectVerifierOptions {
   readonly rules: ServiceAccountTokenRules;
   readonly reviewer: TokenReviewer;
@@ -108,6 +116,8 @@ export interface TokenReviewSubjectVerifierOptions {
   readonly refusedMs?: number;
   /** Defaults to TOKEN_REVIEW_MAX_REMEMBERED. */
   readonly maxRemembered?: number;
+  /** Defaults to TOKEN_REVIEW_MAX_IN_FLIGHT. */
+  readonly maxInFlight?: number;
 }
 
 /**
@@ -204,6 +214,12 @@ export class TokenReviewSubjectVerifier implements SubjectVerifier {
   #review(digest: string, token: string): Promise<TokenReviewResult> {
     const pending = this.#inflight.get(digest);
     if (pending !== undefined) return pending;
+    const maxInFlight = this.#options.maxInFlight ?? TOKEN_REVIEW_MAX_IN_FLIGHT;
+    if (this.#inflight.size >= maxInFlight) {
+      return Promise.reject(
+        new IssuerError("UpstreamUnavailable", `${maxInFlight} TokenReviews are already waiting for the apiserver; retry shortly`),
+      );
+    }
     const deadlineMs = this.#deadlineMs;
     const review = withDeadline(
       (signal) => this.#options.reviewer.review(token, [this.#options.rules.audience], signal),

@@ -31,7 +31,7 @@ const POD: PodInfo = {
 type Answer = TokenReviewResult | "hang" | "unreachable";
 
 /** A scripted apiserver and pod cache with a clock the test moves; counts every TokenReview. */
-function cluster(answer: Answer = ACCEPTED, options: { deadlineMs?: number } = {}) {
+function cluster(answer: Answer = ACCEPTED, options: { deadlineMs?: number; maxInFlight?: number } = {}) {
   const state = { answer, reviews: 0, nowMs: NOW.getTime(), pods: [POD] as PodInfo[], lookupFails: false, signals: [] as AbortSignal[] };
   const verifier = new TokenReviewSubjectVerifier({
     rules: RULES,
@@ -43,6 +43,7 @@ function cluster(answer: Answer = ACCEPTED, options: { deadlineMs?: number } = {
       },
     },
     ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
+    ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
     reviewer: {
       review: (_token, _audiences, signal) => {
         state.reviews += 1;
@@ -206,5 +207,19 @@ describe("TokenReviewSubjectVerifier", () => {
     state.lookupFails = false;
     await verifier.verify(token);
     expect(state.reviews).toBe(1);
+  });
+
+  it("refuses a new token at once while maxInFlight reviews are outstanding, and asks again once they settle", async () => {
+    const { state, verifier } = cluster("hang", { deadlineMs: 50, maxInFlight: 2 });
+    const tokens = ["a", "b", "c"].map((jti) => signToken(key, projectedClaims({ jti })));
+    const [a, b, c] = tokens as [string, string, string];
+    const waiting = [codeOf(verifier, a), codeOf(verifier, b)];
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await expect(verifier.verify(c)).rejects.toSatisfy((e) => isIssuerError(e, "UpstreamUnavailable") && /2 TokenReviews are already waiting/.test(e.message));
+    expect(state.reviews).toBe(2);
+    expect(await Promise.all(waiting)).toEqual(["UpstreamUnavailable", "UpstreamUnavailable"]);
+    state.answer = ACCEPTED;
+    await verifier.verify(c);
+    expect(state.reviews).toBe(3);
   });
 });
