@@ -40,7 +40,7 @@ export interface IssuerConfig {
   readonly serviceAccountIssuer: string;
   /** Where to fetch the cluster's JWKS when the advertised jwks_uri is unreachable. */
   readonly serviceAccountJwksUrl?: string;
-  /** jwks: offline verification with the cluster's keys; tokenreview: ask the apiserver per exchange. */
+  /** jwks: offline verification with the cluster's keys; tokenreview: local checks, then the apiserver once per token. */
   readonly subjectVerification: "jwks" | "tokenreview";
   readonly leewaySeconds: number;
   readonly maxSubjectTokenAgeSeconds: number;
@@ -102,7 +102,7 @@ export function createIssuer(deps: IssuerDeps): Issuer {
   let verifier: SubjectVerifier;
   if (config.subjectVerification === "tokenreview") {
     if (deps.tokenReviewer === undefined) throw new TypeError("subjectVerification tokenreview needs a tokenReviewer");
-    verifier = new TokenReviewSubjectVerifier({ rules, reviewer: deps.tokenReviewer, now });
+    verifier = new TokenReviewSubjectVerifier({ rules, reviewer: deps.tokenReviewer, pods: deps.pods, now });
   } else {
     const keySet = new RemoteKeySet({
       issuer: config.serviceAccountIssuer,

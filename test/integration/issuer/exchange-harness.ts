@@ -11,7 +11,7 @@ import type { IssuerMetrics } from "../../../controller/src/issuer/metrics.ts";
 import { SecretKeyStore } from "../../../controller/src/issuer/keys/key-store.ts";
 import type { SigningAlgorithm } from "../../../controller/src/issuer/keys/keys.ts";
 import { apiNamespaceLookup, apiPodLookup } from "../../../controller/src/issuer/subject/pod-lookup-api.ts";
-import { clientNodeTokenReviewer } from "../../../controller/src/issuer/subject/token-review-verifier.ts";
+import { clientNodeTokenReviewer, type TokenReviewer } from "../../../controller/src/issuer/subject/token-review-verifier.ts";
 import { compilePolicySet, type Decision, type PolicySet } from "../../../controller/src/policy/index.ts";
 import { generatePki } from "../../controlplane/pki.ts";
 import { freeLoopbackPort } from "../../controlplane/ports.ts";
@@ -41,6 +41,8 @@ export interface TestIssuerOptions {
   readonly isLeader?: boolean;
   /** Issuer metrics the exchanges are timed into. */
   readonly metrics?: IssuerMetrics;
+  /** Asks TokenReviews here instead of the admin client (e.g. through a proxy that can stop answering). */
+  readonly tokenReviewer?: TokenReviewer;
 }
 
 function compileAll(policies: readonly AnyTokenPolicy[]): PolicySet {
@@ -82,7 +84,7 @@ export async function startTestIssuer(options: TestIssuerOptions): Promise<TestI
     },
     policies: () => policies,
     fetchJson: createHttpsJsonFetcher({ ca: info.caPem }),
-    tokenReviewer: clientNodeTokenReviewer(clients.auth),
+    tokenReviewer: options.tokenReviewer ?? clientNodeTokenReviewer(clients.auth),
     pods: apiPodLookup(clients.core),
     namespaces: apiNamespaceLookup(clients.core),
     recorders: [{ record: (decision, outcome) => decisions.push({ decision, ...outcome }) }],

@@ -7,7 +7,8 @@ import type { EntitlementFeed } from "../../../controller/src/issuer/exchange/en
 import type { PodInfo } from "../../../controller/src/issuer/subject/pod-lookup.ts";
 import { createIssuerServer, type IssuerServer } from "../../../controller/src/issuer/server.ts";
 import type { TlsMaterial } from "../../../controller/src/tls/material.ts";
-import { JwksSubjectVerifier } from "../../../controller/src/issuer/subject/subject-verifier.ts";
+import { JwksSubjectVerifier, type SubjectVerifier } from "../../../controller/src/issuer/subject/subject-verifier.ts";
+import { IssuerError } from "../../../controller/src/issuer/errors.ts";
 import { createWatchHandler } from "../../../controller/src/issuer/exchange/watch.ts";
 import { generatePki } from "../../controlplane/pki.ts";
 import { keySetOf, NOW, projectedClaims, rsaClusterKey, RULES, signToken, silentLogger } from "./fixtures.ts";
@@ -66,9 +67,9 @@ describe("createIssuerServer", () => {
     server = undefined;
   });
 
-  async function start(options: { tls: () => TlsMaterial; pods?: PodInfo[]; feed?: EntitlementFeed }) {
+  async function start(options: { tls: () => TlsMaterial; pods?: PodInfo[]; feed?: EntitlementFeed; verifier?: SubjectVerifier }) {
     const pods = options.pods ?? [POD];
-    const verifier = new JwksSubjectVerifier({ rules: RULES, keys: keySetOf(clusterKey), now: () => NOW });
+    const verifier = options.verifier ?? new JwksSubjectVerifier({ rules: RULES, keys: keySetOf(clusterKey), now: () => NOW });
     server = createIssuerServer({
       tls: options.tls,
       issuer: "https://tessera.example",
@@ -163,6 +164,19 @@ describe("createIssuerServer", () => {
       const gone = await call(port, pki.ca.certPem, "/v1/watch?since=1", { headers: { authorization: `Bearer ${token}` } });
       expect(gone).toMatchObject({ status: 410, body: { error: "invalid_grant" } });
       expect((await call(port, pki.ca.certPem, "/v1/watch")).status).toBe(401);
+    });
+
+    it("answers 503 temporarily_unavailable, without a Bearer challenge, when the token cannot be verified now", async () => {
+      const pki = await generatePki(new Date());
+      const tls = { cert: pki.serving.certPem, key: pki.serving.keyPem };
+      const unavailable: SubjectVerifier = {
+        ready: true,
+        verify: () => Promise.reject(new IssuerError("UpstreamUnavailable", "the apiserver did not answer the TokenReview")),
+      };
+      const port = await start({ tls: () => tls, feed: feedOf({ version: "1" }), verifier: unavailable });
+      const answer = await call(port, pki.ca.certPem, "/v1/watch?since=1", { headers: { authorization: `Bearer ${token}` } });
+      expect(answer).toMatchObject({ status: 503, body: { error: "temporarily_unavailable" } });
+      expect(answer.headers["www-authenticate"]).toBeUndefined();
     });
   });
 });

@@ -51,8 +51,10 @@ export function createWatchHandler(deps: WatchDeps): Handler {
         // 410: the pod is gone for good, the sidecar stops polling and drops its tokens.
         sendOAuthError(res, "invalid_grant", error.message, 410);
       } else if (isIssuerError(error)) {
-        res.setHeader("www-authenticate", "Bearer");
-        sendOAuthError(res, error.oauthError, error.message, error.oauthError === "invalid_grant" ? 401 : undefined);
+        // A bad token is a 401 challenge (RFC 6750); an issuer that cannot verify it now (503) challenges nothing.
+        const unauthorized = error.oauthError === "invalid_grant";
+        if (unauthorized) res.setHeader("www-authenticate", "Bearer");
+        sendOAuthError(res, error.oauthError, error.message, unauthorized ? 401 : undefined);
       } else {
         throw error;
       }

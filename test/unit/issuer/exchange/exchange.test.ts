@@ -14,8 +14,9 @@ import { createTokenExchange, type ExchangeOutcome } from "../../../../controlle
 import { IssuerError } from "../../../../controller/src/issuer/errors.ts";
 import { generateKeyRecord, loadSigningKey } from "../../../../controller/src/issuer/keys/keys.ts";
 import { mintAccessToken } from "../../../../controller/src/issuer/exchange/mint.ts";
-import type { NamespaceInfo, PodInfo } from "../../../../controller/src/issuer/subject/pod-lookup.ts";
-import { JwksSubjectVerifier } from "../../../../controller/src/issuer/subject/subject-verifier.ts";
+import type { NamespaceInfo, PodInfo, PodLookup } from "../../../../controller/src/issuer/subject/pod-lookup.ts";
+import { JwksSubjectVerifier, type SubjectVerifier } from "../../../../controller/src/issuer/subject/subject-verifier.ts";
+import { TokenReviewSubjectVerifier } from "../../../../controller/src/issuer/subject/token-review-verifier.ts";
 import type { Actor, Decision, DenialReason } from "../../../../controller/src/policy/types.ts";
 import {
   keySetOf,
@@ -71,12 +72,16 @@ const testDecider: Decider = {
   },
 };
 
-function setup(pods: PodInfo[] = [POD, AGENT], namespaces: NamespaceInfo[] = [{ name: "shop", labels: {} }]) {
+function setup(
+  pods: PodInfo[] = [POD, AGENT],
+  namespaces: NamespaceInfo[] = [{ name: "shop", labels: {} }],
+  verifier: SubjectVerifier = new JwksSubjectVerifier({ rules: RULES, keys: keySetOf(clusterKey), now: () => NOW }),
+) {
   const recorded: { decision: Decision; jti?: string }[] = [];
   let n = 0;
   const exchange = createTokenExchange({
-    verifier: new JwksSubjectVerifier({ rules: RULES, keys: keySetOf(clusterKey), now: () => NOW }),
-    pods: { get: (ns, name) => pods.find((p) => p.namespace === ns && p.name === name) },
+    verifier,
+    pods: podLookupOf(pods),
     namespaces: { get: (name) => namespaces.find((ns) => ns.name === name) },
     decider: testDecider,
     keys: { current: () => signingKey, verificationKey: (kid) => (kid === signingKey.kid ? signingKey : undefined) },
@@ -88,6 +93,10 @@ function setup(pods: PodInfo[] = [POD, AGENT], namespaces: NamespaceInfo[] = [{ 
     logger: silentLogger,
   });
   return { exchange, recorded };
+}
+
+function podLookupOf(pods: PodInfo[]): PodLookup {
+  return { get: (ns, name) => pods.find((p) => p.namespace === ns && p.name === name) };
 }
 
 const subjectToken = signToken(clusterKey, projectedClaims());
@@ -301,5 +310,35 @@ describe("token exchange", () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it("in tokenreview mode, answers 503 temporarily_unavailable while the apiserver hangs, and keeps serving a reviewed token", async () => {
+    const state = { hang: false, reviews: 0 };
+    const { exchange } = setup(
+      [POD],
+      undefined,
+      new TokenReviewSubjectVerifier({
+        rules: RULES,
+        pods: podLookupOf([POD]),
+        now: () => NOW,
+        deadlineMs: 20,
+        reviewer: {
+          review: () => {
+            state.reviews += 1;
+            if (state.hang) return new Promise<never>(() => undefined);
+            return Promise.resolve({ authenticated: true, audiences: [RULES.audience], username: "system:serviceaccount:shop:api", extra: {} });
+          },
+        },
+      }),
+    );
+    expect((await exchange(body())).status).toBe(200);
+    state.hang = true;
+    expect((await exchange(body())).status).toBe(200);
+    const rotated = signToken(clusterKey, projectedClaims({ jti: "rotated" }));
+    const outcome = await exchange(body({ subject_token: rotated }));
+    expect(outcome.status).toBe(503);
+    expect(err(outcome).error).toBe("temporarily_unavailable");
+    expect(err(outcome).error_description).toContain("did not answer the TokenReview");
+    expect(state.reviews).toBe(2);
   });
 });

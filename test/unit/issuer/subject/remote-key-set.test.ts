@@ -1,8 +1,8 @@
-// The cluster JWKS cache: discovery, refetch on an unknown kid, cooldown, stale keys kept through outages.
+// The cluster JWKS cache: discovery, refetch on an unknown kid, a cooldown on every fetch, stale keys kept through outages up to a limit.
 import { describe, expect, it } from "vitest";
 import { isIssuerError } from "../../../../controller/src/issuer/errors.ts";
 import type { FetchJson } from "../../../../controller/src/issuer/subject/fetch-json.ts";
-import { RemoteKeySet } from "../../../../controller/src/issuer/subject/remote-key-set.ts";
+import { MAX_KEY_SET_STALENESS_MS, RemoteKeySet } from "../../../../controller/src/issuer/subject/remote-key-set.ts";
 import { CLUSTER_ISSUER, ecClusterKey, rsaClusterKey, type ClusterKey } from "../fixtures.ts";
 
 function jwk(key: ClusterKey): Record<string, unknown> {
@@ -82,5 +82,72 @@ describe("RemoteKeySet", () => {
     const set = new RemoteKeySet({ issuer: CLUSTER_ISSUER, jwksUrl: "https://x/jwks", fetchJson, now: () => new Date(0) });
     expect(await set.get("a")).toBeUndefined();
     expect(await set.get("b")).toBeUndefined();
+  });
+
+  it("refetches a stale key set at most once per cooldown while the apiserver is unreachable", async () => {
+    let now = 0;
+    const { state, fetchJson } = cluster([rsaClusterKey("a")]);
+    const set = new RemoteKeySet({ issuer: CLUSTER_ISSUER, jwksUrl: "https://x/jwks", fetchJson, now: () => new Date(now), maxAgeMs: 1000, cooldownMs: 10_000 });
+    await set.get("a");
+    state.down = true;
+    now = 60_000;
+    for (let i = 0; i < 20; i += 1) {
+      expect(await set.get("a")).toBeDefined();
+      expect(await set.get(`forged-${i}`)).toBeUndefined();
+    }
+    expect(state.fetches).toHaveLength(2);
+    now = 70_000;
+    await set.get("a");
+    expect(state.fetches).toHaveLength(3);
+  });
+
+  it("retries a failed first load only after the cooldown, refusing with UpstreamUnavailable meanwhile", async () => {
+    let now = 0;
+    const { state, fetchJson } = cluster([rsaClusterKey("a")]);
+    state.down = true;
+    const set = new RemoteKeySet({ issuer: CLUSTER_ISSUER, jwksUrl: "https://x/jwks", fetchJson, now: () => new Date(now), cooldownMs: 10_000 });
+    for (let i = 0; i < 5; i += 1) {
+      await expect(set.get("a")).rejects.toSatisfy((e) => isIssuerError(e, "UpstreamUnavailable") && /connection refused/.test(e.message));
+    }
+    expect(state.fetches).toHaveLength(1);
+    state.down = false;
+    now = 10_000;
+    expect(await set.get("a")).toBeDefined();
+    expect(state.fetches).toHaveLength(2);
+  });
+
+  it("fails closed once the key set is older than the maximum staleness, and recovers with the next fetch", async () => {
+    let now = 0;
+    const { state, fetchJson } = cluster([rsaClusterKey("a")]);
+    const set = new RemoteKeySet({ issuer: CLUSTER_ISSUER, jwksUrl: "https://x/jwks", fetchJson, now: () => new Date(now), maxStalenessMs: 3_600_000 });
+    await set.get("a");
+    state.down = true;
+    now = 3_600_000;
+    expect(await set.get("a")).toBeDefined();
+    now = 3_600_001;
+    await expect(set.get("a")).rejects.toSatisfy(
+      (e) => isIssuerError(e, "UpstreamUnavailable") && e.oauthError === "temporarily_unavailable" && /last fetched 3600 s ago/.test(e.message),
+    );
+    state.down = false;
+    now = 3_700_000;
+    expect(await set.get("a")).toBeDefined();
+  });
+
+  it("fails closed after 24 hours by default", async () => {
+    let now = 0;
+    const { state, fetchJson } = cluster([rsaClusterKey("a")]);
+    const set = new RemoteKeySet({ issuer: CLUSTER_ISSUER, jwksUrl: "https://x/jwks", fetchJson, now: () => new Date(now) });
+    await set.get("a");
+    state.down = true;
+    now = MAX_KEY_SET_STALENESS_MS;
+    expect(await set.get("a")).toBeDefined();
+    now = MAX_KEY_SET_STALENESS_MS + 1;
+    await expect(set.get("a")).rejects.toSatisfy((e) => isIssuerError(e, "UpstreamUnavailable"));
+    expect(MAX_KEY_SET_STALENESS_MS).toBe(24 * 3600 * 1000);
+  });
+
+  it("refuses a maximum staleness below the refresh age", () => {
+    const { fetchJson } = cluster([]);
+    expect(() => new RemoteKeySet({ issuer: CLUSTER_ISSUER, fetchJson, now: () => new Date(0), maxAgeMs: 2000, maxStalenessMs: 1000 })).toThrow(TypeError);
   });
 });
