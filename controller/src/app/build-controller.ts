@@ -156,6 +156,7 @@ async function startIssuer(w: Wiring, tls: () => TlsMaterial): Promise<{ readonl
     maxSubjectTokenAgeSeconds: 24 * 3600,
     jwksMaxAgeSeconds: 300,
     signing: config.signing,
+    exchangeRate: { perSecond: config.limits.podExchangesPerSecond, burst: config.limits.podExchangeBurst },
   };
   const caPem = clusterCaPem(kc);
   const issuerLog = w.log.child({ area: "issuer" });

@@ -14,6 +14,7 @@ import { createTokenExchange, type ExchangeOutcome } from "../../../../controlle
 import { IssuerError } from "../../../../controller/src/issuer/errors.ts";
 import { generateKeyRecord, loadSigningKey } from "../../../../controller/src/issuer/keys/keys.ts";
 import { mintAccessToken } from "../../../../controller/src/issuer/exchange/mint.ts";
+import { PodRateLimiter } from "../../../../controller/src/issuer/exchange/pod-rate-limit.ts";
 import type { NamespaceInfo, PodInfo } from "../../../../controller/src/issuer/subject/pod-lookup.ts";
 import { JwksSubjectVerifier } from "../../../../controller/src/issuer/subject/subject-verifier.ts";
 import type { Actor, Decision, DenialReason } from "../../../../controller/src/policy/types.ts";
@@ -71,7 +72,11 @@ const testDecider: Decider = {
   },
 };
 
-function setup(pods: PodInfo[] = [POD, AGENT], namespaces: NamespaceInfo[] = [{ name: "shop", labels: {} }]) {
+function setup(
+  pods: PodInfo[] = [POD, AGENT],
+  namespaces: NamespaceInfo[] = [{ name: "shop", labels: {} }],
+  rateLimiter?: PodRateLimiter,
+) {
   const recorded: { decision: Decision; jti?: string }[] = [];
   let n = 0;
   const exchange = createTokenExchange({
@@ -86,6 +91,7 @@ function setup(pods: PodInfo[] = [POD, AGENT], namespaces: NamespaceInfo[] = [{ 
     now: () => NOW,
     newId: () => `d-${++n}`,
     logger: silentLogger,
+    ...(rateLimiter === undefined ? {} : { rateLimiter }),
   });
   return { exchange, recorded };
 }
@@ -280,6 +286,27 @@ describe("token exchange", () => {
       },
     });
     expect(err(await broken(body()))).toMatchObject({ error: "temporarily_unavailable" });
+    expect((await exchange(body())).status).toBe(200);
+  });
+
+  it("answers 429 temporarily_unavailable with a retry time once a pod spends its burst, without deciding", async () => {
+    const limiter = new PodRateLimiter({ perSecond: 0.5, burst: 2, maxPods: 10 });
+    const { exchange, recorded } = setup(undefined, undefined, limiter);
+    expect((await exchange(body())).status).toBe(200);
+    expect((await exchange(body())).status).toBe(200);
+    const refused = await exchange(body());
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({ error: "temporarily_unavailable" });
+    expect("retryAfterSeconds" in refused ? refused.retryAfterSeconds : undefined).toBe(2);
+    expect(recorded).toHaveLength(2);
+  });
+
+  it("spends no pod's share on a token that does not verify", async () => {
+    const limiter = new PodRateLimiter({ perSecond: 0.5, burst: 1, maxPods: 10 });
+    const { exchange } = setup(undefined, undefined, limiter);
+    const forged = signToken(rsaClusterKey(), projectedClaims());
+    for (let i = 0; i < 3; i++) expect(err(await exchange(body({ subject_token: forged }))).error).toBe("invalid_grant");
+    expect(limiter.size).toBe(0);
     expect((await exchange(body())).status).toBe(200);
   });
 
