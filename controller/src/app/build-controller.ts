@@ -282,6 +282,7 @@ export function buildController(config: Config, deps: ControllerDeps): Controlle
     random: Math.random,
     log: log.child({ area: "reconcile" }),
     metrics: controllerMetrics(registry),
+    maxWaitersPerPod: config.limits.watchersPerPod,
     ...(config.publishIssuerCa ? { issuerCaConfigMap: config.issuerCaConfigMap } : {}),
   });
   const w: Wiring = { config, kc, client, coreApi: makeReusingApiClient(kc, CoreV1Api), registry, core, log, now, closers: [] };
