@@ -244,6 +244,7 @@ async function startAdmission(w: Wiring, tls: () => TlsMaterial): Promise<Admiss
         issuerUrl: config.issuerUrl,
         issuerCa: { kind: "configMap", name: config.issuerCaConfigMap, key: "ca.crt" },
         tesseraAudience: config.subjectAudience,
+        maxAudiencesPerPod: config.limits.audiencesPerPod,
       },
       preview: enginePolicyPreview({
         chooser: enginePolicyChooser(() => core.policySet.current),
