@@ -163,7 +163,13 @@ async function startIssuer(w: Wiring, tls: () => TlsMaterial): Promise<{ readonl
   const tokenReviewer = clientNodeTokenReviewer(makeReusingApiClient(kc, AuthenticationV1Api));
   const issuerMetrics = new IssuerMetrics({ registry });
   const denialEvents = new DenialEventRecorder({ sink: new KubernetesEventSink({ core: coreApi, instance: config.podName }), logger: issuerLog, now });
-  const revocations = new RevocationStore({ core: coreApi, namespace: config.namespace, logger: issuerLog, now });
+  const revocations = new RevocationStore({
+    core: coreApi,
+    namespace: config.namespace,
+    logger: issuerLog,
+    now,
+    maxEntriesPerCaller: config.limits.revocationsPerCaller,
+  });
   await revocations.reload().catch((err: unknown) => {
     issuerLog.warn({ err }, "loading revocations failed; the reload loop retries");
   });
