@@ -41,6 +41,8 @@ export interface TestIssuerOptions {
   readonly isLeader?: boolean;
   /** Issuer metrics the exchanges are timed into. */
   readonly metrics?: IssuerMetrics;
+  /** Exchanges per pod (none: unlimited). */
+  readonly exchangeRate?: IssuerConfig["exchangeRate"];
 }
 
 function compileAll(policies: readonly AnyTokenPolicy[]): PolicySet {
@@ -79,6 +81,7 @@ export async function startTestIssuer(options: TestIssuerOptions): Promise<TestI
         maxTokenTtlSeconds: 3600,
         reloadSeconds: 30,
       },
+      ...(options.exchangeRate === undefined ? {} : { exchangeRate: options.exchangeRate }),
     },
     policies: () => policies,
     fetchJson: createHttpsJsonFetcher({ ca: info.caPem }),
