@@ -163,7 +163,9 @@ export function createTokenExchange(deps: ExchangeDeps): (body: string) => Promi
       return await run(body);
     } catch (error) {
       if (isIssuerError(error)) {
-        deps.logger.info({ code: error.code, oauthError: error.oauthError }, "token exchange refused");
+        // A rate-limited pod may try thousands of times a second: its refusals must not flood the log in turn.
+        const level = error.code === "RateLimited" ? "debug" : "info";
+        deps.logger[level]({ code: error.code, oauthError: error.oauthError }, "token exchange refused");
         const outcome = { status: error.httpStatus, body: { error: error.oauthError, error_description: error.message } };
         return error.retryAfterSeconds === undefined ? outcome : { ...outcome, retryAfterSeconds: error.retryAfterSeconds };
       }

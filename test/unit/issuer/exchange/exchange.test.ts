@@ -1,6 +1,7 @@
 // The exchange pipeline end to end in memory: verified subject, pod binding, a tiny decider, minting, OAuth errors.
 import fc from "fast-check";
 import { createLocalJWKSet, jwtVerify } from "jose";
+import type { Logger } from "pino";
 import { describe, expect, it } from "vitest";
 import {
   GRANT_TYPE_TOKEN_EXCHANGE,
@@ -29,6 +30,7 @@ import {
   SUBJECT,
   TESSERA_ISSUER,
 } from "../fixtures.ts";
+import { captureLogger } from "../capture-logger.ts";
 
 const clusterKey = rsaClusterKey();
 const CI_ACTOR: Actor = { sub: "system:serviceaccount:ci:pipeline", iss: TESSERA_ISSUER, serviceAccount: { namespace: "ci", name: "pipeline" } };
@@ -76,6 +78,7 @@ function setup(
   pods: PodInfo[] = [POD, AGENT],
   namespaces: NamespaceInfo[] = [{ name: "shop", labels: {} }],
   rateLimiter?: PodRateLimiter,
+  logger: Logger = silentLogger,
 ) {
   const recorded: { decision: Decision; jti?: string }[] = [];
   let n = 0;
@@ -90,7 +93,7 @@ function setup(
     issuer: TESSERA_ISSUER,
     now: () => NOW,
     newId: () => `d-${++n}`,
-    logger: silentLogger,
+    logger,
     ...(rateLimiter === undefined ? {} : { rateLimiter }),
   });
   return { exchange, recorded };
@@ -299,6 +302,15 @@ describe("token exchange", () => {
     expect(refused.body).toMatchObject({ error: "temporarily_unavailable" });
     expect("retryAfterSeconds" in refused ? refused.retryAfterSeconds : undefined).toBe(2);
     expect(recorded).toHaveLength(2);
+  });
+
+  it("logs rate-limit refusals at debug level only, so a looping pod cannot flood the log", async () => {
+    const capture = captureLogger();
+    const { exchange } = setup(undefined, undefined, new PodRateLimiter({ perSecond: 0.5, burst: 1, maxPods: 10 }), capture.logger);
+    for (let i = 0; i < 4; i++) await exchange(body());
+    const refusals = capture.lines().filter((line) => line["code"] === "RateLimited");
+    expect(refusals).toHaveLength(3);
+    expect(refusals.every((line) => line["level"] === 20)).toBe(true);
   });
 
   it("spends no pod's share on a token that does not verify", async () => {
