@@ -163,6 +163,12 @@ export const ENV_ISSUER_CA_FILE = "TESSERA_ISSUER_CA_FILE";
 export const ENV_SUBJECT_TOKEN_FILE = "TESSERA_SUBJECT_TOKEN_FILE";
 /** Sidecar env: the tokens to hold, JSON array of { name, audience, scopes? }. */
 export const ENV_TOKENS = "TESSERA_TOKENS";
+/**
+ * Most tokens (audiences) one pod may hold: each is a held token and a background refresh in its sidecar. The
+ * sidecar refuses an ENV_TOKENS list longer than this; admission refuses more audiences than
+ * ENV_MAX_AUDIENCES_PER_POD, which may lower this limit but never raise it.
+ */
+export const MAX_AUDIENCES_PER_POD = 16;
 /** Sidecar env: directory where token files are written (a shared in-memory volume). */
 export const ENV_TOKEN_DIR = "TESSERA_TOKEN_DIR";
 /** Sidecar env: loopback port of the local endpoint. */
@@ -308,5 +314,15 @@ export const ENV_KEY_ROTATION_SECONDS = "TESSERA_KEY_ROTATION_SECONDS";
  * set); longer grants are clamped, and retired keys and revoked ids are kept this long.
  */
 export const ENV_MAX_TOKEN_TTL_SECONDS = "TESSERA_MAX_TOKEN_TTL_SECONDS";
+/** Controller env: most audiences admission accepts in one pod's annotation, 1 to MAX_AUDIENCES_PER_POD (the default). */
+export const ENV_MAX_AUDIENCES_PER_POD = "TESSERA_MAX_AUDIENCES_PER_POD";
+/** Controller env: most /v1/watch long-polls one pod may hold open at once (default 4); a newer one answers the oldest. */
+export const ENV_MAX_WATCHERS_PER_POD = "TESSERA_MAX_WATCHERS_PER_POD";
+/** Controller env: most unexpired revocations one caller (service account) may hold in the list (default 1000). */
+export const ENV_MAX_REVOCATIONS_PER_CALLER = "TESSERA_MAX_REVOCATIONS_PER_CALLER";
+/** Controller env: sustained token exchanges per second one pod may make at each issuer replica (default 5). */
+export const ENV_POD_EXCHANGES_PER_SECOND = "TESSERA_POD_EXCHANGES_PER_SECOND";
+/** Controller env: exchanges one pod may make at once after a quiet spell, the bucket size (default 50). */
+export const ENV_POD_EXCHANGE_BURST = "TESSERA_POD_EXCHANGE_BURST";
 /** Controller env: kubeconfig path; unset means in-cluster service-account credentials. */
 export const ENV_KUBECONFIG = "KUBECONFIG";

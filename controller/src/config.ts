@@ -30,6 +30,12 @@ import {
   ENV_SUBJECT_AUDIENCE,
   ENV_TLS_MODE,
   ENV_TOKEN_REVIEW_MODE,
+  ENV_MAX_AUDIENCES_PER_POD,
+  ENV_MAX_REVOCATIONS_PER_CALLER,
+  ENV_MAX_WATCHERS_PER_POD,
+  ENV_POD_EXCHANGE_BURST,
+  ENV_POD_EXCHANGES_PER_SECOND,
+  MAX_AUDIENCES_PER_POD,
 } from "../../api/constants.ts";
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from "./issuer/keys/keys.ts";
 
@@ -44,6 +50,22 @@ export const KEY_RELOAD_SECONDS = 30;
 /** The shortest and longest ttlSeconds a policy may set (the CRD's bounds). */
 // Short by default (an hour); an operator may raise the cap to a day for workloads that cannot refresh often.
 const TOKEN_TTL_BOUNDS = { min: 60, max: 86_400, default: 3600 };
+/** The revocation list's global bound (each entry ~60 bytes of a 1 MiB ConfigMap); a caller's share is at most this. */
+export const REVOCATION_LIST_MAX_ENTRIES = 10_000;
+
+/**
+ * Default caps. A legitimate sidecar holds one watch; exchanges per audience at about half a token's lifetime
+ * (30 s at the shortest TTL, 60 s), so 16 audiences average about 0.5 exchanges a second, and a start-up or a
+ * re-issuance wake-up exchanges every audience at once (16) plus any on-demand tokens. 5 a second with a burst of
+ * 50 leaves a wide margin above that while a looping pod is held to a few exchanges a second. Revocations: a tenth
+ * of the list per caller, so ten callers at their limit still leave room.
+ */
+export const DEFAULT_LIMITS = {
+  watchersPerPod: 4,
+  revocationsPerCaller: 1_000,
+  podExchangesPerSecond: 5,
+  podExchangeBurst: 50,
+} as const;
 export type TokenReviewMode = "tokenreview" | "jwks";
 
 export interface Config {
@@ -75,6 +97,14 @@ export interface Config {
     /** Longest token lifetime: longer grants are clamped, superseded keys stay published this long after they last sign. */
     readonly maxTokenTtlSeconds: number;
     readonly reloadSeconds: number;
+  };
+  /** Caps so one pod or caller cannot starve or fill anything (docs/issuer.md, docs/admission.md). */
+  readonly limits: {
+    readonly audiencesPerPod: number;
+    readonly watchersPerPod: number;
+    readonly revocationsPerCaller: number;
+    readonly podExchangesPerSecond: number;
+    readonly podExchangeBurst: number;
   };
   /** Path of a kubeconfig, or undefined for in-cluster credentials. */
   readonly kubeconfig: string | undefined;
@@ -243,6 +273,27 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     maxTokenTtlSeconds: wholeSeconds(ENV_MAX_TOKEN_TTL_SECONDS, TOKEN_TTL_BOUNDS.default, TOKEN_TTL_BOUNDS.min, TOKEN_TTL_BOUNDS.max),
     reloadSeconds: KEY_RELOAD_SECONDS,
   };
+  const count = (envName: string, fallback: number, min: number, max: number): number => {
+    const v = raw(envName);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) problems.push(`${envName} must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  const rate = (envName: string, fallback: number, max: number): number => {
+    const v = raw(envName);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0 || n > max) problems.push(`${envName} must be a positive number up to ${max}, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  const limits = {
+    audiencesPerPod: count(ENV_MAX_AUDIENCES_PER_POD, MAX_AUDIENCES_PER_POD, 1, MAX_AUDIENCES_PER_POD),
+    watchersPerPod: count(ENV_MAX_WATCHERS_PER_POD, DEFAULT_LIMITS.watchersPerPod, 1, 64),
+    revocationsPerCaller: count(ENV_MAX_REVOCATIONS_PER_CALLER, DEFAULT_LIMITS.revocationsPerCaller, 1, REVOCATION_LIST_MAX_ENTRIES),
+    podExchangesPerSecond: rate(ENV_POD_EXCHANGES_PER_SECOND, DEFAULT_LIMITS.podExchangesPerSecond, 10_000),
+    podExchangeBurst: count(ENV_POD_EXCHANGE_BURST, DEFAULT_LIMITS.podExchangeBurst, 1, 100_000),
+  };
   const kubeconfig = raw(ENV_KUBECONFIG);
   if (kubeconfig === undefined && (env["KUBERNETES_SERVICE_HOST"] ?? "") === "") {
     problems.push(`no cluster credentials: set ${ENV_KUBECONFIG} (or --kubeconfig), or run in a pod`);
@@ -270,6 +321,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     callers: Object.freeze({ introspect: Object.freeze(callers.introspect), revoke: Object.freeze(callers.revoke), explain: Object.freeze(callers.explain) }),
     tokenReviewMode,
     signing: Object.freeze(signing),
+    limits: Object.freeze(limits),
     kubeconfig,
     logLevel,
   });

@@ -10,6 +10,7 @@ import {
   ENV_SUBJECT_TOKEN_FILE,
   ENV_TOKEN_DIR,
   ENV_TOKENS,
+  MAX_AUDIENCES_PER_POD,
   SIDECAR_DEFAULT_PORT,
 } from "../../api/constants.ts";
 import type { SidecarTokenSpec } from "../../api/exchange.ts";
@@ -132,6 +133,11 @@ function parseTokens(raw: string | undefined, problems: string[]): readonly Side
   }
   if (!Array.isArray(parsed)) {
     problems.push(`${ENV_TOKENS} must be a JSON array of {name, audience, scopes?}`);
+    return Object.freeze([]);
+  }
+  // Each entry is a token held and refreshed for the pod's lifetime; admission never injects more than this.
+  if (parsed.length > MAX_AUDIENCES_PER_POD) {
+    problems.push(`${ENV_TOKENS} lists ${parsed.length} tokens; a sidecar holds at most ${MAX_AUDIENCES_PER_POD}`);
     return Object.freeze([]);
   }
   const specs: SidecarTokenSpec[] = [];

@@ -3,6 +3,8 @@ import {
   ANNOTATION_AUDIENCES,
   ANNOTATION_SCOPES,
   ANNOTATION_SKIP_CONTAINERS,
+  ENV_MAX_AUDIENCES_PER_POD,
+  MAX_AUDIENCES_PER_POD,
 } from "../../../api/constants.ts";
 import type { SidecarTokenSpec } from "../../../api/exchange.ts";
 import { AdmissionError } from "./errors.ts";
@@ -48,7 +50,7 @@ export function tokenNameForAudience(audience: string): string {
     .slice(0, MAX_TOKEN_NAME_LENGTH);
 }
 
-function parseAudiences(raw: string | undefined, tesseraAudience: string): string[] {
+function parseAudiences(raw: string | undefined, tesseraAudience: string, maxAudiences: number): string[] {
   if (raw === undefined) return [];
   const audiences = splitList(raw, /,/);
   if (audiences.length === 0) refuse(ANNOTATION_AUDIENCES, "names no audience; remove it or list audiences separated by commas");
@@ -63,7 +65,16 @@ function parseAudiences(raw: string | undefined, tesseraAudience: string): strin
       refuse(ANNOTATION_AUDIENCES, `audience "${audience}" is Tessera's own audience; name the services the pod calls`);
     }
   }
-  return [...new Set(audiences)];
+  const distinct = [...new Set(audiences)];
+  // Each audience is a token the sidecar holds and refreshes, and an exchange at every refresh and wake-up.
+  if (distinct.length > maxAudiences) {
+    refuse(
+      ANNOTATION_AUDIENCES,
+      `names ${distinct.length} audiences; a pod may ask for at most ${maxAudiences} (${ENV_MAX_AUDIENCES_PER_POD}). ` +
+        "Split the workload, or fetch rarely used audiences on demand from the sidecar's endpoint",
+    );
+  }
+  return distinct;
 }
 
 function parseScopes(raw: string | undefined): string[] {
@@ -109,14 +120,15 @@ function tokensFor(audiences: readonly string[], scopes: readonly string[]): Sid
 
 /**
  * Validates the pod's Tessera annotations; throws AdmissionError InvalidAnnotation with a message naming the
- * annotation at the first bad value.
+ * annotation at the first bad value. `maxAudiences` is capped at MAX_AUDIENCES_PER_POD, what the sidecar accepts.
  */
 export function parseInjectionAnnotations(
   annotations: Readonly<Record<string, string>>,
   containerNames: ReadonlySet<string>,
   tesseraAudience: string,
+  maxAudiences: number = MAX_AUDIENCES_PER_POD,
 ): InjectionRequest {
-  const audiences = parseAudiences(annotations[ANNOTATION_AUDIENCES], tesseraAudience);
+  const audiences = parseAudiences(annotations[ANNOTATION_AUDIENCES], tesseraAudience, Math.min(maxAudiences, MAX_AUDIENCES_PER_POD));
   const scopes = parseScopes(annotations[ANNOTATION_SCOPES]);
   const skipContainers = parseSkip(annotations[ANNOTATION_SKIP_CONTAINERS], containerNames);
   return { audiences, scopes, tokens: tokensFor(audiences, scopes), skipContainers };

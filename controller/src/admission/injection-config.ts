@@ -42,6 +42,11 @@ export interface InjectionConfig {
   readonly runAsUser: number;
   /** Value of the injected annotation: the injector's version. */
   readonly injectorVersion: string;
+  /**
+   * Most audiences one pod may ask for (ENV_MAX_AUDIENCES_PER_POD): each is a held token and a background refresh.
+   * At most MAX_AUDIENCES_PER_POD, which is also the default and what the sidecar itself accepts.
+   */
+  readonly maxAudiencesPerPod?: number;
   /** Sidecar log level (pino level name). */
   readonly sidecarLogLevel?: string;
 }

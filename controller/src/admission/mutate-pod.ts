@@ -157,7 +157,7 @@ export function injectionRequestOf(rawPod: unknown, config: InjectionConfig): In
 
 function requestOf(pod: PodDocument, config: InjectionConfig): InjectionRequest {
   const names = new Set([...pod.spec.containers, ...(pod.spec.initContainers ?? [])].map((c) => c.name));
-  return parseInjectionAnnotations(pod.metadata?.annotations ?? {}, names, config.tesseraAudience);
+  return parseInjectionAnnotations(pod.metadata?.annotations ?? {}, names, config.tesseraAudience, config.maxAudiencesPerPod);
 }
 
 /**

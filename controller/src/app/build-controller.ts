@@ -156,13 +156,20 @@ async function startIssuer(w: Wiring, tls: () => TlsMaterial): Promise<{ readonl
     maxSubjectTokenAgeSeconds: 24 * 3600,
     jwksMaxAgeSeconds: 300,
     signing: config.signing,
+    exchangeRate: { perSecond: config.limits.podExchangesPerSecond, burst: config.limits.podExchangeBurst },
   };
   const caPem = clusterCaPem(kc);
   const issuerLog = w.log.child({ area: "issuer" });
   const tokenReviewer = clientNodeTokenReviewer(makeReusingApiClient(kc, AuthenticationV1Api));
   const issuerMetrics = new IssuerMetrics({ registry });
   const denialEvents = new DenialEventRecorder({ sink: new KubernetesEventSink({ core: coreApi, instance: config.podName }), logger: issuerLog, now });
-  const revocations = new RevocationStore({ core: coreApi, namespace: config.namespace, logger: issuerLog, now });
+  const revocations = new RevocationStore({
+    core: coreApi,
+    namespace: config.namespace,
+    logger: issuerLog,
+    now,
+    maxEntriesPerCaller: config.limits.revocationsPerCaller,
+  });
   await revocations.reload().catch((err: unknown) => {
     issuerLog.warn({ err }, "loading revocations failed; the reload loop retries");
   });
@@ -243,6 +250,7 @@ async function startAdmission(w: Wiring, tls: () => TlsMaterial): Promise<Admiss
         issuerUrl: config.issuerUrl,
         issuerCa: { kind: "configMap", name: config.issuerCaConfigMap, key: "ca.crt" },
         tesseraAudience: config.subjectAudience,
+        maxAudiencesPerPod: config.limits.audiencesPerPod,
       },
       preview: enginePolicyPreview({
         chooser: enginePolicyChooser(() => core.policySet.current),
@@ -281,6 +289,7 @@ export function buildController(config: Config, deps: ControllerDeps): Controlle
     random: Math.random,
     log: log.child({ area: "reconcile" }),
     metrics: controllerMetrics(registry),
+    maxWaitersPerPod: config.limits.watchersPerPod,
     ...(config.publishIssuerCa ? { issuerCaConfigMap: config.issuerCaConfigMap } : {}),
   });
   const w: Wiring = { config, kc, client, coreApi: makeReusingApiClient(kc, CoreV1Api), registry, core, log, now, closers: [] };

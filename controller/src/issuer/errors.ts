@@ -34,7 +34,9 @@ export type IssuerErrorCode =
   | "KeysUnavailable"
   | "KeyStoreConflict"
   | "KeyStoreInvalid"
-  | "UpstreamUnavailable";
+  | "UpstreamUnavailable"
+  // The pod asked more often than its share (PodRateLimiter).
+  | "RateLimited";
 
 /** OAuth error code each issuer error is reported as. */
 const OAUTH_CODE: Readonly<Record<IssuerErrorCode, OAuthErrorCode>> = {
@@ -67,15 +69,28 @@ const OAUTH_CODE: Readonly<Record<IssuerErrorCode, OAuthErrorCode>> = {
   KeyStoreConflict: "server_error",
   KeyStoreInvalid: "server_error",
   UpstreamUnavailable: "temporarily_unavailable",
+  // RFC 6749 has no code for "too many requests". temporarily_unavailable says what the client should do (retry
+  // later, the request itself was fine), and the sidecar already retries it with backoff; the HTTP status is 429
+  // with Retry-After (RFC 6585) so generic clients and proxies read it the same way. invalid_request or
+  // access_denied would tell the client its request can never succeed, which is false.
+  RateLimited: "temporarily_unavailable",
 };
 
 export class IssuerError extends Error {
   readonly code: IssuerErrorCode;
+  /** Seconds the client should wait before retrying (RateLimited); sent as Retry-After. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: IssuerErrorCode, message: string, options?: ErrorOptions) {
+  constructor(code: IssuerErrorCode, message: string, options?: ErrorOptions & { readonly retryAfterSeconds?: number }) {
     super(message, options);
     this.name = "IssuerError";
     this.code = code;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
+  }
+
+  /** HTTP status of this error's response: 429 when rate limited, otherwise the status of its OAuth code. */
+  get httpStatus(): number {
+    return this.code === "RateLimited" ? 429 : httpStatusOf(this.oauthError);
   }
 
   /** The OAuth error code this error is reported as. */

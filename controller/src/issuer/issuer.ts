@@ -20,6 +20,7 @@ import type { ClusterInfo } from "./subject/subject.ts";
 import { JwksSubjectVerifier, type SubjectVerifier } from "./subject/subject-verifier.ts";
 import { VerifiedSignatures } from "./subject/verified-signatures.ts";
 import { TokenReviewSubjectVerifier, type TokenReviewer } from "./subject/token-review-verifier.ts";
+import { PodRateLimiter } from "./exchange/pod-rate-limit.ts";
 import { capTokenLifetime } from "./exchange/ttl-cap.ts";
 import { createWatchHandler } from "./exchange/watch.ts";
 
@@ -28,6 +29,8 @@ import { createWatchHandler } from "./exchange/watch.ts";
  * of about 16,000 token-holding pods at some 150 bytes an entry (digest, key reference, exp), about 2.5 MB.
  */
 const VERIFIED_SIGNATURES_MAX_ENTRIES = 16_384;
+/** Exchange rate buckets held (one per recently active pod): a bucket is two numbers, so about 1.5 MB at most. */
+const RATE_LIMITED_PODS_MAX = 16_384;
 
 /** The issuer's settings, parsed once by the controller's config. */
 export interface IssuerConfig {
@@ -55,6 +58,8 @@ export interface IssuerConfig {
     readonly maxTokenTtlSeconds: number;
     readonly reloadSeconds: number;
   };
+  /** Exchanges per pod (a token bucket per verified pod uid); absent means unlimited. */
+  readonly exchangeRate?: { readonly perSecond: number; readonly burst: number };
 }
 
 export interface IssuerDeps {
@@ -125,6 +130,9 @@ export function createIssuer(deps: IssuerDeps): Issuer {
     now,
     newId: deps.newId,
     logger,
+    ...(config.exchangeRate === undefined
+      ? {}
+      : { rateLimiter: new PodRateLimiter({ ...config.exchangeRate, maxPods: RATE_LIMITED_PODS_MAX }) }),
   });
   const exchange = deps.metrics === undefined ? pipeline : timedExchange(pipeline, deps.metrics, () => performance.now());
   const server = createIssuerServer({

@@ -75,6 +75,9 @@ export function createIssuerServer(options: IssuerServerOptions): IssuerServer {
       throw error;
     }
     const outcome = await options.exchange(body);
+    if ("retryAfterSeconds" in outcome) {
+      res.setHeader("retry-after", String(outcome.retryAfterSeconds));
+    }
     sendJson(res, outcome.status, outcome.body);
   };
 

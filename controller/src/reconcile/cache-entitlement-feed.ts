@@ -24,7 +24,15 @@ export interface EntitlementFeedOptions {
   /** How long an unknown pod may take to appear in the cache before it counts as deleted. */
   readonly unknownPodGraceMs?: number;
   readonly onWake?: (reason: EntitlementChangeReason) => void;
+  /**
+   * Long-polls one pod may hold open at once (default 4). A sidecar needs one; a few more cover a poll whose
+   * connection died unseen. Beyond this the oldest is answered "no change" at once, so a pod cannot pile up open
+   * requests, and the newest (the one a live sidecar is waiting on) is the one kept.
+   */
+  readonly maxWaitersPerPod?: number;
 }
+
+const DEFAULT_MAX_WAITERS_PER_POD = 4;
 
 interface Waiter {
   readonly uid: string;
@@ -123,6 +131,7 @@ export class CacheEntitlementFeed {
         waiter.resolve(undefined);
       };
       signal.addEventListener("abort", onAbort, { once: true });
+      this.#makeRoomFor(podUid);
       addTo(this.#waitersByNamespace, namespace, waiter);
       addTo(this.#waitersByUid, podUid, waiter);
     });
@@ -211,6 +220,17 @@ export class CacheEntitlementFeed {
       if (pod !== undefined) return pod;
     }
     return undefined;
+  }
+
+  /** Answers the pod's oldest waiters (a Set iterates in insertion order) until one more fits under the cap. */
+  #makeRoomFor(podUid: string): void {
+    const max = this.#opts.maxWaitersPerPod ?? DEFAULT_MAX_WAITERS_PER_POD;
+    const held = this.#waitersByUid.get(podUid);
+    while (held !== undefined && held.size >= max) {
+      const oldest = held.values().next();
+      if (oldest.done === true) break;
+      oldest.value.resolve(undefined);
+    }
   }
 
   #remove(w: Waiter): void {

@@ -63,6 +63,8 @@ export interface ControllerCoreOptions<TC, TS> {
   };
   /** Debounce of the entitlement feed (ms). */
   readonly feedDebounceMs?: number;
+  /** Long-polls one pod may hold open on the entitlement feed (its default when absent). */
+  readonly maxWaitersPerPod?: number;
   /** Delay that batches cluster-policy recounts caused by pod churn. */
   readonly clusterRecountDelayMs?: number;
   /** Field manager of status writes (managedFields shows who wrote). */
@@ -136,6 +138,7 @@ export class ControllerCore<TC, TS> {
       ...this.caches,
       timers,
       debounceMs: opts.feedDebounceMs ?? 10,
+      ...(opts.maxWaitersPerPod === undefined ? {} : { maxWaitersPerPod: opts.maxWaitersPerPod }),
       ...(metrics === undefined ? {} : { onWake: (reason: EntitlementChangeReason) => { metrics.entitlementWake(reason); } }),
     });
     this.leader = new LeaderElector({

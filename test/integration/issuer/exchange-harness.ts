@@ -43,6 +43,8 @@ export interface TestIssuerOptions {
   readonly metrics?: IssuerMetrics;
   /** Asks TokenReviews here instead of the admin client (e.g. through a proxy that can stop answering). */
   readonly tokenReviewer?: TokenReviewer;
+  /** Exchanges per pod (none: unlimited). */
+  readonly exchangeRate?: IssuerConfig["exchangeRate"];
 }
 
 function compileAll(policies: readonly AnyTokenPolicy[]): PolicySet {
@@ -81,6 +83,7 @@ export async function startTestIssuer(options: TestIssuerOptions): Promise<TestI
         maxTokenTtlSeconds: 3600,
         reloadSeconds: 30,
       },
+      ...(options.exchangeRate === undefined ? {} : { exchangeRate: options.exchangeRate }),
     },
     policies: () => policies,
     fetchJson: createHttpsJsonFetcher({ ca: info.caPem }),

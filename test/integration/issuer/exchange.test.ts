@@ -252,6 +252,30 @@ describe("token exchange in TokenReview mode", () => {
   });
 });
 
+describe("exchanges per pod", () => {
+  it("answers a looping pod 429 with Retry-After once it spends its burst, while another pod keeps exchanging", async () => {
+    const ns = await freshNamespace("rate", { tenant: "acme" });
+    // 0.01 a second: no token comes back during the test, so the counts are exact.
+    const issuer = await startTestIssuer({ policies: [policy(ns)], exchangeRate: { perSecond: 0.01, burst: 5 } });
+    try {
+      const noisy = await workload(ns, "api", "api-0");
+      const quiet = await workload(ns, "api", "api-1");
+      const statuses: number[] = [];
+      for (let i = 0; i < 20; i++) statuses.push((await exchange(issuer, form(noisy.token))).status);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(5);
+      expect(statuses.slice(5).every((s) => s === 429)).toBe(true);
+      const refused = await exchange(issuer, form(noisy.token));
+      expect(refused).toMatchObject({ status: 429, body: { error: "temporarily_unavailable" } });
+      expect(Number(refused.headers["retry-after"])).toBeGreaterThanOrEqual(90);
+      expect((await exchange(issuer, form(quiet.token))).status).toBe(200);
+      // Refusals are made before the policy is asked: only the allowed exchanges left a decision.
+      expect(issuer.decisions).toHaveLength(6);
+    } finally {
+      await issuer.stop();
+    }
+  });
+});
+
 async function fetchClusterJwks(apiserverUrl: string, caPem: string): Promise<unknown> {
   const { createHttpsJsonFetcher } = await import("../../../controller/src/issuer/subject/fetch-json.ts");
   return createHttpsJsonFetcher({ ca: caPem })(`${apiserverUrl}/openid/v1/jwks`);

@@ -14,6 +14,7 @@ import {
   ENV_SUBJECT_TOKEN_FILE,
   ENV_TOKEN_DIR,
   ENV_TOKENS,
+  MAX_AUDIENCES_PER_POD,
   SIDECAR_CONTAINER_NAME,
   VOLUME_ISSUER_CA,
   VOLUME_SUBJECT_TOKEN,
@@ -342,6 +343,24 @@ describe("mutatePod", () => {
     const { code: actual, message } = refusal(() => mutatePod(input, injectionConfig()));
     expect(actual).toBe(code);
     expect(message).toContain(mentioned);
+  });
+
+  it("refuses more audiences than the configured limit, naming the limit and the annotation, and counts duplicates once", () => {
+    const five = pod({ annotations: { [ANNOTATION_AUDIENCES]: "a1,a2,a3,a4,a5" } });
+    const { code, message } = refusal(() => mutatePod(five, injectionConfig({ maxAudiencesPerPod: 4 })));
+    expect(code).toBe("InvalidAnnotation");
+    expect(message).toContain(ANNOTATION_AUDIENCES);
+    expect(message).toContain("at most 4 (TESSERA_MAX_AUDIENCES_PER_POD)");
+    const repeated = pod({ annotations: { [ANNOTATION_AUDIENCES]: "a1,a2,a3,a4,a1" } });
+    expect(mutatePod(repeated, injectionConfig({ maxAudiencesPerPod: 4 })).patch.length).toBeGreaterThan(0);
+  });
+
+  it("holds a pod to the sidecar's own limit of MAX_AUDIENCES_PER_POD by default and whatever the setting", () => {
+    const audiences = (n: number) => Array.from({ length: n }, (_, i) => `svc-${i}`).join(",");
+    expect(mutatePod(pod({ annotations: { [ANNOTATION_AUDIENCES]: audiences(MAX_AUDIENCES_PER_POD) } }), injectionConfig()).patch.length).toBeGreaterThan(0);
+    const over = pod({ annotations: { [ANNOTATION_AUDIENCES]: audiences(MAX_AUDIENCES_PER_POD + 1) } });
+    expect(refusal(() => mutatePod(over, injectionConfig())).code).toBe("InvalidAnnotation");
+    expect(refusal(() => mutatePod(over, injectionConfig({ maxAudiencesPerPod: 1000 }))).code).toBe("InvalidAnnotation");
   });
 
   it("refuses an app container that already mounts something at the token directory", () => {

@@ -66,6 +66,37 @@ describe("parseConfig", () => {
     expect(parseConfig(argv, { ...env, ...override })).toMatchObject(expected);
   });
 
+  it("applies the default caps, and takes each one from its env", () => {
+    expect(parseConfig([], env).limits).toEqual({
+      audiencesPerPod: 16,
+      watchersPerPod: 4,
+      revocationsPerCaller: 1000,
+      podExchangesPerSecond: 5,
+      podExchangeBurst: 50,
+    });
+    const set = parseConfig([], {
+      ...env,
+      TESSERA_MAX_AUDIENCES_PER_POD: "3",
+      TESSERA_MAX_WATCHERS_PER_POD: "2",
+      TESSERA_MAX_REVOCATIONS_PER_CALLER: "50",
+      TESSERA_POD_EXCHANGES_PER_SECOND: "0.5",
+      TESSERA_POD_EXCHANGE_BURST: "8",
+    });
+    expect(set.limits).toEqual({ audiencesPerPod: 3, watchersPerPod: 2, revocationsPerCaller: 50, podExchangesPerSecond: 0.5, podExchangeBurst: 8 });
+    expect(Object.isFrozen(set.limits)).toBe(true);
+  });
+
+  it.each([
+    ["more audiences than the sidecar accepts", "TESSERA_MAX_AUDIENCES_PER_POD", "17"],
+    ["no audience at all", "TESSERA_MAX_AUDIENCES_PER_POD", "0"],
+    ["a fractional watcher count", "TESSERA_MAX_WATCHERS_PER_POD", "1.5"],
+    ["a per-caller share above the whole revocation list", "TESSERA_MAX_REVOCATIONS_PER_CALLER", "10001"],
+    ["a zero exchange rate", "TESSERA_POD_EXCHANGES_PER_SECOND", "0"],
+    ["a burst that is not a number", "TESSERA_POD_EXCHANGE_BURST", "lots"],
+  ])("refuses %s", (_name, name, value) => {
+    expect(problems([], { ...env, [name]: value })).toEqual([expect.stringContaining(name)]);
+  });
+
   it("takes the signing algorithm as a flag too", () => {
     expect(parseConfig(["--signing-algorithm=EdDSA"], env).signing.algorithm).toBe("EdDSA");
   });

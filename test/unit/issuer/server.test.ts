@@ -73,7 +73,12 @@ describe("createIssuerServer", () => {
     server = createIssuerServer({
       tls: options.tls,
       issuer: "https://tessera.example",
-      exchange: (body) => Promise.resolve({ status: 200, body: { access_token: body, issued_token_type: "x", token_type: "Bearer", expires_in: 1 } }),
+      exchange: (body) =>
+        Promise.resolve(
+          body === "flood=1"
+            ? { status: 429, body: { error: "temporarily_unavailable", error_description: "slow down" }, retryAfterSeconds: 7 }
+            : { status: 200, body: { access_token: body, issued_token_type: "x", token_type: "Bearer", expires_in: 1 } },
+        ),
       jwks: () => ({ keys: [] }),
       ready: () => true,
       ...(options.feed === undefined
@@ -106,6 +111,9 @@ describe("createIssuerServer", () => {
     const ca = pki.ca.certPem;
     const token = await call(port, ca, "/v1/token", { method: "POST", body: "a=b", headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" } });
     expect(token).toMatchObject({ status: 200, headers: { "cache-control": "no-store" }, body: { access_token: "a=b" } });
+    expect(token.headers["retry-after"]).toBeUndefined();
+    const limited = await call(port, ca, "/v1/token", { method: "POST", body: "flood=1", headers: { "content-type": "application/x-www-form-urlencoded" } });
+    expect(limited).toMatchObject({ status: 429, headers: { "retry-after": "7" }, body: { error: "temporarily_unavailable" } });
     expect((await call(port, ca, "/.well-known/openid-configuration")).body).toMatchObject({
       issuer: "https://tessera.example",
       jwks_uri: "https://tessera.example/.well-known/jwks.json",

@@ -35,7 +35,7 @@ const clusterPolicy = (name: string, generation: number): CachedClusterTokenPoli
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-function setup() {
+function setup(maxWaitersPerPod?: number) {
   const timers = new ManualTimers();
   const stores = {
     pods: new Store<SlimPod>(),
@@ -48,7 +48,7 @@ function setup() {
   stores.pods.upsert(pod("p1", "uid-1", "team-a"));
   stores.pods.upsert(pod("p2", "uid-2", "team-b"));
   stores.tokenPolicies.upsert(tokenPolicy("team-a", "pol", 1));
-  const feed = new CacheEntitlementFeed({ ...stores, timers, debounceMs: 10 });
+  const feed = new CacheEntitlementFeed({ ...stores, timers, debounceMs: 10, ...(maxWaitersPerPod === undefined ? {} : { maxWaitersPerPod }) });
   return { timers, stores, feed };
 }
 
@@ -138,6 +138,36 @@ describe("waitForChange", () => {
     const gone = stores.pods.delete("team-a/p1");
     if (gone !== undefined) feed.podDeleted(gone);
     await expect(waiting).resolves.toEqual({ version: "", reason: "pod-deleted" });
+  });
+
+  it("answers a pod's oldest waiters with no change once it holds more than its cap, and leaves other pods alone", async () => {
+    const { feed } = setup(2);
+    const wait = (uid: string) => feed.waitForChange(uid, feed.version(uid) ?? "", new AbortController().signal);
+    const other = wait("uid-2");
+    const first = wait("uid-1");
+    const second = wait("uid-1");
+    await tick();
+    expect(feed.waiting).toBe(3);
+    const third = wait("uid-1");
+    await expect(first).resolves.toBeUndefined();
+    const fourth = wait("uid-1");
+    await expect(second).resolves.toBeUndefined();
+    expect(feed.waiting).toBe(3);
+    // The newest two are still waiting, as is the other pod's.
+    const settled: string[] = [];
+    for (const [name, p] of [["third", third], ["fourth", fourth], ["other", other]] as const) void p.then(() => settled.push(name));
+    await tick();
+    expect(settled).toEqual([]);
+    feed.close();
+  });
+
+  it("holds four waiters per pod by default", async () => {
+    const { feed } = setup();
+    const version = feed.version("uid-1") ?? "";
+    const waits = Array.from({ length: 5 }, () => feed.waitForChange("uid-1", version, new AbortController().signal));
+    await expect(waits[0]).resolves.toBeUndefined();
+    expect(feed.waiting).toBe(4);
+    feed.close();
   });
 
   it("resolves undefined when the caller aborts", async () => {

@@ -11,6 +11,7 @@ import {
   ENV_SUBJECT_TOKEN_FILE,
   ENV_TOKEN_DIR,
   ENV_TOKENS,
+  MAX_AUDIENCES_PER_POD,
   SIDECAR_DEFAULT_PORT,
 } from "../../../api/constants.ts";
 import { parseConfig } from "../../../sidecar/src/config.ts";
@@ -109,6 +110,14 @@ describe("parseConfig", () => {
     ["has a hidden-file name", `[{"name":".a","audience":"x"}]`, `${ENV_TOKENS}[0].name must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$ (it becomes a file name)`],
   ])("rejects %s in the tokens list", (_case, tokens, problem) => {
     expect(problemsOf({ ...base, [ENV_TOKENS]: tokens })).toEqual([problem]);
+  });
+
+  it("holds up to MAX_AUDIENCES_PER_POD tokens and refuses one more", () => {
+    const tokens = (n: number) => JSON.stringify(Array.from({ length: n }, (_, i) => ({ name: `t${i}`, audience: `svc-${i}` })));
+    expect(parseConfig({ ...base, [ENV_TOKENS]: tokens(MAX_AUDIENCES_PER_POD) }).tokens).toHaveLength(MAX_AUDIENCES_PER_POD);
+    expect(problemsOf({ ...base, [ENV_TOKENS]: tokens(MAX_AUDIENCES_PER_POD + 1) })).toEqual([
+      `${ENV_TOKENS} lists ${MAX_AUDIENCES_PER_POD + 1} tokens; a sidecar holds at most ${MAX_AUDIENCES_PER_POD}`,
+    ]);
   });
 
   it.each([

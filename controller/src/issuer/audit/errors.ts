@@ -8,15 +8,19 @@ export type AuditEndpointErrorCode =
   | "InvalidRequest"
   | "PodNotFound"
   | "RevocationListFull"
+  | "RevocationQuotaExceeded"
   | "RevocationStoreUnavailable";
 
 export class AuditEndpointError extends Error {
   readonly code: AuditEndpointErrorCode;
+  /** Seconds until retrying can succeed (RevocationQuotaExceeded); sent as Retry-After. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: AuditEndpointErrorCode, message: string, options?: ErrorOptions) {
+  constructor(code: AuditEndpointErrorCode, message: string, options?: ErrorOptions & { readonly retryAfterSeconds?: number }) {
     super(message, options);
     this.name = "AuditEndpointError";
     this.code = code;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
 

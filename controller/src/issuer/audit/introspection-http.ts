@@ -24,6 +24,8 @@ const ERROR_OF: Readonly<Record<AuditEndpointErrorCode, { code: OAuthErrorCode; 
   InvalidRequest: { code: "invalid_request", status: 400 },
   PodNotFound: { code: "invalid_request", status: 404 },
   RevocationListFull: { code: "temporarily_unavailable", status: 503 },
+  // Over its share: the same request succeeds once the caller's earliest revoked token expires (Retry-After).
+  RevocationQuotaExceeded: { code: "temporarily_unavailable", status: 429 },
   RevocationStoreUnavailable: { code: "temporarily_unavailable", status: 503 },
 };
 
@@ -37,6 +39,7 @@ export function sendAuditError(res: ServerResponse, error: unknown, logger: Logg
     const mapped = ERROR_OF[error.code];
     // RFC 6750 section 3: a 401 tells the caller which scheme to use.
     if (mapped.status === 401) res.setHeader("www-authenticate", 'Bearer realm="tessera"');
+    if (error.retryAfterSeconds !== undefined) res.setHeader("retry-after", String(error.retryAfterSeconds));
     sendOAuthError(res, mapped.code, error.message, mapped.status);
     return;
   }
@@ -147,7 +150,7 @@ export function createRevocationHandler(options: RevocationHandlerOptions): Hand
         target = { jti: jtiParam, exp: Math.min(exp, nowSeconds + options.maxTokenLifetimeSeconds) };
       }
       if (target !== undefined) {
-        await options.store.revoke(target.jti, target.exp);
+        await options.store.revoke(target.jti, target.exp, caller);
         options.metrics?.observeRevocation();
         options.logger.info({ jti: target.jti, exp: target.exp, caller }, "token revoked");
       }

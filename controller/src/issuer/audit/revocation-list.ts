@@ -1,6 +1,7 @@
 // The revocation list as data: jti -> exp (unix seconds), pruned once a token could no longer be used anyway.
 
 import { AuditEndpointError } from "./errors.ts";
+import { REVOCATION_QUOTA_KEY } from "./revocation-quota.ts";
 
 /** A ConfigMap data key must match this (Kubernetes validation), so a jti outside it cannot be stored. */
 const CONFIG_MAP_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
@@ -10,7 +11,7 @@ export type RevocationEntries = ReadonlyMap<string, number>;
 
 /** True when `jti` can be a key of the revocation ConfigMap. */
 export function isStorableJti(jti: string): boolean {
-  return CONFIG_MAP_KEY.test(jti) && jti !== "." && jti !== "..";
+  return CONFIG_MAP_KEY.test(jti) && jti !== "." && jti !== ".." && jti !== REVOCATION_QUOTA_KEY;
 }
 
 /** Parses ConfigMap data; entries that are not a storable jti with an integer exp are ignored (never trusted). */

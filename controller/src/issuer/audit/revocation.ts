@@ -11,6 +11,13 @@ import {
   serializeRevocations,
   type RevocationEntries,
 } from "./revocation-list.ts";
+import {
+  chargeRevocation,
+  parseRevocationCounts,
+  pruneRevocationCounts,
+  REVOCATION_QUOTA_KEY,
+  serializeRevocationCounts,
+} from "./revocation-quota.ts";
 
 /** What introspection asks: is this jti revoked? Throws RevocationStoreUnavailable when it cannot know. */
 export interface RevocationChecker {
@@ -27,6 +34,8 @@ export interface RevocationStoreOptions {
   readonly name?: string;
   /** Unexpired revocations held at most (each ~60 bytes of a 1 MiB ConfigMap); default 10000. */
   readonly maxEntries?: number;
+  /** Unexpired revocations one caller may have added, its share of maxEntries; default 1000. */
+  readonly maxEntriesPerCaller?: number;
   /**
    * How old the last successful load may be before answers are refused: a replica that lost the apiserver must
    * not keep calling revoked tokens active. Default 60 s; keep it a few reload intervals.
@@ -47,6 +56,7 @@ export class RevocationStore implements RevocationChecker {
   readonly #logger: Logger;
   readonly #now: () => Date;
   readonly #maxEntries: number;
+  readonly #maxEntriesPerCaller: number;
   readonly #maxStalenessMs: number;
   #entries: RevocationEntries = new Map();
   #loadedAtMs: number | undefined;
@@ -58,6 +68,7 @@ export class RevocationStore implements RevocationChecker {
     this.#logger = options.logger;
     this.#now = options.now;
     this.#maxEntries = options.maxEntries ?? 10_000;
+    this.#maxEntriesPerCaller = options.maxEntriesPerCaller ?? 1_000;
     this.#maxStalenessMs = (options.maxStalenessSeconds ?? 60) * 1000;
   }
 
@@ -96,10 +107,12 @@ export class RevocationStore implements RevocationChecker {
   }
 
   /**
-   * Adds `jti` (token expiring at `exp`, unix seconds) with a read-modify-write guarded by resourceVersion, so two
-   * replicas revoking at once both land; pruning expired entries on the way keeps the ConfigMap small.
+   * Adds `jti` (token expiring at `exp`, unix seconds) for `caller` ("namespace/name") with a read-modify-write
+   * guarded by resourceVersion, so two replicas revoking at once both land; pruning expired entries on the way keeps
+   * the ConfigMap small. A new entry, or one whose exp it extends, counts against the caller's share
+   * (RevocationQuotaExceeded beyond it); repeating a revocation already on the list costs nothing.
    */
-  async revoke(jti: string, exp: number): Promise<void> {
+  async revoke(jti: string, exp: number, caller: string): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
       let current: V1ConfigMap | undefined;
       try {
@@ -107,9 +120,18 @@ export class RevocationStore implements RevocationChecker {
       } catch (error) {
         throw new AuditEndpointError("RevocationStoreUnavailable", "cannot read the revocation list", { cause: error });
       }
-      const next = addRevocation(parseRevocations(current?.data), jti, exp, this.#nowSeconds(), this.#maxEntries);
+      const nowSeconds = this.#nowSeconds();
+      const entries = parseRevocations(current?.data);
+      const before = entries.get(jti);
+      // The caller's share is checked first, so a caller over it hears so rather than that the whole list is full.
+      const adds = exp > nowSeconds && (before === undefined || before <= nowSeconds || exp > before);
+      const counts = parseRevocationCounts(current?.data?.[REVOCATION_QUOTA_KEY]);
+      const nextCounts = adds
+        ? chargeRevocation(counts, caller, exp, nowSeconds, this.#maxEntriesPerCaller)
+        : pruneRevocationCounts(counts, nowSeconds);
+      const next = addRevocation(entries, jti, exp, nowSeconds, this.#maxEntries);
       try {
-        await this.#write(current, next);
+        await this.#write(current, next, serializeRevocationCounts(nextCounts));
         this.#entries = next;
         this.#loadedAtMs = this.#now().getTime();
         return;
@@ -121,8 +143,8 @@ export class RevocationStore implements RevocationChecker {
     }
   }
 
-  async #write(current: V1ConfigMap | undefined, entries: RevocationEntries): Promise<void> {
-    const data = serializeRevocations(entries);
+  async #write(current: V1ConfigMap | undefined, entries: RevocationEntries, counts: string): Promise<void> {
+    const data = { ...serializeRevocations(entries), [REVOCATION_QUOTA_KEY]: counts };
     if (current === undefined) {
       await this.#core.createNamespacedConfigMap({
         namespace: this.#namespace,

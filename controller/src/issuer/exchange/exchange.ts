@@ -10,6 +10,7 @@ import { decodeCompactJws } from "../keys/jws.ts";
 import type { SigningKey } from "../keys/keys.ts";
 import { mintAccessToken } from "./mint.ts";
 import { checkPodBinding, type NamespaceLookup, type PodLookup } from "../subject/pod-lookup.ts";
+import type { PodRateLimiter } from "./pod-rate-limit.ts";
 import { parseExchangeRequest } from "./request.ts";
 import { DEFAULT_LEEWAY_SECONDS, isAccessTokenTyp, type ServiceAccountIdentity } from "../subject/service-account-token.ts";
 import { actorFromServiceAccount, subjectFromToken, type ClusterInfo } from "../subject/subject.ts";
@@ -29,12 +30,14 @@ export interface ExchangeDeps {
   readonly now: () => Date;
   readonly newId: () => string;
   readonly logger: Logger;
+  /** Exchanges per verified pod; none means unlimited (tests that exercise other parts). */
+  readonly rateLimiter?: PodRateLimiter;
 }
 
 /** What the HTTP layer writes: a status and a JSON body (always with Cache-Control: no-store). */
 export type ExchangeOutcome =
   | { readonly status: 200; readonly body: TokenExchangeResponse }
-  | { readonly status: number; readonly body: OAuthErrorResponse };
+  | { readonly status: number; readonly body: OAuthErrorResponse; readonly retryAfterSeconds?: number };
 
 /** How each policy denial is reported: a target or scope problem the client can fix, otherwise a refusal. */
 export const DENIAL_OAUTH_ERROR: Readonly<Record<DenialReason, OAuthErrorCode>> = {
@@ -114,6 +117,13 @@ export function createTokenExchange(deps: ExchangeDeps): (body: string) => Promi
     const request = parseExchangeRequest(body);
     const identity = await deps.verifier.verify(request.subjectToken);
     const pod = await bindToPod(identity);
+    // Only now is the key a verified, bound pod: a caller cannot spend another pod's share or grow the map at will.
+    const rate = deps.rateLimiter?.take(pod.uid, deps.now().getTime());
+    if (rate !== undefined && !rate.allowed) {
+      throw new IssuerError("RateLimited", `pod ${pod.namespace}/${pod.name} exchanges too often; retry in ${rate.retryAfterSeconds} s`, {
+        retryAfterSeconds: rate.retryAfterSeconds,
+      });
+    }
     const namespace = await deps.namespaces.get(identity.namespace);
     if (namespace === undefined) {
       throw new IssuerError("NamespaceNotFound", `namespace ${identity.namespace} does not exist`);
@@ -153,8 +163,11 @@ export function createTokenExchange(deps: ExchangeDeps): (body: string) => Promi
       return await run(body);
     } catch (error) {
       if (isIssuerError(error)) {
-        deps.logger.info({ code: error.code, oauthError: error.oauthError }, "token exchange refused");
-        return errorOutcome(error.oauthError, error.message);
+        // A rate-limited pod may try thousands of times a second: its refusals must not flood the log in turn.
+        const level = error.code === "RateLimited" ? "debug" : "info";
+        deps.logger[level]({ code: error.code, oauthError: error.oauthError }, "token exchange refused");
+        const outcome = { status: error.httpStatus, body: { error: error.oauthError, error_description: error.message } };
+        return error.retryAfterSeconds === undefined ? outcome : { ...outcome, retryAfterSeconds: error.retryAfterSeconds };
       }
       deps.logger.error({ err: error }, "token exchange failed");
       return errorOutcome("server_error", "the issuer failed to process the request; retry, and report it if it persists");

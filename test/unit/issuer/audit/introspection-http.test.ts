@@ -116,20 +116,24 @@ describe("audit endpoint failures", () => {
 });
 
 describe("revocation endpoint", () => {
-  function store(log: [string, number][], fail = false): RevocationStore {
+  function store(log: [string, number][], fail = false, callers: string[] = []): RevocationStore {
     return {
-      revoke: (jti: string, exp: number) => {
+      revoke: (jti: string, exp: number, caller: string) => {
         if (fail) return Promise.reject(new AuditEndpointError("RevocationStoreUnavailable", "apiserver down"));
+        if (jti === "over-share") {
+          return Promise.reject(new AuditEndpointError("RevocationQuotaExceeded", "over its share", { retryAfterSeconds: 42 }));
+        }
+        callers.push(caller);
         log.push([jti, exp]);
         return Promise.resolve();
       },
     } as unknown as RevocationStore;
   }
 
-  function handler(log: [string, number][], fail = false): Handler {
+  function handler(log: [string, number][], fail = false, callers: string[] = []): Handler {
     return createRevocationHandler({
       auth,
-      store: store(log, fail),
+      store: store(log, fail, callers),
       keys: { verificationKey: () => undefined },
       issuer: "https://tessera.example",
       now: () => new Date(1_000_000),
@@ -159,6 +163,19 @@ describe("revocation endpoint", () => {
   ])("refuses %s", async (_name, body, status) => {
     const port = await serve(handler([]));
     expect((await send(port, { body, headers: { ...FORM, authorization: "Bearer bot" } })).status).toBe(status);
+  });
+
+  it("charges the revocation to the authenticated caller", async () => {
+    const callers: string[] = [];
+    const port = await serve(handler([], false, callers));
+    await send(port, { body: "jti=abc", headers: { ...FORM, authorization: "Bearer bot" } });
+    expect(callers).toEqual(["ops/bot"]);
+  });
+
+  it("answers 429 temporarily_unavailable with Retry-After when the caller is over its share", async () => {
+    const port = await serve(handler([]));
+    const answer = await send(port, { body: "jti=over-share", headers: { ...FORM, authorization: "Bearer bot" } });
+    expect(answer).toMatchObject({ status: 429, headers: { "retry-after": "42" }, body: { error: "temporarily_unavailable" } });
   });
 
   it("answers 503 temporarily_unavailable when the list cannot be written", async () => {

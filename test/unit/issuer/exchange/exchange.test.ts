@@ -1,6 +1,7 @@
 // The exchange pipeline end to end in memory: verified subject, pod binding, a tiny decider, minting, OAuth errors.
 import fc from "fast-check";
 import { createLocalJWKSet, jwtVerify } from "jose";
+import type { Logger } from "pino";
 import { describe, expect, it } from "vitest";
 import {
   GRANT_TYPE_TOKEN_EXCHANGE,
@@ -14,6 +15,7 @@ import { createTokenExchange, type ExchangeOutcome } from "../../../../controlle
 import { IssuerError } from "../../../../controller/src/issuer/errors.ts";
 import { generateKeyRecord, loadSigningKey } from "../../../../controller/src/issuer/keys/keys.ts";
 import { mintAccessToken } from "../../../../controller/src/issuer/exchange/mint.ts";
+import { PodRateLimiter } from "../../../../controller/src/issuer/exchange/pod-rate-limit.ts";
 import type { NamespaceInfo, PodInfo, PodLookup } from "../../../../controller/src/issuer/subject/pod-lookup.ts";
 import { JwksSubjectVerifier, type SubjectVerifier } from "../../../../controller/src/issuer/subject/subject-verifier.ts";
 import { TokenReviewSubjectVerifier } from "../../../../controller/src/issuer/subject/token-review-verifier.ts";
@@ -29,6 +31,7 @@ import {
   SUBJECT,
   TESSERA_ISSUER,
 } from "../fixtures.ts";
+import { captureLogger } from "../capture-logger.ts";
 
 const clusterKey = rsaClusterKey();
 const CI_ACTOR: Actor = { sub: "system:serviceaccount:ci:pipeline", iss: TESSERA_ISSUER, serviceAccount: { namespace: "ci", name: "pipeline" } };
@@ -76,6 +79,8 @@ function setup(
   pods: PodInfo[] = [POD, AGENT],
   namespaces: NamespaceInfo[] = [{ name: "shop", labels: {} }],
   verifier: SubjectVerifier = new JwksSubjectVerifier({ rules: RULES, keys: keySetOf(clusterKey), now: () => NOW }),
+  rateLimiter?: PodRateLimiter,
+  logger: Logger = silentLogger,
 ) {
   const recorded: { decision: Decision; jti?: string }[] = [];
   let n = 0;
@@ -90,7 +95,8 @@ function setup(
     issuer: TESSERA_ISSUER,
     now: () => NOW,
     newId: () => `d-${++n}`,
-    logger: silentLogger,
+    logger,
+    ...(rateLimiter === undefined ? {} : { rateLimiter }),
   });
   return { exchange, recorded };
 }
@@ -289,6 +295,36 @@ describe("token exchange", () => {
       },
     });
     expect(err(await broken(body()))).toMatchObject({ error: "temporarily_unavailable" });
+    expect((await exchange(body())).status).toBe(200);
+  });
+
+  it("answers 429 temporarily_unavailable with a retry time once a pod spends its burst, without deciding", async () => {
+    const limiter = new PodRateLimiter({ perSecond: 0.5, burst: 2, maxPods: 10 });
+    const { exchange, recorded } = setup(undefined, undefined, undefined, limiter);
+    expect((await exchange(body())).status).toBe(200);
+    expect((await exchange(body())).status).toBe(200);
+    const refused = await exchange(body());
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({ error: "temporarily_unavailable" });
+    expect("retryAfterSeconds" in refused ? refused.retryAfterSeconds : undefined).toBe(2);
+    expect(recorded).toHaveLength(2);
+  });
+
+  it("logs rate-limit refusals at debug level only, so a looping pod cannot flood the log", async () => {
+    const capture = captureLogger();
+    const { exchange } = setup(undefined, undefined, undefined, new PodRateLimiter({ perSecond: 0.5, burst: 1, maxPods: 10 }), capture.logger);
+    for (let i = 0; i < 4; i++) await exchange(body());
+    const refusals = capture.lines().filter((line) => line["code"] === "RateLimited");
+    expect(refusals).toHaveLength(3);
+    expect(refusals.every((line) => line["level"] === 20)).toBe(true);
+  });
+
+  it("spends no pod's share on a token that does not verify", async () => {
+    const limiter = new PodRateLimiter({ perSecond: 0.5, burst: 1, maxPods: 10 });
+    const { exchange } = setup(undefined, undefined, undefined, limiter);
+    const forged = signToken(rsaClusterKey(), projectedClaims());
+    for (let i = 0; i < 3; i++) expect(err(await exchange(body({ subject_token: forged }))).error).toBe("invalid_grant");
+    expect(limiter.size).toBe(0);
     expect((await exchange(body())).status).toBe(200);
   });
 
