@@ -9,6 +9,7 @@ import {
 } from "../../../../api/constants.ts";
 import { isIssuerError } from "../errors.ts";
 import { AuditEndpointError } from "./errors.ts";
+import { ExpiringCache } from "../subject/expiring-cache.ts";
 import type { TokenReviewer } from "../subject/token-review-verifier.ts";
 
 /** The operations behind authentication; each has its own allowlist. */
@@ -89,12 +90,14 @@ export interface CallerAuthenticatorOptions {
  */
 export class CallerAuthenticator {
   readonly #options: CallerAuthenticatorOptions;
-  readonly #cache = new Map<string, { caller: Caller; untilMs: number }>();
-  readonly #refused = new Map<string, number>();
+  readonly #accepted: ExpiringCache<Caller>;
+  readonly #refused: ExpiringCache<true>;
 
   constructor(options: CallerAuthenticatorOptions) {
     checkAllowlist(options.allowlist);
     this.#options = options;
+    this.#accepted = new ExpiringCache(options.maxCached ?? 1000);
+    this.#refused = new ExpiringCache(options.maxCached ?? 1000);
   }
 
   /** The caller of a request, allowed to perform `operation`; throws Unauthenticated, Forbidden or AuthenticationUnavailable. */
@@ -116,12 +119,9 @@ export class CallerAuthenticator {
   async #identify(token: string): Promise<Caller> {
     const key = createHash("sha256").update(token).digest("base64url");
     const nowMs = this.#options.now().getTime();
-    const cached = this.#cache.get(key);
-    if (cached !== undefined && cached.untilMs > nowMs) return cached.caller;
-    this.#cache.delete(key);
-    const refusedUntil = this.#refused.get(key);
-    if (refusedUntil !== undefined && refusedUntil > nowMs) throw refusedToken();
-    this.#refused.delete(key);
+    const cached = this.#accepted.get(key, nowMs);
+    if (cached !== undefined) return cached;
+    if (this.#refused.get(key, nowMs) === true) throw refusedToken();
     let result;
     try {
       result = await this.#options.reviewer.review(token, [this.#options.audience]);
@@ -133,24 +133,14 @@ export class CallerAuthenticator {
     }
     const caller = serviceAccountOf(result.username);
     if (!result.authenticated || !result.audiences.includes(this.#options.audience) || caller === undefined) {
-      remember(this.#refused, key, nowMs + (this.#options.refusedCacheSeconds ?? 10) * 1000, nowMs, this.#options.maxCached ?? 1000);
+      this.#refused.set(key, true, nowMs + (this.#options.refusedCacheSeconds ?? 10) * 1000);
       throw refusedToken();
     }
-    remember(this.#cache, key, { caller, untilMs: nowMs + (this.#options.cacheSeconds ?? 10) * 1000 }, nowMs, this.#options.maxCached ?? 1000);
+    this.#accepted.set(key, caller, nowMs + (this.#options.cacheSeconds ?? 10) * 1000);
     return caller;
   }
 }
 
 function refusedToken(): AuditEndpointError {
   return new AuditEndpointError("Unauthenticated", "the bearer token is not a valid service-account token for Tessera's audience");
-}
-
-/** Adds to a bounded map of expiring entries, dropping expired and then oldest ones first (insertion order). */
-function remember<T extends number | { readonly untilMs: number }>(map: Map<string, T>, key: string, value: T, nowMs: number, max: number): void {
-  const until = (entry: T): number => (typeof entry === "number" ? entry : entry.untilMs);
-  for (const [k, entry] of map) {
-    if (map.size < max && until(entry) > nowMs) break;
-    map.delete(k);
-  }
-  map.set(key, value);
 }
