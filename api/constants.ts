@@ -34,6 +34,8 @@ export const RESOURCE_TOKEN_AUDIENCES = "tokenaudiences";
 export const CONDITION_ACCEPTED = "Accepted";
 /** Status condition: the policy is accepted and the controller serves issuance under it. */
 export const CONDITION_READY = "Ready";
+/** Status condition of a TokenAudience: it decides for its audience (its namespace owns the audience). */
+export const CONDITION_OWNER = "Owner";
 
 // ---------------------------------------------------------------------------------------------------------
 // Token claims (RFC 7519, RFC 9068, RFC 8693) and Tessera's own claims

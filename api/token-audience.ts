@@ -5,7 +5,15 @@
 // may hold its scopes and what they mean (TokenAudience), and the operator bounds both and assigns audiences to
 // owners (ClusterTokenPolicy spec.audienceOwnership and guardrails).
 
-import type { Condition, LabelSelector, ObjectMeta, PolicyCondition, PolicyOwner, ServiceAccountRef } from "./token-policy.ts";
+import type {
+  AnyTokenPolicy,
+  Condition,
+  LabelSelector,
+  ObjectMeta,
+  PolicyCondition,
+  PolicyOwner,
+  ServiceAccountRef,
+} from "./token-policy.ts";
 
 export type { AudienceOwnerKind, AudienceOwnershipRule } from "./token-policy.ts";
 
@@ -63,3 +71,6 @@ export interface TokenAudience {
   readonly spec: TokenAudienceSpec;
   readonly status?: TokenAudienceStatus;
 }
+
+/** Every resource the policy engine is built from: the callers' and operators' policies and the owners' contracts. */
+export type GovernedResource = AnyTokenPolicy | TokenAudience;

@@ -3,16 +3,14 @@
 // The controller's live set compiles incrementally (reconcile/live-policy-set.ts, memoized per generation); everything
 // that holds a plain list (explain without an issuer, `tessera check`, tests) compiles it here.
 import { KIND_TOKEN_AUDIENCE } from "../../../api/constants.ts";
-import type { TokenAudience } from "../../../api/token-audience.ts";
-import type { AnyTokenPolicy } from "../../../api/token-policy.ts";
+import type { GovernedResource, TokenAudience } from "../../../api/token-audience.ts";
 import { compileContract, type CompiledContract, type ContractCompileResult } from "./audience/contract.ts";
 import { compileExpression } from "./cel/expression.ts";
 import { compilePolicy, rejectionOf, type CompileOptions } from "./compile.ts";
 import type { CompileResult, CompiledPolicy, RejectedPolicy } from "./compiled-policy.ts";
 import { PolicySet } from "./policy-set.ts";
 
-/** Everything a PolicySet is made of: the callers' and operators' policies and the audience owners' contracts. */
-export type GovernedResource = AnyTokenPolicy | TokenAudience;
+export type { GovernedResource };
 
 export interface CompiledPolicyList {
   readonly set: PolicySet;

@@ -5,6 +5,7 @@ export { compilePolicySet, isTokenAudience, type CompiledPolicyList, type Govern
 export { compileContract, contractRefOf, type CompiledContract, type ContractCompileResult, type ContractRef } from "./audience/contract.ts";
 export { canonicalAudience, audienceSpellingProblem } from "./audience/canonical.ts";
 export type { NamespaceLabels } from "./audience/owner.ts";
+export { contractStanding, type Standing } from "./audience/standing.ts";
 export { memoizedExpressions } from "./cel/expression-memo.ts";
 export type {
   CompileError,

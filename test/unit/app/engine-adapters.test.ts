@@ -91,8 +91,11 @@ describe("tesseraPolicyEngine, the live set's engine", () => {
     };
     for (const policy of [tokenPolicy(), brokenRails, openEveryAudience]) {
       const outcome = engine.compile(policy);
-      if (outcome.ok) compiled.push(outcome.compiled);
-      else rejected.push(outcome.rejected);
+      if (outcome.ok) {
+        if ("source" in outcome.compiled) compiled.push(outcome.compiled);
+      } else if (outcome.rejected !== undefined) {
+        rejected.push(outcome.rejected);
+      }
     }
     const decision = decide({
       subject: {
