@@ -50,7 +50,7 @@ export interface TestIssuerOptions {
 
 /** The test's policies, with OPEN_EVERY_AUDIENCE (support/crds.ts says why) so their made-up audiences have an owner. */
 function compileAll(policies: readonly AnyTokenPolicy[]): PolicySet {
-  const { set, results } = compilePolicySet([...policies, OPEN_EVERY_AUDIENCE as unknown as AnyTokenPolicy]);
+  const { set, results } = compilePolicySet([...policies, OPEN_EVERY_AUDIENCE]);
   results.forEach((result, i) => {
     if (!result.ok) throw new Error(`test policy ${policies[i]?.metadata.name ?? "?"} does not compile: ${JSON.stringify(result.errors)}`);
   });

@@ -36,6 +36,6 @@ export async function applyCrds(clients: KubeClients = kubeClients(), options: A
     if (object.metadata?.name !== undefined) names.push(object.metadata.name);
   }
   await waitForCrdsEstablished(clients.kubeConfig, names);
-  if (options.openEveryAudience !== false) await applyObject(clients.kubeConfig, structuredClone(OPEN_EVERY_AUDIENCE) as unknown as KubernetesObject);
+  if (options.openEveryAudience !== false) await applyObject(clients.kubeConfig, structuredClone(OPEN_EVERY_AUDIENCE));
   return names;
 }
