@@ -1,7 +1,6 @@
 // Applies the repository's CRDs (crds/*.yaml) to the shared control plane and waits until they are served.
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { KubernetesObject } from "@kubernetes/client-node";
 import { applyObject, loadManifestDir, waitForCrdsEstablished } from "../../controlplane/manifests.ts";
 import { kubeClients, type KubeClients } from "./control-plane.ts";
 
