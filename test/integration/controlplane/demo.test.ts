@@ -102,8 +102,8 @@ describe("npm run demo", () => {
     expect(report.sections.map((s) => [s.id, s.ok])).toEqual([...STEP_IDS, "cleanup"].map((id) => [id, true]));
   });
 
-  it("step 1: installs both CRDs and starts the controller, which installs its CA in the webhook configurations", () => {
-    expect((data(report, "install", "crds") as { name: string; established: boolean }[]).map((c) => c.established)).toEqual([true, true]);
+  it("step 1: installs the three CRDs and starts the controller, which installs its CA in the webhook configurations", () => {
+    expect((data(report, "install", "crds") as { name: string; established: boolean }[]).map((c) => c.established)).toEqual([true, true, true]);
     expect(data(report, "install", "controller", "ready")).toBe(true);
     expect(data(report, "install", "webhooks")).toEqual({
       names: [`MutatingWebhookConfiguration/${WEBHOOK_CONFIGURATION_NAME}`, `ValidatingWebhookConfiguration/${WEBHOOK_CONFIGURATION_NAME}`],
