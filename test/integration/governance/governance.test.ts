@@ -98,10 +98,12 @@ function ask(audience: string, scope?: string): Promise<HttpAnswer> {
   });
 }
 
-/** "200 orders.read", or "403 access_denied", from an exchange answer. */
+/** "200 orders.read" (the minted token's scope claim), or "403 access_denied", from an exchange answer. */
 function outcome(answer: HttpAnswer): string {
-  const body = answer.body as { scope?: string; error?: string };
-  return answer.status === 200 ? `200 ${body.scope ?? ""}`.trim() : `${answer.status} ${body.error ?? ""}`;
+  const body = answer.body as { access_token?: string; error?: string };
+  if (answer.status !== 200) return `${answer.status} ${body.error ?? ""}`;
+  const payload = JSON.parse(Buffer.from((body.access_token ?? "").split(".")[1] ?? "", "base64url").toString("utf8")) as { scope?: string };
+  return `200 ${payload.scope ?? ""}`.trim();
 }
 
 function description(answer: HttpAnswer): string {
