@@ -27,9 +27,12 @@ const CLAIM_CODES: Readonly<Record<string, VerifyErrorCode>> = {
 };
 
 /** jose's failures as the kit's codes; a key set that cannot be fetched is the issuer's outage, not the token's fault. */
-function mapJoseError(error: unknown): VerifyError {
+function mapJoseError(error: unknown, rules: AccessTokenRules): VerifyError {
   if (error instanceof VerifyError) return error;
   if (error instanceof errors.JWTExpired) return new VerifyError("TokenExpired", "the access token has expired; get a fresh one", { cause: error });
+  if (error instanceof errors.JWTClaimValidationFailed && error.claim === "aud" && error.reason === "check_failed") {
+    return new VerifyError("TokenAudienceMismatch", `the access token is for another audience; this API accepts tokens for ${rules.audience}`, { cause: error });
+  }
   if (error instanceof errors.JWTClaimValidationFailed) {
     const code = CLAIM_CODES[error.claim] ?? "TokenClaimsInvalid";
     const what = error.reason === "missing" ? `has no ${error.claim} claim` : `has an unacceptable ${error.claim} claim`;
@@ -65,7 +68,7 @@ export async function verifyAccessToken(token: string, keys: JWTVerifyGetKey, ru
     });
     payload = verified.payload;
   } catch (error) {
-    throw mapJoseError(error);
+    throw mapJoseError(error, rules);
   }
   // jose checks iat only for type; a token minted in the future is a clock or forgery problem either way.
   const iat = payload["iat"];

@@ -33,7 +33,8 @@ export interface TokenRequirements {
 }
 
 export interface TokenGuard {
-  requireToken(requirements?: TokenRequirements): RequestHandler;
+  /** A middleware for one route; an arrow property, so `const { requireToken } = tokenGuard(...)` is safe. */
+  readonly requireToken: (requirements?: TokenRequirements) => RequestHandler;
 }
 
 function claimsProblem(token: TesseraClaims, claims: TokenRequirements["claims"]): string | undefined {
@@ -55,7 +56,7 @@ export function tokenGuard(verifier: Verifier, options: GuardOptions): TokenGuar
   const allowBearer = verifier.allowBearer;
 
   return {
-    requireToken(requirements = {}) {
+    requireToken: (requirements = {}) => {
       const scopes = requirements.scopes ?? [];
       return (req: Request, res: Response, next: NextFunction) => {
         const refuse = (error: VerifyError): void => {
