@@ -350,5 +350,10 @@ export const CONFIRMATION_JKT = "jkt";
  * Advertised as `dpop_signing_alg_values_supported`. Asymmetric only (RFC 9449 section 4.2): never `none` or HMAC.
  */
 export const DPOP_SIGNING_ALGORITHMS = ["ES256", "EdDSA"] as const;
-/** Sidecar endpoint that signs a DPoP proof for the workload: POST { method, url } -> { proof }. */
+/**
+ * Sidecar env: when exchanges carry a DPoP proof. "when-required" (default): for a token once the issuer refused it
+ * without one (its policy requires binding), and from then on; "always": every exchange, so every token is bound.
+ */
+export const ENV_DPOP = "TESSERA_DPOP";
+/** Sidecar endpoint that signs a DPoP proof for the workload: POST { method, url, access_token?, nonce? } -> { proof }. */
 export const SIDECAR_PATH_PROOF = "/v1/proof";

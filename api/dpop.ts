@@ -53,16 +53,22 @@ export function decodeProof(proof: string): { header: Record<string, unknown>; p
     throw new DpopProofError("Malformed", "the DPoP proof is not a compact JWS (three base64url parts)");
   }
   const [h, p, s] = parts as [string, string, string];
+  // Strict base64url (RFC 7515 section 2): Node's decoder skips what it does not understand, which would give one
+  // proof many accepted spellings.
+  const decoded = parts.map((part) => Buffer.from(part, "base64url"));
+  if (decoded.some((bytes, i) => bytes.toString("base64url") !== parts[i])) {
+    throw new DpopProofError("Malformed", "the DPoP proof is not canonical base64url");
+  }
   let header: unknown;
   let payload: unknown;
   try {
-    header = JSON.parse(Buffer.from(h, "base64url").toString("utf8"));
-    payload = JSON.parse(Buffer.from(p, "base64url").toString("utf8"));
+    header = JSON.parse((decoded[0] ?? Buffer.alloc(0)).toString("utf8"));
+    payload = JSON.parse((decoded[1] ?? Buffer.alloc(0)).toString("utf8"));
   } catch {
     throw new DpopProofError("Malformed", "the DPoP proof's header or payload is not JSON");
   }
   if (!isObject(header) || !isObject(payload)) throw new DpopProofError("Malformed", "the DPoP proof's header and payload must be JSON objects");
-  return { header, payload, signingInput: `${h}.${p}`, signature: Buffer.from(s, "base64url") };
+  return { header, payload, signingInput: `${h}.${p}`, signature: decoded[2] ?? Buffer.from(s, "base64url") };
 }
 
 /** RFC 9449 section 4.3 steps 4-7 on the header: typ, alg on the allowlist, a public key that fits the alg. */

@@ -13,7 +13,7 @@ import {
 } from "../api/dpop.ts";
 import { VerifyError, type VerifyErrorCode } from "./errors.ts";
 import type { NonceSource } from "./nonce.ts";
-import type { ReplayCache } from "./replay-cache.ts";
+import type { ReplayCache } from "../api/dpop-replay-cache.ts";
 
 export interface ProofRules {
   readonly algorithms: readonly DpopAlgorithm[];

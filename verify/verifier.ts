@@ -9,7 +9,7 @@ import { VerifyError } from "./errors.ts";
 import { introspector, type IntrospectionOptions } from "./introspection.ts";
 import { issuerKeys } from "./key-set.ts";
 import { nonceSource, type NonceSource } from "./nonce.ts";
-import { ReplayCache } from "./replay-cache.ts";
+import { ReplayCache } from "../api/dpop-replay-cache.ts";
 
 /** Algorithms Tessera signs access tokens with. */
 export const ACCESS_TOKEN_ALGORITHMS = ["ES256", "EdDSA"] as const;

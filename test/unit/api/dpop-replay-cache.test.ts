@@ -1,7 +1,6 @@
 // The replay cache stays within its capacity and never accepts a proof it had to forget.
 import { describe, expect, it } from "vitest";
-import { ReplayCache } from "../../../verify/replay-cache.ts";
-import { nonceSource } from "../../../verify/nonce.ts";
+import { ReplayCache } from "../../../api/dpop-replay-cache.ts";
 
 describe("ReplayCache", () => {
   it("answers replayed for a key seen before within its window", () => {
@@ -24,25 +23,5 @@ describe("ReplayCache", () => {
     // "a" was evicted: a replay of it must still be refused.
     expect(cache.check("a", 100, 160, 104)).toBe("below-floor");
     expect(cache.check("e", 104, 164, 104)).toBe("fresh");
-  });
-});
-
-describe("nonceSource", () => {
-  const source = (now: () => number, secret = new Uint8Array(32).fill(7)) => nonceSource({ slotSeconds: 60, now, secret });
-  const cases: readonly (readonly [string, (issued: string) => string, number, boolean])[] = [
-    ["the current nonce is accepted", (n) => n, 0, true],
-    ["a nonce from the previous slot is accepted", (n) => n, 60_000, true],
-    ["a nonce two slots old is refused", (n) => n, 120_000, false],
-    ["a tampered nonce is refused", (n) => `${n.slice(0, -2)}AA`, 0, false],
-    ["an overlong nonce is refused", (n) => `${n}${n}`, 0, false],
-  ];
-  it.each(cases)("%s", (_name, alter, later, accepted) => {
-    const issued = source(() => 1_000_000_000).current();
-    expect(source(() => 1_000_000_000 + later).accepts(alter(issued))).toBe(accepted);
-  });
-
-  it("refuses a nonce made with another secret", () => {
-    const issued = source(() => 0, new Uint8Array(32).fill(1)).current();
-    expect(source(() => 0).accepts(issued)).toBe(false);
   });
 });

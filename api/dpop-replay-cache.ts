@@ -1,4 +1,4 @@
-// A bounded memory of DPoP proofs already seen, with a rising floor so that forgetting never reopens a replay.
+// A bounded memory of DPoP proofs already seen (issuer and verifier kit), with a rising floor so that forgetting never reopens a replay.
 
 export interface ReplayCacheOptions {
   /** Most proofs remembered. Each entry is a 43-character key and two numbers. */
