@@ -324,5 +324,12 @@ export const ENV_MAX_REVOCATIONS_PER_CALLER = "TESSERA_MAX_REVOCATIONS_PER_CALLE
 export const ENV_POD_EXCHANGES_PER_SECOND = "TESSERA_POD_EXCHANGES_PER_SECOND";
 /** Controller env: exchanges one pod may make at once after a quiet spell, the bucket size (default 50). */
 export const ENV_POD_EXCHANGE_BURST = "TESSERA_POD_EXCHANGE_BURST";
+/**
+ * Controller env: TokenReviews per second one replica may send the apiserver, subject tokens and audit callers
+ * together (default 50); past it, a token not yet reviewed is answered temporarily_unavailable at once.
+ */
+export const ENV_TOKEN_REVIEWS_PER_SECOND = "TESSERA_TOKEN_REVIEWS_PER_SECOND";
+/** Controller env: TokenReviews one replica may send at once after a quiet spell, the bucket size (default 100). */
+export const ENV_TOKEN_REVIEW_BURST = "TESSERA_TOKEN_REVIEW_BURST";
 /** Controller env: kubeconfig path; unset means in-cluster service-account credentials. */
 export const ENV_KUBECONFIG = "KUBECONFIG";

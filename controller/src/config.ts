@@ -35,6 +35,8 @@ import {
   ENV_MAX_WATCHERS_PER_POD,
   ENV_POD_EXCHANGE_BURST,
   ENV_POD_EXCHANGES_PER_SECOND,
+  ENV_TOKEN_REVIEW_BURST,
+  ENV_TOKEN_REVIEWS_PER_SECOND,
   MAX_AUDIENCES_PER_POD,
 } from "../../api/constants.ts";
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from "./issuer/keys/keys.ts";
@@ -58,13 +60,18 @@ export const REVOCATION_LIST_MAX_ENTRIES = 10_000;
  * (30 s at the shortest TTL, 60 s), so 16 audiences average about 0.5 exchanges a second, and a start-up or a
  * re-issuance wake-up exchanges every audience at once (16) plus any on-demand tokens. 5 a second with a burst of
  * 50 leaves a wide margin above that while a looping pod is held to a few exchanges a second. Revocations: a tenth
- * of the list per caller, so ten callers at their limit still leave room.
+ * of the list per caller, so ten callers at their limit still leave room. TokenReviews: only a token the replica
+ * has not reviewed before reaches the apiserver (an accepted one is remembered until it expires), and a sidecar's
+ * projected token rotates about hourly, so 50 a second covers a new token for each of 100,000 pods an hour with
+ * room to spare, while a flood of forged tokens or garbage bearer tokens costs the apiserver no more than that.
  */
 export const DEFAULT_LIMITS = {
   watchersPerPod: 4,
   revocationsPerCaller: 1_000,
   podExchangesPerSecond: 5,
   podExchangeBurst: 50,
+  tokenReviewsPerSecond: 50,
+  tokenReviewBurst: 100,
 } as const;
 export type TokenReviewMode = "tokenreview" | "jwks";
 
@@ -105,6 +112,9 @@ export interface Config {
     readonly revocationsPerCaller: number;
     readonly podExchangesPerSecond: number;
     readonly podExchangeBurst: number;
+    /** The replica's budget of TokenReviews sent to the apiserver (subject tokens and audit callers). */
+    readonly tokenReviewsPerSecond: number;
+    readonly tokenReviewBurst: number;
   };
   /** Path of a kubeconfig, or undefined for in-cluster credentials. */
   readonly kubeconfig: string | undefined;
@@ -293,6 +303,8 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     revocationsPerCaller: count(ENV_MAX_REVOCATIONS_PER_CALLER, DEFAULT_LIMITS.revocationsPerCaller, 1, REVOCATION_LIST_MAX_ENTRIES),
     podExchangesPerSecond: rate(ENV_POD_EXCHANGES_PER_SECOND, DEFAULT_LIMITS.podExchangesPerSecond, 10_000),
     podExchangeBurst: count(ENV_POD_EXCHANGE_BURST, DEFAULT_LIMITS.podExchangeBurst, 1, 100_000),
+    tokenReviewsPerSecond: rate(ENV_TOKEN_REVIEWS_PER_SECOND, DEFAULT_LIMITS.tokenReviewsPerSecond, 10_000),
+    tokenReviewBurst: count(ENV_TOKEN_REVIEW_BURST, DEFAULT_LIMITS.tokenReviewBurst, 1, 100_000),
   };
   const kubeconfig = raw(ENV_KUBECONFIG);
   if (kubeconfig === undefined && (env["KUBERNETES_SERVICE_HOST"] ?? "") === "") {

@@ -19,6 +19,7 @@ import { DecisionLog } from "../issuer/record/decision-log.ts";
 import { DenialEventRecorder, KubernetesEventSink } from "../issuer/record/denial-events.ts";
 import { createHttpsJsonFetcher } from "../issuer/subject/fetch-json.ts";
 import { clientNodeTokenReviewer } from "../issuer/subject/token-review-verifier.ts";
+import { budgetedTokenReviewer } from "../issuer/subject/token-review-budget.ts";
 import { kubeClientFromConfig, type KubeClient } from "../kube/kube-http.ts";
 import { makeReusingApiClient } from "../kube/reusing-api-client.ts";
 import type { CompiledPolicy, PolicySet } from "../policy/index.ts";
@@ -160,7 +161,14 @@ async function startIssuer(w: Wiring, tls: () => TlsMaterial): Promise<{ readonl
   };
   const caPem = clusterCaPem(kc);
   const issuerLog = w.log.child({ area: "issuer" });
-  const tokenReviewer = clientNodeTokenReviewer(makeReusingApiClient(kc, AuthenticationV1Api));
+  // One budget for every review this replica sends, so no caller (forged subject tokens, garbage audit bearers) can
+  // turn into unbounded apiserver load.
+  const tokenReviewer = budgetedTokenReviewer({
+    reviewer: clientNodeTokenReviewer(makeReusingApiClient(kc, AuthenticationV1Api)),
+    perSecond: config.limits.tokenReviewsPerSecond,
+    burst: config.limits.tokenReviewBurst,
+    now,
+  });
   const issuerMetrics = new IssuerMetrics({ registry });
   const denialEvents = new DenialEventRecorder({ sink: new KubernetesEventSink({ core: coreApi, instance: config.podName }), logger: issuerLog, now });
   const revocations = new RevocationStore({
