@@ -9,6 +9,7 @@ import {
   ENV_CONTROLLER_NAMESPACE,
   ENV_CONTROLLER_POD_NAME,
   ENV_HEALTH_PORT,
+  ENV_INJECT_SIDECAR_METRICS_PORT,
   ENV_ISSUER_PORT,
   ENV_ISSUER_PUBLIC_URL,
   ENV_KEY_ROTATION_SECONDS,
@@ -75,6 +76,9 @@ export const DEFAULT_LIMITS = {
 } as const;
 export type TokenReviewMode = "tokenreview" | "jwks";
 
+/** Ports the injected sidecar always uses inside the pod: its loopback token endpoint and its probe listener. */
+export const INJECTED_SIDECAR_PORTS = { token: 8777, health: 8779 } as const;
+
 export interface Config {
   readonly namespace: string;
   readonly podName: string;
@@ -90,6 +94,8 @@ export interface Config {
   /** `iss` of the cluster's projected service-account tokens. */
   readonly serviceAccountIssuer: string;
   readonly sidecarImage: string;
+  /** Port of the metrics listener the injected sidecar opens on the pod IP; undefined opens none. */
+  readonly sidecarMetricsPort: number | undefined;
   readonly issuerCaConfigMap: string;
   /** The leader publishes issuerCaConfigMap into the namespaces that need it (off: the operator's tooling does). */
   readonly publishIssuerCa: boolean;
@@ -251,6 +257,10 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   const ipAddresses = servingNames.filter((n) => isIP(n) !== 0);
   const serviceAccountIssuer = raw(ENV_SERVICE_ACCOUNT_ISSUER) ?? "https://kubernetes.default.svc.cluster.local";
   const sidecarImage = required(ENV_SIDECAR_IMAGE, "sidecar image");
+  const sidecarMetricsPort = raw(ENV_INJECT_SIDECAR_METRICS_PORT) === undefined ? undefined : port(ENV_INJECT_SIDECAR_METRICS_PORT, 0);
+  if (sidecarMetricsPort !== undefined && (Object.values(INJECTED_SIDECAR_PORTS) as number[]).includes(sidecarMetricsPort)) {
+    problems.push(`${ENV_INJECT_SIDECAR_METRICS_PORT} must differ from the sidecar's own ports ${Object.values(INJECTED_SIDECAR_PORTS).join(" and ")}`);
+  }
   const issuerCaConfigMap = raw(ENV_ISSUER_CA_CONFIGMAP) ?? "tessera-issuer-ca";
   if (!DNS_SUBDOMAIN.test(issuerCaConfigMap)) problems.push(`${ENV_ISSUER_CA_CONFIGMAP} ${JSON.stringify(issuerCaConfigMap)} must be a ConfigMap name (lowercase letters, digits, '-', '.')`);
   const publishIssuerCa = oneOf(ENV_PUBLISH_ISSUER_CA, ["true", "false"], "true") === "true";
@@ -328,6 +338,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     tls: Object.freeze({ mode: tlsMode, dnsNames: Object.freeze(dnsNames), ipAddresses: Object.freeze(ipAddresses) }),
     serviceAccountIssuer,
     sidecarImage,
+    sidecarMetricsPort,
     issuerCaConfigMap,
     publishIssuerCa,
     callers: Object.freeze({ introspect: Object.freeze(callers.introspect), revoke: Object.freeze(callers.revoke), explain: Object.freeze(callers.explain) }),

@@ -8,7 +8,7 @@ import { SECRET_SIGNING_KEYS } from "../../../api/constants.ts";
 import { enginePolicyPreview } from "../admission/engine-preview.ts";
 import { startAdmissionServer, type AdmissionServer } from "../admission/server.ts";
 import { syncWebhookTls } from "../admission/webhook-certs.ts";
-import type { Config } from "../config.ts";
+import { INJECTED_SIDECAR_PORTS, type Config } from "../config.ts";
 import { startHealthServer } from "../health.ts";
 import { CallerAuthenticator } from "../issuer/audit/caller-auth.ts";
 import { RevocationStore } from "../issuer/audit/revocation.ts";
@@ -49,9 +49,9 @@ const INJECTION_DEFAULTS = {
   // docs/benchmarks.md): a 64Mi limit would have the kubelet OOM-kill it.
   resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "128Mi" } },
   nativeSidecars: true,
-  sidecarPort: 8777,
+  sidecarPort: INJECTED_SIDECAR_PORTS.token,
   // The kubelet probes the sidecar from the node, which cannot reach its loopback token port: health gets its own.
-  healthPort: 8779,
+  healthPort: INJECTED_SIDECAR_PORTS.health,
   tokenVolumeSizeLimit: "4Mi",
   runAsUser: 65532,
   injectorVersion: "0.1.0",
@@ -255,6 +255,7 @@ async function startAdmission(w: Wiring, tls: () => TlsMaterial): Promise<Admiss
       config: {
         ...INJECTION_DEFAULTS,
         sidecarImage: config.sidecarImage,
+        ...(config.sidecarMetricsPort === undefined ? {} : { metricsPort: config.sidecarMetricsPort }),
         issuerUrl: config.issuerUrl,
         issuerCa: { kind: "configMap", name: config.issuerCaConfigMap, key: "ca.crt" },
         tesseraAudience: config.subjectAudience,

@@ -111,6 +111,20 @@ describe("parseConfig", () => {
     expect(problems([], { ...env, [name]: value })).toEqual([expect.stringContaining(name)]);
   });
 
+  it.each([
+    ["opens no sidecar metrics port by default", {}, undefined],
+    ["injects the configured sidecar metrics port", { TESSERA_INJECT_SIDECAR_METRICS_PORT: "9464" }, 9464],
+  ])("%s", (_name, override, expected) => {
+    expect(parseConfig([], { ...env, ...override }).sidecarMetricsPort).toBe(expected);
+  });
+
+  it.each([
+    ["a sidecar metrics port that is the sidecar's token port", "8777"],
+    ["a sidecar metrics port that is not a port", "metrics"],
+  ])("refuses %s", (_name, value) => {
+    expect(problems([], { ...env, TESSERA_INJECT_SIDECAR_METRICS_PORT: value })).toEqual([expect.stringContaining("TESSERA_INJECT_SIDECAR_METRICS_PORT")]);
+  });
+
   it("takes the signing algorithm as a flag too", () => {
     expect(parseConfig(["--signing-algorithm=EdDSA"], env).signing.algorithm).toBe("EdDSA");
   });
