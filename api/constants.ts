@@ -295,6 +295,13 @@ export const ENV_SERVING_DNS_NAMES = "TESSERA_SERVING_DNS_NAMES";
 export const ENV_SERVICE_ACCOUNT_ISSUER = "TESSERA_SERVICE_ACCOUNT_ISSUER";
 /** Controller env: the sidecar image the webhook injects (pinned by digest in production). */
 export const ENV_SIDECAR_IMAGE = "TESSERA_SIDECAR_IMAGE";
+/**
+ * Controller env: port of the metrics listener the injected sidecar opens on the pod IP (it sets the sidecar's
+ * ENV_SIDECAR_METRICS_PORT and names the container port SIDECAR_METRICS_PORT_NAME); unset, the default, opens none.
+ */
+export const ENV_INJECT_SIDECAR_METRICS_PORT = "TESSERA_INJECT_SIDECAR_METRICS_PORT";
+/** Name of the injected sidecar's metrics container port, for a PodMonitor to select. */
+export const SIDECAR_METRICS_PORT_NAME = "tessera-metrics";
 /** Controller env: ConfigMap (present in every opted-in namespace) holding the issuer CA bundle under ca.crt. */
 export const ENV_ISSUER_CA_CONFIGMAP = "TESSERA_ISSUER_CA_CONFIGMAP";
 /**
@@ -329,5 +336,12 @@ export const ENV_MAX_REVOCATIONS_PER_CALLER = "TESSERA_MAX_REVOCATIONS_PER_CALLE
 export const ENV_POD_EXCHANGES_PER_SECOND = "TESSERA_POD_EXCHANGES_PER_SECOND";
 /** Controller env: exchanges one pod may make at once after a quiet spell, the bucket size (default 50). */
 export const ENV_POD_EXCHANGE_BURST = "TESSERA_POD_EXCHANGE_BURST";
+/**
+ * Controller env: TokenReviews per second one replica may send the apiserver, subject tokens and audit callers
+ * together (default 50); past it, a token not yet reviewed is answered temporarily_unavailable at once.
+ */
+export const ENV_TOKEN_REVIEWS_PER_SECOND = "TESSERA_TOKEN_REVIEWS_PER_SECOND";
+/** Controller env: TokenReviews one replica may send at once after a quiet spell, the bucket size (default 100). */
+export const ENV_TOKEN_REVIEW_BURST = "TESSERA_TOKEN_REVIEW_BURST";
 /** Controller env: kubeconfig path; unset means in-cluster service-account credentials. */
 export const ENV_KUBECONFIG = "KUBECONFIG";
