@@ -30,6 +30,11 @@ export const RESOURCE_CLUSTER_TOKEN_POLICIES = "clustertokenpolicies";
 export const CONDITION_ACCEPTED = "Accepted";
 /** Status condition: the policy is accepted and the controller serves issuance under it. */
 export const CONDITION_READY = "Ready";
+/**
+ * Status condition: no exchange under this generation of the policy ran out of the CEL cost budget. False (reason
+ * CostLimitExceeded) once the issuer denied one for it; an edit of the policy (a new generation) clears it.
+ */
+export const CONDITION_WITHIN_COST_BUDGET = "WithinCostBudget";
 
 // ---------------------------------------------------------------------------------------------------------
 // Token claims (RFC 7519, RFC 9068, RFC 8693) and Tessera's own claims

@@ -65,7 +65,9 @@ export type DenialReason =
   | "DelegationNotAllowed"
   | "DelegationChainTooLong"
   | "GuardrailViolation"
-  | "ClaimEvaluationFailed";
+  | "ClaimEvaluationFailed"
+  /** A CEL expression of the policy would exceed the decision's cost budget, or reads an input beyond its bound. */
+  | "CostLimitExceeded";
 
 /** Result of one CEL condition, kept for explain. */
 export interface ConditionResult {

@@ -116,7 +116,7 @@ describe("npm run demo", () => {
     expect(policies.map((p) => p.kind).sort()).toContain("ClusterTokenPolicy");
     expect(policies.map((p) => `${p.kind} ${p.name}`)).toContain("TokenPolicy checkout/checkout-to-payments");
     for (const policy of policies) {
-      expect(policy.conditions.map((c) => `${c.type}=${c.status}`).sort(), policy.name).toEqual(["Accepted=True", "Ready=True"]);
+      expect(policy.conditions.map((c) => `${c.type}=${c.status}`).sort(), policy.name).toEqual(["Accepted=True", "Ready=True", "WithinCostBudget=True"]);
     }
   });
 

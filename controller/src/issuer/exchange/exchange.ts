@@ -53,6 +53,7 @@ export const DENIAL_OAUTH_ERROR: Readonly<Record<DenialReason, OAuthErrorCode>> 
   DelegationChainTooLong: "access_denied",
   GuardrailViolation: "access_denied",
   ClaimEvaluationFailed: "access_denied",
+  CostLimitExceeded: "access_denied",
 };
 
 function errorOutcome(code: OAuthErrorCode, description: string): ExchangeOutcome {
