@@ -36,6 +36,11 @@ export const CONDITION_ACCEPTED = "Accepted";
 export const CONDITION_READY = "Ready";
 /** Status condition of a TokenAudience: it decides for its audience (its namespace owns the audience). */
 export const CONDITION_OWNER = "Owner";
+/**
+ * Status condition: no exchange under this generation of the policy ran out of the CEL cost budget. False (reason
+ * CostLimitExceeded) once the issuer denied one for it; an edit of the policy (a new generation) clears it.
+ */
+export const CONDITION_WITHIN_COST_BUDGET = "WithinCostBudget";
 
 // ---------------------------------------------------------------------------------------------------------
 // Token claims (RFC 7519, RFC 9068, RFC 8693) and Tessera's own claims
@@ -314,6 +319,13 @@ export const ENV_SERVING_DNS_NAMES = "TESSERA_SERVING_DNS_NAMES";
 export const ENV_SERVICE_ACCOUNT_ISSUER = "TESSERA_SERVICE_ACCOUNT_ISSUER";
 /** Controller env: the sidecar image the webhook injects (pinned by digest in production). */
 export const ENV_SIDECAR_IMAGE = "TESSERA_SIDECAR_IMAGE";
+/**
+ * Controller env: port of the metrics listener the injected sidecar opens on the pod IP (it sets the sidecar's
+ * ENV_SIDECAR_METRICS_PORT and names the container port SIDECAR_METRICS_PORT_NAME); unset, the default, opens none.
+ */
+export const ENV_INJECT_SIDECAR_METRICS_PORT = "TESSERA_INJECT_SIDECAR_METRICS_PORT";
+/** Name of the injected sidecar's metrics container port, for a PodMonitor to select. */
+export const SIDECAR_METRICS_PORT_NAME = "tessera-metrics";
 /** Controller env: ConfigMap (present in every opted-in namespace) holding the issuer CA bundle under ca.crt. */
 export const ENV_ISSUER_CA_CONFIGMAP = "TESSERA_ISSUER_CA_CONFIGMAP";
 /**
@@ -348,5 +360,43 @@ export const ENV_MAX_REVOCATIONS_PER_CALLER = "TESSERA_MAX_REVOCATIONS_PER_CALLE
 export const ENV_POD_EXCHANGES_PER_SECOND = "TESSERA_POD_EXCHANGES_PER_SECOND";
 /** Controller env: exchanges one pod may make at once after a quiet spell, the bucket size (default 50). */
 export const ENV_POD_EXCHANGE_BURST = "TESSERA_POD_EXCHANGE_BURST";
+/**
+ * Controller env: TokenReviews per second one replica may send the apiserver, subject tokens and audit callers
+ * together (default 50); past it, a token not yet reviewed is answered temporarily_unavailable at once.
+ */
+export const ENV_TOKEN_REVIEWS_PER_SECOND = "TESSERA_TOKEN_REVIEWS_PER_SECOND";
+/** Controller env: TokenReviews one replica may send at once after a quiet spell, the bucket size (default 100). */
+export const ENV_TOKEN_REVIEW_BURST = "TESSERA_TOKEN_REVIEW_BURST";
 /** Controller env: kubeconfig path; unset means in-cluster service-account credentials. */
 export const ENV_KUBECONFIG = "KUBECONFIG";
+
+// ---------------------------------------------------------------------------------------------------------
+// Sender-constrained tokens (DPoP, RFC 9449) and the verifier kit (verify/)
+// ---------------------------------------------------------------------------------------------------------
+
+/** JOSE header `typ` of a DPoP proof (RFC 9449 section 4.2). */
+export const DPOP_PROOF_TYP = "dpop+jwt";
+/** HTTP header carrying a DPoP proof, to the issuer's token endpoint and to an API. */
+export const HEADER_DPOP = "DPoP";
+/** HTTP header a server sends a fresh DPoP nonce in (RFC 9449 section 8). */
+export const HEADER_DPOP_NONCE = "DPoP-Nonce";
+/** token_type of a DPoP-bound token and the Authorization scheme it is sent with (RFC 9449 section 5 and 7.1). */
+export const TOKEN_TYPE_DPOP = "DPoP";
+/** token_type of an unbound token and its Authorization scheme (RFC 6750). */
+export const TOKEN_TYPE_BEARER = "Bearer";
+/** Claim holding the key a token is bound to (RFC 7800); Tessera sets only `jkt` in it (RFC 9449 section 6.1). */
+export const CLAIM_CONFIRMATION = "cnf";
+/** Member of CLAIM_CONFIRMATION: the RFC 7638 SHA-256 thumbprint of the bound public key. */
+export const CONFIRMATION_JKT = "jkt";
+/**
+ * Algorithms a DPoP proof may be signed with, at the issuer and in the kit; the sidecar signs with the first.
+ * Advertised as `dpop_signing_alg_values_supported`. Asymmetric only (RFC 9449 section 4.2): never `none` or HMAC.
+ */
+export const DPOP_SIGNING_ALGORITHMS = ["ES256", "EdDSA"] as const;
+/**
+ * Sidecar env: when exchanges carry a DPoP proof. "when-required" (default): for a token once the issuer refused it
+ * without one (its policy requires binding), and from then on; "always": every exchange, so every token is bound.
+ */
+export const ENV_DPOP = "TESSERA_DPOP";
+/** Sidecar endpoint that signs a DPoP proof for the workload: POST { method, url, access_token?, nonce? } -> { proof }. */
+export const SIDECAR_PATH_PROOF = "/v1/proof";

@@ -9,6 +9,7 @@ import {
   ENV_CONTROLLER_NAMESPACE,
   ENV_CONTROLLER_POD_NAME,
   ENV_HEALTH_PORT,
+  ENV_INJECT_SIDECAR_METRICS_PORT,
   ENV_ISSUER_PORT,
   ENV_ISSUER_PUBLIC_URL,
   ENV_KEY_ROTATION_SECONDS,
@@ -35,6 +36,8 @@ import {
   ENV_MAX_WATCHERS_PER_POD,
   ENV_POD_EXCHANGE_BURST,
   ENV_POD_EXCHANGES_PER_SECOND,
+  ENV_TOKEN_REVIEW_BURST,
+  ENV_TOKEN_REVIEWS_PER_SECOND,
   MAX_AUDIENCES_PER_POD,
 } from "../../api/constants.ts";
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from "./issuer/keys/keys.ts";
@@ -58,15 +61,23 @@ export const REVOCATION_LIST_MAX_ENTRIES = 10_000;
  * (30 s at the shortest TTL, 60 s), so 16 audiences average about 0.5 exchanges a second, and a start-up or a
  * re-issuance wake-up exchanges every audience at once (16) plus any on-demand tokens. 5 a second with a burst of
  * 50 leaves a wide margin above that while a looping pod is held to a few exchanges a second. Revocations: a tenth
- * of the list per caller, so ten callers at their limit still leave room.
+ * of the list per caller, so ten callers at their limit still leave room. TokenReviews: only a token the replica
+ * has not reviewed before reaches the apiserver (an accepted one is remembered until it expires), and a sidecar's
+ * projected token rotates about hourly, so 50 a second covers a new token for each of 100,000 pods an hour with
+ * room to spare, while a flood of forged tokens or garbage bearer tokens costs the apiserver no more than that.
  */
 export const DEFAULT_LIMITS = {
   watchersPerPod: 4,
   revocationsPerCaller: 1_000,
   podExchangesPerSecond: 5,
   podExchangeBurst: 50,
+  tokenReviewsPerSecond: 50,
+  tokenReviewBurst: 100,
 } as const;
 export type TokenReviewMode = "tokenreview" | "jwks";
+
+/** Ports the injected sidecar always uses inside the pod: its loopback token endpoint and its probe listener. */
+export const INJECTED_SIDECAR_PORTS = { token: 8777, health: 8779 } as const;
 
 export interface Config {
   readonly namespace: string;
@@ -83,6 +94,8 @@ export interface Config {
   /** `iss` of the cluster's projected service-account tokens. */
   readonly serviceAccountIssuer: string;
   readonly sidecarImage: string;
+  /** Port of the metrics listener the injected sidecar opens on the pod IP; undefined opens none. */
+  readonly sidecarMetricsPort: number | undefined;
   readonly issuerCaConfigMap: string;
   /** The leader publishes issuerCaConfigMap into the namespaces that need it (off: the operator's tooling does). */
   readonly publishIssuerCa: boolean;
@@ -105,6 +118,9 @@ export interface Config {
     readonly revocationsPerCaller: number;
     readonly podExchangesPerSecond: number;
     readonly podExchangeBurst: number;
+    /** The replica's budget of TokenReviews sent to the apiserver (subject tokens and audit callers). */
+    readonly tokenReviewsPerSecond: number;
+    readonly tokenReviewBurst: number;
   };
   /** Path of a kubeconfig, or undefined for in-cluster credentials. */
   readonly kubeconfig: string | undefined;
@@ -241,6 +257,10 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   const ipAddresses = servingNames.filter((n) => isIP(n) !== 0);
   const serviceAccountIssuer = raw(ENV_SERVICE_ACCOUNT_ISSUER) ?? "https://kubernetes.default.svc.cluster.local";
   const sidecarImage = required(ENV_SIDECAR_IMAGE, "sidecar image");
+  const sidecarMetricsPort = raw(ENV_INJECT_SIDECAR_METRICS_PORT) === undefined ? undefined : port(ENV_INJECT_SIDECAR_METRICS_PORT, 0);
+  if (sidecarMetricsPort !== undefined && (Object.values(INJECTED_SIDECAR_PORTS) as number[]).includes(sidecarMetricsPort)) {
+    problems.push(`${ENV_INJECT_SIDECAR_METRICS_PORT} must differ from the sidecar's own ports ${Object.values(INJECTED_SIDECAR_PORTS).join(" and ")}`);
+  }
   const issuerCaConfigMap = raw(ENV_ISSUER_CA_CONFIGMAP) ?? "tessera-issuer-ca";
   if (!DNS_SUBDOMAIN.test(issuerCaConfigMap)) problems.push(`${ENV_ISSUER_CA_CONFIGMAP} ${JSON.stringify(issuerCaConfigMap)} must be a ConfigMap name (lowercase letters, digits, '-', '.')`);
   const publishIssuerCa = oneOf(ENV_PUBLISH_ISSUER_CA, ["true", "false"], "true") === "true";
@@ -293,6 +313,8 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     revocationsPerCaller: count(ENV_MAX_REVOCATIONS_PER_CALLER, DEFAULT_LIMITS.revocationsPerCaller, 1, REVOCATION_LIST_MAX_ENTRIES),
     podExchangesPerSecond: rate(ENV_POD_EXCHANGES_PER_SECOND, DEFAULT_LIMITS.podExchangesPerSecond, 10_000),
     podExchangeBurst: count(ENV_POD_EXCHANGE_BURST, DEFAULT_LIMITS.podExchangeBurst, 1, 100_000),
+    tokenReviewsPerSecond: rate(ENV_TOKEN_REVIEWS_PER_SECOND, DEFAULT_LIMITS.tokenReviewsPerSecond, 10_000),
+    tokenReviewBurst: count(ENV_TOKEN_REVIEW_BURST, DEFAULT_LIMITS.tokenReviewBurst, 1, 100_000),
   };
   const kubeconfig = raw(ENV_KUBECONFIG);
   if (kubeconfig === undefined && (env["KUBERNETES_SERVICE_HOST"] ?? "") === "") {
@@ -316,6 +338,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     tls: Object.freeze({ mode: tlsMode, dnsNames: Object.freeze(dnsNames), ipAddresses: Object.freeze(ipAddresses) }),
     serviceAccountIssuer,
     sidecarImage,
+    sidecarMetricsPort,
     issuerCaConfigMap,
     publishIssuerCa,
     callers: Object.freeze({ introspect: Object.freeze(callers.introspect), revoke: Object.freeze(callers.revoke), explain: Object.freeze(callers.explain) }),

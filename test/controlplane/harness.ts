@@ -45,6 +45,14 @@ export interface ControlPlane extends ControlPlaneInfo {
   /** Starts the apiserver again on the same port with the same flags and waits for /readyz. */
   startApiserver(): Promise<void>;
   restartApiserver(): Promise<void>;
+  /**
+   * SIGSTOP the apiserver: clients' connections are accepted by the kernel and never answered, as with a wedged
+   * or partitioned apiserver. resumeApiserver() sends SIGCONT; stop() resumes it first.
+   */
+  pauseApiserver(): void;
+  resumeApiserver(): void;
+  /** Stops etcd and starts it again on the same ports with the same data; the apiserver stays up meanwhile. */
+  restartEtcd(): Promise<void>;
   /** Rewrites the --authentication-config file (the apiserver reloads it); only if started with one. */
   writeAuthenticationConfig(config: Readonly<Record<string, unknown>>): Promise<void>;
   /** Stops both processes and removes the scratch directory. Safe to call twice. */
@@ -52,6 +60,11 @@ export interface ControlPlane extends ControlPlaneInfo {
 }
 
 const AUTHN_CONFIG_FILE = "authentication-config.json";
+
+function requireProcess(process: ManagedProcess | undefined, what: string): ManagedProcess {
+  if (process === undefined) throw new ControlPlaneError("BAD_STATE", `${what} was never started`);
+  return process;
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
@@ -192,24 +205,27 @@ async function startControlPlaneOnce(options: ControlPlaneOptions): Promise<Cont
     }
 
     const etcdUrl = `http://127.0.0.1:${etcdClientPort}`;
-    log(`starting etcd on ${etcdUrl}`);
-    const etcd = new ManagedProcess({
-      name: "etcd",
-      command: options.binaries.etcd,
-      args: etcdArgs({ dataDir: join(tempDir, "etcd-data"), clientPort: etcdClientPort, peerPort: etcdPeerPort }),
-      logPath: logPaths.etcd,
-      cwd: tempDir,
-    });
-    processes.etcd = etcd;
-    await waitReady(
-      etcd,
-      "healthy",
-      async () => {
-        const res = await fetch(`${etcdUrl}/health`, { signal: AbortSignal.timeout(2_000) });
-        return res.ok && ((await res.json()) as { health?: unknown }).health === "true";
-      },
-      30_000,
-    );
+    const startEtcd = async (): Promise<void> => {
+      log(`starting etcd on ${etcdUrl}`);
+      const etcd = new ManagedProcess({
+        name: "etcd",
+        command: options.binaries.etcd,
+        args: etcdArgs({ dataDir: join(tempDir, "etcd-data"), clientPort: etcdClientPort, peerPort: etcdPeerPort }),
+        logPath: logPaths.etcd,
+        cwd: tempDir,
+      });
+      processes.etcd = etcd;
+      await waitReady(
+        etcd,
+        "healthy",
+        async () => {
+          const res = await fetch(`${etcdUrl}/health`, { signal: AbortSignal.timeout(2_000) });
+          return res.ok && ((await res.json()) as { health?: unknown }).health === "true";
+        },
+        30_000,
+      );
+    };
+    await startEtcd();
 
     const apiAudiences = [url, ...(options.apiAudiences ?? [DEFAULT_TESSERA_AUDIENCE])];
     const args = apiserverArgs({
@@ -291,6 +307,17 @@ async function startControlPlaneOnce(options: ControlPlaneOptions): Promise<Cont
       restartApiserver: async () => {
         await stopApiserver();
         await startApiserver();
+      },
+      pauseApiserver: () => {
+        requireProcess(processes.apiserver, "the apiserver").pause();
+      },
+      resumeApiserver: () => {
+        requireProcess(processes.apiserver, "the apiserver").resume();
+      },
+      restartEtcd: async () => {
+        if (stopped) throw new ControlPlaneError("BAD_STATE", "the control plane was stopped");
+        await processes.etcd?.stop();
+        await startEtcd();
       },
       writeAuthenticationConfig: async (config) => {
         if (authenticationConfigFile === undefined) {

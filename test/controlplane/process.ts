@@ -55,9 +55,23 @@ export class ManagedProcess {
     return this.#exited;
   }
 
+  /** SIGSTOP: the process keeps its sockets (the kernel still completes handshakes) but answers nothing. */
+  pause(): void {
+    this.assertRunning();
+    this.#child.kill("SIGSTOP");
+  }
+
+  /** SIGCONT after pause(). */
+  resume(): void {
+    this.assertRunning();
+    this.#child.kill("SIGCONT");
+  }
+
   /** SIGTERM, then SIGKILL if it has not ended within `graceMs`. */
   async stop(graceMs = 10_000): Promise<void> {
     if (this.#exitDescription !== undefined) return;
+    // A paused process would only act on SIGTERM once continued.
+    this.#child.kill("SIGCONT");
     this.#child.kill("SIGTERM");
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<"timeout">((resolveTimeout) => {

@@ -41,6 +41,7 @@ export interface Container {
   securityContext?: SecurityContext;
   restartPolicy?: string;
   startupProbe?: Probe;
+  ports?: { name?: string; containerPort: number; protocol?: string }[];
   [key: string]: unknown;
 }
 

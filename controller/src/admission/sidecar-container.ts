@@ -7,6 +7,7 @@ import {
   ENV_LOG_LEVEL,
   ENV_SIDECAR_HEALTH_PORT,
   ENV_SIDECAR_METRICS_PORT,
+  SIDECAR_METRICS_PORT_NAME,
   ENV_SIDECAR_PORT,
   ENV_SUBJECT_TOKEN_FILE,
   ENV_TOKEN_DIR,
@@ -66,6 +67,8 @@ export function sidecarContainer(config: InjectionConfig, tokens: readonly Sidec
     resources: { requests: { ...config.resources.requests }, limits: { ...config.resources.limits } },
     securityContext: hardenedSecurityContext(config),
   };
+  // Named, so a PodMonitor can select the sidecars' metrics without knowing the number.
+  if (config.metricsPort !== undefined) container.ports = [{ name: SIDECAR_METRICS_PORT_NAME, containerPort: config.metricsPort, protocol: "TCP" }];
   if (config.imagePullPolicy !== undefined) container.imagePullPolicy = config.imagePullPolicy;
   if (config.nativeSidecars) {
     // A native sidecar starts before the remaining init containers and the app, and the kubelet waits for

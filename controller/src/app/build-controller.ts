@@ -8,7 +8,7 @@ import { SECRET_SIGNING_KEYS } from "../../../api/constants.ts";
 import { enginePolicyPreview } from "../admission/engine-preview.ts";
 import { startAdmissionServer, type AdmissionServer } from "../admission/server.ts";
 import { syncWebhookTls } from "../admission/webhook-certs.ts";
-import type { Config } from "../config.ts";
+import { INJECTED_SIDECAR_PORTS, type Config } from "../config.ts";
 import { startHealthServer } from "../health.ts";
 import { CallerAuthenticator } from "../issuer/audit/caller-auth.ts";
 import { RevocationStore } from "../issuer/audit/revocation.ts";
@@ -19,6 +19,7 @@ import { DecisionLog } from "../issuer/record/decision-log.ts";
 import { DenialEventRecorder, KubernetesEventSink } from "../issuer/record/denial-events.ts";
 import { createHttpsJsonFetcher } from "../issuer/subject/fetch-json.ts";
 import { clientNodeTokenReviewer } from "../issuer/subject/token-review-verifier.ts";
+import { budgetedTokenReviewer } from "../issuer/subject/token-review-budget.ts";
 import { kubeClientFromConfig, type KubeClient } from "../kube/kube-http.ts";
 import { makeReusingApiClient } from "../kube/reusing-api-client.ts";
 import type { PolicySet } from "../policy/index.ts";
@@ -49,9 +50,9 @@ const INJECTION_DEFAULTS = {
   // docs/benchmarks.md): a 64Mi limit would have the kubelet OOM-kill it.
   resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "128Mi" } },
   nativeSidecars: true,
-  sidecarPort: 8777,
+  sidecarPort: INJECTED_SIDECAR_PORTS.token,
   // The kubelet probes the sidecar from the node, which cannot reach its loopback token port: health gets its own.
-  healthPort: 8779,
+  healthPort: INJECTED_SIDECAR_PORTS.health,
   tokenVolumeSizeLimit: "4Mi",
   runAsUser: 65532,
   injectorVersion: "0.1.0",
@@ -161,7 +162,14 @@ async function startIssuer(w: Wiring, tls: () => TlsMaterial): Promise<{ readonl
   };
   const caPem = clusterCaPem(kc);
   const issuerLog = w.log.child({ area: "issuer" });
-  const tokenReviewer = clientNodeTokenReviewer(makeReusingApiClient(kc, AuthenticationV1Api));
+  // One budget for every review this replica sends, so no caller (forged subject tokens, garbage audit bearers) can
+  // turn into unbounded apiserver load.
+  const tokenReviewer = budgetedTokenReviewer({
+    reviewer: clientNodeTokenReviewer(makeReusingApiClient(kc, AuthenticationV1Api)),
+    perSecond: config.limits.tokenReviewsPerSecond,
+    burst: config.limits.tokenReviewBurst,
+    now,
+  });
   const issuerMetrics = new IssuerMetrics({ registry });
   const denialEvents = new DenialEventRecorder({ sink: new KubernetesEventSink({ core: coreApi, instance: config.podName }), logger: issuerLog, now });
   const revocations = new RevocationStore({
@@ -249,6 +257,7 @@ async function startAdmission(w: Wiring, tls: () => TlsMaterial): Promise<Admiss
       config: {
         ...INJECTION_DEFAULTS,
         sidecarImage: config.sidecarImage,
+        ...(config.sidecarMetricsPort === undefined ? {} : { metricsPort: config.sidecarMetricsPort }),
         issuerUrl: config.issuerUrl,
         issuerCa: { kind: "configMap", name: config.issuerCaConfigMap, key: "ca.crt" },
         tesseraAudience: config.subjectAudience,

@@ -69,7 +69,9 @@ export type DenialReason =
   /** Nobody owns a requested audience (or its ownership is contested): deny by default. */
   | "AudienceUnowned"
   /** The audience's owner (its TokenAudience contract) does not admit the caller for what was granted. */
-  | "AudienceOwnerDenied";
+  | "AudienceOwnerDenied"
+  /** A CEL expression of the policy would exceed the decision's cost budget, or reads an input beyond its bound. */
+  | "CostLimitExceeded";
 
 /** Which of the three parties said no: the caller's team (its policy), the audience's owner, or the operator. */
 export type DenyingParty = "caller" | "owner" | "operator";
@@ -120,6 +122,8 @@ export interface Grant {
   readonly claims: Readonly<Record<string, JsonValue>>;
   /** Guardrails that narrowed the grant, e.g. "ttl clamped to 300s by ClusterTokenPolicy/baseline". */
   readonly clamps: readonly string[];
+  /** The policy requires the token to be DPoP-bound (spec.requireDPoP); absent means it does not. */
+  readonly requireDpop?: true;
 }
 
 interface DecisionCommon {

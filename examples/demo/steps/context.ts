@@ -29,7 +29,9 @@ export const SCENARIO = {
   policy: { kind: "TokenPolicy", namespace: "checkout", name: "checkout-to-payments" },
   /** Granted only in the sandbox namespace (examples/cluster-baseline), so checkout is refused it. */
   deniedAudience: "https://ledger.internal.example",
-  /** Step 8: the checkout team's own policy for the ledger API, whose owner admits only the sandbox notebooks. */
+  /** Granted to checkout too (examples/internal-api/inventory-token-policy.yaml): a valid token the payments API must refuse. */
+  otherAudience: "https://inventory.internal.example",
+  /** Step 9: the checkout team's own policy for the ledger API, whose owner admits only the sandbox notebooks. */
   squat: { audience: "https://ledger.internal.example", scope: "ledger.write", policyName: "ledger-writes" },
   /** The claim step 7 adds to the policy. */
   addedClaim: { name: "region", expression: '"eu-west-1"', value: "eu-west-1" },

@@ -88,16 +88,16 @@ const VARIANTS: readonly Variant[] = [
     name: "the default values",
     clusterGrants: DEFAULT_CLUSTER_GRANTS,
     namespaceGrants: DEFAULT_NAMESPACE_GRANTS,
-    kinds: [...BASE_KINDS, "CustomResourceDefinition"],
-    absentKinds: ["Certificate", "Issuer", "NetworkPolicy", "ServiceMonitor"],
+    kinds: [...BASE_KINDS, "CustomResourceDefinition", "NetworkPolicy"],
+    absentKinds: ["Certificate", "Issuer", "ServiceMonitor"],
   },
   {
     name: "cert-manager TLS with the chart's own CA",
     values: { tls: { mode: "cert-manager" } },
     clusterGrants: DEFAULT_CLUSTER_GRANTS,
     namespaceGrants: without(DEFAULT_NAMESPACE_GRANTS, "update secrets:tessera-webhook-tls"),
-    kinds: [...BASE_KINDS, "Certificate", "Issuer"],
-    absentKinds: ["NetworkPolicy"],
+    kinds: [...BASE_KINDS, "Certificate", "Issuer", "NetworkPolicy"],
+    absentKinds: [],
   },
   {
     name: "cert-manager TLS from an existing ClusterIssuer",
@@ -128,7 +128,12 @@ const VARIANTS: readonly Variant[] = [
     values: {
       controller: { replicas: 3 },
       issuer: { publicUrl: "https://tokens.example.com", signing: { algorithm: "EdDSA", rotationSeconds: 86400 }, maxTokenTtlSeconds: 86400 },
-      networkPolicy: { enabled: true, metricsFrom: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }] },
+      networkPolicy: {
+        enabled: true,
+        apiserverCIDRs: ["172.18.0.2/32", "fd00::2/128"],
+        issuerExtraFrom: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ledger" } } }],
+        metricsFrom: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }],
+      },
       serviceMonitor: { enabled: true, labels: { release: "prometheus" } },
       crds: { install: false },
     },
@@ -153,6 +158,14 @@ const VARIANTS: readonly Variant[] = [
     namespaceGrants: DEFAULT_NAMESPACE_GRANTS,
     kinds: BASE_KINDS,
     absentKinds: [],
+  },
+  {
+    name: "the NetworkPolicy off and the sidecars' metrics port on",
+    values: { networkPolicy: { enabled: false }, sidecar: { metricsPort: 9464 } },
+    clusterGrants: DEFAULT_CLUSTER_GRANTS,
+    namespaceGrants: DEFAULT_NAMESPACE_GRANTS,
+    kinds: BASE_KINDS,
+    absentKinds: ["NetworkPolicy"],
   },
   {
     name: "a ServiceMonitor asked for where the Prometheus operator is absent",
@@ -225,10 +238,41 @@ describe("helm template", () => {
     expect(config.signing.algorithm).toBe(issuer.signing?.algorithm ?? "ES256");
     expect(config.signing.maxTokenTtlSeconds).toBe(issuer.maxTokenTtlSeconds ?? 3600);
     expect(config.podName).toBe("tessera-7d9f-abcde");
-    const sidecar = (variant.values?.["sidecar"] ?? {}) as { publishIssuerCa?: boolean; issuerCaConfigMap?: string };
+    const sidecar = (variant.values?.["sidecar"] ?? {}) as { publishIssuerCa?: boolean; issuerCaConfigMap?: string; metricsPort?: number };
     expect(config.publishIssuerCa).toBe(sidecar.publishIssuerCa ?? true);
+    expect(config.sidecarMetricsPort).toBe(sidecar.metricsPort);
     expect(config.issuerCaConfigMap).toBe(sidecar.issuerCaConfigMap ?? "tessera-issuer-ca");
     expect(config.tls.dnsNames).toEqual(expect.arrayContaining([`tessera.${ns}.svc`, `tessera-webhook.${ns}.svc`, new URL(config.issuerUrl).hostname]));
+  });
+
+  const INJECTED_PODS = [
+    { namespaceSelector: {}, podSelector: { matchLabels: { "tessera.dev/inject": "enabled" } } },
+    { namespaceSelector: { matchLabels: { "tessera.dev/inject": "enabled" } } },
+  ];
+  const LEDGER = { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ledger" } } };
+  it.each([
+    ["opens the issuer port to injected pods only and the webhook port to every source by default", {}, INJECTED_PODS, undefined],
+    [
+      "adds verifiers to the injected pods and opens the webhook port to the apiserver's addresses only",
+      { issuerExtraFrom: [LEDGER], apiserverCIDRs: ["172.18.0.2/32"] },
+      [...INJECTED_PODS, LEDGER],
+      [{ ipBlock: { cidr: "172.18.0.2/32" } }],
+    ],
+    [
+      "replaces the issuer peers and adds webhook peers after the apiserver's addresses",
+      { issuerFrom: [LEDGER], apiserverCIDRs: ["10.0.0.0/28"], webhookFrom: [LEDGER] },
+      [LEDGER],
+      [{ ipBlock: { cidr: "10.0.0.0/28" } }, LEDGER],
+    ],
+  ])("%s", async (_name, networkPolicy, issuerFrom, webhookFrom) => {
+    const policy = findObject(await renderChart({ namespace: ns, values: { networkPolicy } }), "NetworkPolicy");
+    const ingress = (policy["spec"] as { ingress: { ports: { port: number }[]; from?: unknown[] }[] }).ingress;
+    const rule = (port: number) => ingress.find((r) => r.ports.some((p) => p.port === port));
+    expect(rule(8443)?.from).toEqual(issuerFrom);
+    expect(rule(9443)).toBeDefined();
+    expect(rule(9443)?.from).toEqual(webhookFrom);
+    // Health and metrics stay closed to pods unless metricsFrom names some.
+    expect(rule(8080)).toBeUndefined();
   });
 
   it("renders the webhook configurations in the shape the controller's own renderer produces", async () => {
@@ -278,6 +322,14 @@ describe("helm install --dry-run=server against the real apiserver", () => {
     expect(notes).toContain("docs/install.md");
   });
 
+  it.each([
+    ["warns that the webhook port is open when no apiserver address is given", { crds: { install: false } }, true],
+    ["does not warn once the apiserver's addresses are given", { crds: { install: false }, networkPolicy: { apiserverCIDRs: ["10.0.0.1/32"] } }, false],
+  ])("%s", async (_name, values, warns) => {
+    const out = await installDryRun("netpol", ns, values);
+    expect(out.slice(out.indexOf("NOTES:")).includes("Set networkPolicy.apiserverCIDRs")).toBe(warns);
+  });
+
   it("refuses CRDs applied outside Helm, and adopts them once they carry Helm's ownership metadata", async () => {
     await expect(installDryRun("adopt", ns)).rejects.toThrow(/CustomResourceDefinition "[a-z.]+" in namespace "" exists and cannot be imported into the current release/);
     // The fix docs/install.md gives.
@@ -298,6 +350,8 @@ describe("values.schema.json", () => {
     { name: "a renew deadline as long as the lease", values: { controller: { leaderElection: { renewDeadlineSeconds: 15 } } }, message: /renewDeadlineSeconds must be shorter/ },
     { name: "a publish switch given as a string", values: { sidecar: { publishIssuerCa: "enabled" } }, message: /at '\/sidecar\/publishIssuerCa': got string, want boolean/ },
     { name: "two ports that are the same", values: { controller: { ports: { health: 8443 } } }, message: /must differ/ },
+    { name: "a sidecar metrics port that is the sidecar's token port", values: { sidecar: { metricsPort: 8777 } }, message: /at '\/sidecar\/metricsPort'/ },
+    { name: "an apiserver address without a prefix length", values: { networkPolicy: { apiserverCIDRs: ["10.0.0.1"] } }, message: /at '\/networkPolicy\/apiserverCIDRs\/0': '10.0.0.1' does not match pattern/ },
   ])("refuses $name at install time", async ({ values, message }) => {
     await expect(renderChartText({ namespace: ns, values })).rejects.toThrow(message);
   });

@@ -161,11 +161,17 @@ describe("mutatePod", () => {
   });
 
   it.each([
-    ["passes no metrics port when none is configured", injectionConfig(), undefined],
-    ["passes the metrics port when one is configured", injectionConfig({ metricsPort: 9090 }), "9090"],
-  ])("%s", (_name, config, expected) => {
+    ["passes no metrics port and opens no container port when none is configured", injectionConfig(), undefined, undefined],
+    [
+      "passes the metrics port and names it as a container port when one is configured",
+      injectionConfig({ metricsPort: 9090 }),
+      "9090",
+      [{ name: "tessera-metrics", containerPort: 9090, protocol: "TCP" }],
+    ],
+  ])("%s", (_name, config, expected, ports) => {
     const sidecar = mutatePod(pod(), config).pod.spec.initContainers?.[0];
     expect(envOf(sidecar)["TESSERA_SIDECAR_METRICS_PORT"]).toBe(expected);
+    expect(sidecar?.ports).toEqual(ports);
   });
 
   it("marks the pod injected", () => {

@@ -73,6 +73,8 @@ describe("parseConfig", () => {
       revocationsPerCaller: 1000,
       podExchangesPerSecond: 5,
       podExchangeBurst: 50,
+      tokenReviewsPerSecond: 50,
+      tokenReviewBurst: 100,
     });
     const set = parseConfig([], {
       ...env,
@@ -81,8 +83,18 @@ describe("parseConfig", () => {
       TESSERA_MAX_REVOCATIONS_PER_CALLER: "50",
       TESSERA_POD_EXCHANGES_PER_SECOND: "0.5",
       TESSERA_POD_EXCHANGE_BURST: "8",
+      TESSERA_TOKEN_REVIEWS_PER_SECOND: "2.5",
+      TESSERA_TOKEN_REVIEW_BURST: "7",
     });
-    expect(set.limits).toEqual({ audiencesPerPod: 3, watchersPerPod: 2, revocationsPerCaller: 50, podExchangesPerSecond: 0.5, podExchangeBurst: 8 });
+    expect(set.limits).toEqual({
+      audiencesPerPod: 3,
+      watchersPerPod: 2,
+      revocationsPerCaller: 50,
+      podExchangesPerSecond: 0.5,
+      podExchangeBurst: 8,
+      tokenReviewsPerSecond: 2.5,
+      tokenReviewBurst: 7,
+    });
     expect(Object.isFrozen(set.limits)).toBe(true);
   });
 
@@ -93,8 +105,24 @@ describe("parseConfig", () => {
     ["a per-caller share above the whole revocation list", "TESSERA_MAX_REVOCATIONS_PER_CALLER", "10001"],
     ["a zero exchange rate", "TESSERA_POD_EXCHANGES_PER_SECOND", "0"],
     ["a burst that is not a number", "TESSERA_POD_EXCHANGE_BURST", "lots"],
+    ["a negative TokenReview rate", "TESSERA_TOKEN_REVIEWS_PER_SECOND", "-1"],
+    ["a fractional TokenReview burst", "TESSERA_TOKEN_REVIEW_BURST", "2.5"],
   ])("refuses %s", (_name, name, value) => {
     expect(problems([], { ...env, [name]: value })).toEqual([expect.stringContaining(name)]);
+  });
+
+  it.each([
+    ["opens no sidecar metrics port by default", {}, undefined],
+    ["injects the configured sidecar metrics port", { TESSERA_INJECT_SIDECAR_METRICS_PORT: "9464" }, 9464],
+  ])("%s", (_name, override, expected) => {
+    expect(parseConfig([], { ...env, ...override }).sidecarMetricsPort).toBe(expected);
+  });
+
+  it.each([
+    ["a sidecar metrics port that is the sidecar's token port", "8777"],
+    ["a sidecar metrics port that is not a port", "metrics"],
+  ])("refuses %s", (_name, value) => {
+    expect(problems([], { ...env, TESSERA_INJECT_SIDECAR_METRICS_PORT: value })).toEqual([expect.stringContaining("TESSERA_INJECT_SIDECAR_METRICS_PORT")]);
   });
 
   it("takes the signing algorithm as a flag too", () => {

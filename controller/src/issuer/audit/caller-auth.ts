@@ -7,10 +7,11 @@ import {
   ENV_REVOKE_CALLERS,
   K8S_SERVICE_ACCOUNT_SUBJECT_PREFIX,
 } from "../../../../api/constants.ts";
-import { isIssuerError } from "../errors.ts";
+import { IssuerError, isIssuerError } from "../errors.ts";
 import { AuditEndpointError } from "./errors.ts";
 import { ExpiringCache } from "../subject/expiring-cache.ts";
-import type { TokenReviewer } from "../subject/token-review-verifier.ts";
+import { withDeadline } from "../subject/deadline.ts";
+import { TOKEN_REVIEW_DEADLINE_MS, type TokenReviewer } from "../subject/token-review-verifier.ts";
 
 /** The operations behind authentication; each has its own allowlist. */
 export type AuditOperation = "introspect" | "revoke" | "explain";
@@ -81,6 +82,11 @@ export interface CallerAuthenticatorOptions {
    * replaying garbage costs the apiserver. An apiserver that did not answer is never remembered.
    */
   readonly refusedCacheSeconds?: number;
+  /**
+   * Milliseconds to wait for the apiserver's answer before answering 503; default TOKEN_REVIEW_DEADLINE_MS, as for
+   * subject tokens. A stopped apiserver accepts connections and never answers: without it the caller would hang.
+   */
+  readonly deadlineMs?: number;
 }
 
 /**
@@ -122,12 +128,17 @@ export class CallerAuthenticator {
     const cached = this.#accepted.get(key, nowMs);
     if (cached !== undefined) return cached;
     if (this.#refused.get(key, nowMs) === true) throw refusedToken();
+    const deadlineMs = this.#options.deadlineMs ?? TOKEN_REVIEW_DEADLINE_MS;
     let result;
     try {
-      result = await this.#options.reviewer.review(token, [this.#options.audience]);
+      result = await withDeadline(
+        (signal) => this.#options.reviewer.review(token, [this.#options.audience], signal),
+        deadlineMs,
+        () => new IssuerError("UpstreamUnavailable", `the apiserver did not answer the TokenReview within ${deadlineMs} ms`),
+      );
     } catch (error) {
       if (isIssuerError(error, "UpstreamUnavailable")) {
-        throw new AuditEndpointError("AuthenticationUnavailable", "the apiserver did not answer the TokenReview", { cause: error });
+        throw new AuditEndpointError("AuthenticationUnavailable", `${error.message}; retry shortly`, { cause: error });
       }
       throw error;
     }

@@ -12,6 +12,7 @@ import type { SubjectVerifier } from "./subject-verifier.ts";
 import { ExpiringCache } from "./expiring-cache.ts";
 import { checkPodBinding, type PodLookup } from "./pod-lookup.ts";
 import { VerifiedSignatures } from "./verified-signatures.ts";
+import { withDeadline } from "./deadline.ts";
 
 /** The apiserver's answer to a TokenReview, reduced to what the issuer reads. */
 export interface TokenReviewResult {
@@ -118,31 +119,6 @@ export interface TokenReviewSubjectVerifierOptions {
   readonly maxRemembered?: number;
   /** Defaults to TOKEN_REVIEW_MAX_IN_FLIGHT. */
   readonly maxInFlight?: number;
-}
-
-/**
- * Runs `start` for at most `ms`: past it, the returned promise rejects with onTimeout() and the signal given to
- * `start` aborts the work, whose late answer or failure is ignored.
- */
-function withDeadline<T>(start: (signal: AbortSignal) => Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  const abort = new AbortController();
-  const promise = start(abort.signal);
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(onTimeout());
-      abort.abort();
-    }, ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }
 
 /**

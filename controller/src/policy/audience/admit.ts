@@ -15,26 +15,41 @@ export interface CallerResult {
 
 export interface Admission {
   readonly contract: CompiledContract;
+  /** Set when a condition ran out of the decision's CEL budget: the contract's answer is unknown, so it denies. */
+  readonly costLimitExceeded?: { readonly caller: string; readonly condition: ConditionResult };
   readonly callers: readonly CallerResult[];
   /** Scopes the admitting entries together allow. */
   readonly scopes: ReadonlySet<string>;
   readonly admitted: boolean;
 }
 
-export type ConditionEvaluator = (condition: CompiledCondition, bindings: Bindings) => ConditionResult;
+export type ConditionEvaluator = (
+  condition: CompiledCondition,
+  bindings: Bindings,
+) => { readonly result: ConditionResult; readonly costLimitExceeded: boolean };
 
 export function admit(contract: CompiledContract, subject: Subject, bindings: Bindings, evaluate: ConditionEvaluator): Admission {
   const callers: CallerResult[] = [];
   const scopes = new Set<string>();
+  let costLimitExceeded: Admission["costLimitExceeded"];
   for (const caller of contract.callers) {
     const selected = selects(caller, subject);
     // Conditions of entries that do not select the caller are not run: they could not admit it anyway.
-    const conditions = selected ? caller.conditions.map((c) => evaluate(c, bindings)) : [];
+    const evaluated = selected ? caller.conditions.map((c) => evaluate(c, bindings)) : [];
+    const conditions = evaluated.map((e) => e.result);
+    const over = evaluated.find((e) => e.costLimitExceeded);
+    if (over !== undefined) costLimitExceeded ??= { caller: caller.name, condition: over.result };
     const admitted = selected && conditions.every((c) => c.passed);
     if (admitted) for (const scope of caller.scopes) scopes.add(scope);
     callers.push({ name: caller.name, selected, conditions, admitted });
   }
-  return { contract, callers, scopes, admitted: callers.some((c) => c.admitted) };
+  return {
+    contract,
+    callers,
+    scopes,
+    admitted: costLimitExceeded === undefined && callers.some((c) => c.admitted),
+    ...(costLimitExceeded === undefined ? {} : { costLimitExceeded }),
+  };
 }
 
 function selects(caller: CompiledCaller, subject: Subject): boolean {

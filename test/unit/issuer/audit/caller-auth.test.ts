@@ -141,4 +141,19 @@ describe("caller authentication", () => {
     expect(await codeOf(auth.authenticate("Bearer down", "introspect"))).toBe("AuthenticationUnavailable");
     expect(reviewer.calls).toBe(2);
   });
+
+  it("gives up on an apiserver that never answers after the deadline, aborting the review, and answers 503", async () => {
+    let aborted = false;
+    const hanging: TokenReviewer = {
+      review: (_token, _audiences, signal) =>
+        new Promise(() => {
+          signal?.addEventListener("abort", () => {
+            aborted = true;
+          });
+        }),
+    };
+    const auth = new CallerAuthenticator({ reviewer: hanging, audience: AUDIENCE, allowlist, now: () => new Date(0), deadlineMs: 20 });
+    expect(await codeOf(auth.authenticate("Bearer t", "introspect"))).toBe("AuthenticationUnavailable");
+    expect(aborted).toBe(true);
+  });
 });
