@@ -52,8 +52,11 @@ export interface ExplainedRequest {
   readonly message?: string;
   /** Which party said no: the caller's policy, the audience's owner, or the operator. */
   readonly deniedBy?: DenyingParty;
-  /** Each requested audience's owner and what its contract admits for this caller. */
-  readonly owners: readonly ExplainedOwner[];
+  /**
+   * Each requested audience's owner and what its contract admits for this caller. Optional on the wire: an issuer
+   * older than audience ownership sends none, and the CLI must still print its report.
+   */
+  readonly owners?: readonly ExplainedOwner[];
   readonly policy?: { readonly ref: string; readonly generation: number };
   readonly policies: readonly ExplainedPolicy[];
   /** Guardrails in force for the pod's namespace (from ClusterTokenPolicies). */

@@ -53,7 +53,7 @@ function requestLines(explained: ExplainedRequest): string[] {
     ["Decision", decision],
   ];
   if (!explained.allowed && explained.message !== undefined) head.push(["Why", explained.message]);
-  for (const owner of explained.owners) head.push(["Owner", ownerText(owner)]);
+  for (const owner of explained.owners ?? []) head.push(["Owner", ownerText(owner)]);
   if (explained.granted !== undefined) {
     head.push(["Granted", `scopes ${list(explained.granted.scopes)}; ttl ${explained.granted.ttlSeconds}s`]);
   }
