@@ -24,7 +24,7 @@ async function readPolicy(name: string): Promise<TokenPolicy> {
   })) as TokenPolicy;
 }
 
-async function createPolicy(name: string, serviceAccount: string, audience: string): Promise<void> {
+async function createPolicy(name: string, serviceAccount: string, audience: string, claimExpression?: string): Promise<void> {
   await stack.clients.custom.createNamespacedCustomObject({
     group: API_GROUP,
     version: API_VERSION,
@@ -34,7 +34,12 @@ async function createPolicy(name: string, serviceAccount: string, audience: stri
       apiVersion: `${API_GROUP}/${API_VERSION}`,
       kind: "TokenPolicy",
       metadata: { name, namespace: stack.workloadNamespace },
-      spec: { owner: { team: name }, subjects: { serviceAccounts: [serviceAccount] }, audiences: [audience] },
+      spec: {
+        owner: { team: name },
+        subjects: { serviceAccounts: [serviceAccount] },
+        audiences: [audience],
+        ...(claimExpression === undefined ? {} : { claims: [{ name: "team", expression: claimExpression }] }),
+      },
     },
   });
 }
@@ -64,6 +69,11 @@ beforeAll(async () => {
   await createPolicy("idle", "idle", "https://idle.faults.example");
   await waitFor(async () => condition(await readPolicy("ledger"), "Ready")?.status === "True", { timeoutMs: 60_000, description: "the policy Ready" });
   await waitFor(async () => condition(await readPolicy("idle"), "Accepted")?.status === "True", { timeoutMs: 60_000, description: "the idle policy Accepted" });
+  // Things that leave Events, to see that none is written again: a policy whose CEL does not compile (a Warning
+  // from the reconciler; no webhook runs here to refuse it) and a refused exchange (a Warning on the pod).
+  await createPolicy("broken", "idle", "https://broken.faults.example", "no_such_variable +");
+  expect((await http.exchange(controller.issuerUrl, known.token, "https://nobody-grants.faults.example")).status).toBe(400);
+  await waitFor(async () => Object.keys(await eventTally()).length >= 2, { timeoutMs: 60_000, description: "the Events of the failing policy and the refused exchange" });
 }, 300_000);
 
 afterAll(async () => {
