@@ -125,11 +125,17 @@ export function enginePolicyChooser(policies: () => PolicySet): PolicyChooser {
   };
 }
 
-/** Feeds each allowed issuance into the tracker that policy status reads lastIssuanceTime from. */
-export function issuanceRecorder(tracker: Pick<IssuanceTracker, "record">): DecisionRecorder {
+/**
+ * Feeds each allowed issuance into the tracker that policy status reads lastIssuanceTime from, and each denial
+ * for the CEL cost budget into the WithinCostBudget condition of the policy that ran out.
+ */
+export function issuanceRecorder(tracker: Pick<IssuanceTracker, "record" | "recordCostLimit">): DecisionRecorder {
   return {
     record(decision) {
       if (decision.allowed) tracker.record(decision.policy, new Date(decision.at));
+      else if (decision.reason === "CostLimitExceeded" && decision.policy !== undefined) {
+        tracker.recordCostLimit(decision.policy, new Date(decision.at), decision.message);
+      }
     },
   };
 }

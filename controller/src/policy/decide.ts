@@ -7,7 +7,8 @@
 
 import type { PolicyActor } from "../../../api/token-policy.ts";
 import type { CompiledCondition, CompiledPolicy } from "./compiled-policy.ts";
-import { toClaimValue } from "./cel/expression.ts";
+import { CostMeter } from "./cel/cost-meter.ts";
+import { toClaimValue, type EvalResult } from "./cel/expression.ts";
 import { choosePolicy } from "./choose.ts";
 import { bindingsFor, type Bindings } from "./cel/variables.ts";
 import { isIssuerOwnedClaim } from "./claim-names.ts";
@@ -35,6 +36,11 @@ export interface DecideInput {
   readonly now: Date;
   /** Decision id; becomes the token's jti when allowed. */
   readonly id: string;
+  /**
+   * The CEL budget of this decision; a fresh one of DECISION_COST_BUDGET units when absent. Every expression the
+   * decision evaluates charges it, so together they stay within it.
+   */
+  readonly meter?: CostMeter;
 }
 
 export interface ExplainInput {
@@ -141,9 +147,21 @@ export function decide(input: DecideInput): Decision {
     }
   }
 
-  // Conditions: all evaluated for the record; the first failure decides.
+  // Conditions: all evaluated for the record; the first failure decides, unless the budget ran out: then the
+  // record is incomplete and the policy, not the caller, has to change.
+  const meter = input.meter ?? new CostMeter();
   const bindings = bindingsFor(subject, request);
-  const conditions = grants.conditions.map((c) => evaluateCondition(c, bindings));
+  const evaluated = grants.conditions.map((c) => evaluateCondition(c, bindings, meter));
+  const conditions = evaluated.map((e) => e.result);
+  const overBudget = evaluated.find((e) => e.costLimitExceeded);
+  if (overBudget !== undefined) {
+    return deny(
+      "CostLimitExceeded",
+      `${under} condition '${overBudget.result.name}' ${overBudget.result.message ?? ""}`,
+      withConditions(conditions),
+      policy,
+    );
+  }
   const failed = conditions.find((c) => !c.passed);
   if (failed !== undefined) {
     return deny(
@@ -199,8 +217,16 @@ export function decide(input: DecideInput): Decision {
       // Unreachable for compiled policies; kept so no code path can ever emit such a claim.
       return deny("GuardrailViolation", `${under} may not set claim '${claim.name}'`, evaluations, policy);
     }
-    const result = claim.expression.evaluate(bindings);
-    const value = result.ok ? toClaimValue(result.value) : result;
+    const result = claim.expression.evaluate(bindings, meter);
+    const value: EvalResult<JsonValue> = result.ok ? toClaimValue(result.value) : result;
+    if (!value.ok && value.code === "CostLimitExceeded") {
+      return deny(
+        "CostLimitExceeded",
+        `${under} ${claim.path} (claim '${claim.name}') was not evaluated within the CEL cost budget: ${value.error}`,
+        evaluations,
+        policy,
+      );
+    }
     if (!value.ok) {
       return deny(
         "ClaimEvaluationFailed",
@@ -212,7 +238,7 @@ export function decide(input: DecideInput): Decision {
     claims[claim.name] = value.value;
   }
 
-  const grant: Grant = { audiences: [...request.audiences], scopes, ttlSeconds, claims, clamps };
+  const grant: Grant = { audiences: [...request.audiences], scopes, ttlSeconds, claims, clamps, ...(grants.requireDpop ? { requireDpop: true as const } : {}) };
   return { ...common, evaluations, allowed: true, policy: policy.ref, grant };
 }
 
@@ -225,12 +251,21 @@ export function explain(input: ExplainInput): Explanation {
 function evaluateCondition(
   condition: CompiledCondition,
   bindings: Bindings,
-): ConditionResult {
-  const result = condition.expression.evaluate(bindings);
-  if (!result.ok) return { name: condition.name, passed: false, message: `could not be evaluated: ${result.error}` };
-  if (result.value === true) return { name: condition.name, passed: true };
-  if (result.value === false) return { name: condition.name, passed: false, message: condition.message };
-  return { name: condition.name, passed: false, message: "did not evaluate to a bool" };
+  meter: CostMeter,
+): { readonly result: ConditionResult; readonly costLimitExceeded: boolean } {
+  const outcome = condition.expression.evaluate(bindings, meter);
+  const result = (passed: boolean, message?: string): ConditionResult => ({
+    name: condition.name,
+    passed,
+    ...(message === undefined ? {} : { message }),
+  });
+  if (!outcome.ok && outcome.code === "CostLimitExceeded") {
+    return { result: result(false, `was not evaluated within the CEL cost budget: ${outcome.error}`), costLimitExceeded: true };
+  }
+  if (!outcome.ok) return { result: result(false, `could not be evaluated: ${outcome.error}`), costLimitExceeded: false };
+  if (outcome.value === true) return { result: result(true), costLimitExceeded: false };
+  if (outcome.value === false) return { result: result(false, condition.message), costLimitExceeded: false };
+  return { result: result(false, "did not evaluate to a bool"), costLimitExceeded: false };
 }
 
 function actorAllowed(allowed: readonly PolicyActor[], actor: Actor): boolean {

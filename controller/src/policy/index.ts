@@ -23,5 +23,14 @@ export { combineGuardrails, type EffectiveGuardrails } from "./guardrails.ts";
 export { compileSelector, type CompiledSelector } from "./selector.ts";
 export { formatRef } from "./refs.ts";
 export { DEFAULT_TTL_SECONDS } from "./defaults.ts";
-export { MAX_CLAIM_JSON_BYTES, MAX_COMPREHENSION_DEPTH, MAX_EXPRESSION_LENGTH, MAX_EXPRESSION_NODES } from "./cel/limits.ts";
+export {
+  DECISION_COST_BUDGET,
+  INPUT_BOUNDS,
+  MAX_CLAIM_JSON_BYTES,
+  MAX_COMPREHENSION_DEPTH,
+  MAX_EXPRESSION_LENGTH,
+  MAX_EXPRESSION_NODES,
+} from "./cel/limits.ts";
+export { CostMeter } from "./cel/cost-meter.ts";
+export type { CompiledExpression, EvalErrorCode, EvalResult } from "./cel/expression.ts";
 export type * from "./types.ts";

@@ -65,7 +65,9 @@ export type DenialReason =
   | "DelegationNotAllowed"
   | "DelegationChainTooLong"
   | "GuardrailViolation"
-  | "ClaimEvaluationFailed";
+  | "ClaimEvaluationFailed"
+  /** A CEL expression of the policy would exceed the decision's cost budget, or reads an input beyond its bound. */
+  | "CostLimitExceeded";
 
 /** Result of one CEL condition, kept for explain. */
 export interface ConditionResult {
@@ -95,6 +97,8 @@ export interface Grant {
   readonly claims: Readonly<Record<string, JsonValue>>;
   /** Guardrails that narrowed the grant, e.g. "ttl clamped to 300s by ClusterTokenPolicy/baseline". */
   readonly clamps: readonly string[];
+  /** The policy requires the token to be DPoP-bound (spec.requireDPoP); absent means it does not. */
+  readonly requireDpop?: true;
 }
 
 interface DecisionCommon {

@@ -96,6 +96,7 @@ export function gatherFacts<TC, TS>(policy: AnyTokenPolicy, caches: Caches, set:
       podsMatched: pods.length,
       podsUninjected: uninjected.length,
       lastIssuance: tracker.last(ref),
+      costLimit: tracker.costLimit(ref),
     },
     uninjected,
   };

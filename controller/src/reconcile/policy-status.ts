@@ -1,5 +1,5 @@
 // Pure status decision for both policy kinds: facts gathered from the caches in, the status to write and Events out.
-import { CONDITION_ACCEPTED, CONDITION_READY } from "../../../api/constants.ts";
+import { CONDITION_ACCEPTED, CONDITION_READY, CONDITION_WITHIN_COST_BUDGET } from "../../../api/constants.ts";
 import type { PolicyStatus } from "../../../api/token-policy.ts";
 import { findCondition, setCondition } from "./conditions.ts";
 import type { PathMessage } from "./policy-engine.ts";
@@ -11,6 +11,16 @@ export const REASON_GUARDRAIL_VIOLATION = "GuardrailViolation";
 export const REASON_SERVING = "Serving";
 export const REASON_NOT_ACCEPTED = "NotAccepted";
 export const REASON_CONFLICT = "Conflict";
+export const REASON_WITHIN_BUDGET = "WithinBudget";
+export const REASON_COST_LIMIT_EXCEEDED = "CostLimitExceeded";
+
+/** The last decision under a policy denied for the CEL cost budget (CostLimitExceeded), as the issuer saw it. */
+export interface CostLimitRecord {
+  readonly at: Date;
+  /** The generation of the policy that decided: an edit makes the record stale. */
+  readonly generation: number;
+  readonly message: string;
+}
 
 /** Everything the status depends on, gathered from the caches by a separate step. */
 export interface StatusFacts {
@@ -22,6 +32,8 @@ export interface StatusFacts {
   readonly podsMatched: number;
   readonly podsUninjected: number;
   readonly lastIssuance: Date | undefined;
+  /** The issuer's last CostLimitExceeded denial under the policy, of whatever generation. */
+  readonly costLimit?: CostLimitRecord | undefined;
 }
 
 export interface StatusEvent {
@@ -75,6 +87,8 @@ export function decideStatus(current: PolicyStatus | undefined, facts: StatusFac
 
   let conditions = setCondition(current?.conditions, { type: CONDITION_ACCEPTED, ...accepted }, gen, now);
   conditions = setCondition(conditions, { type: CONDITION_READY, ...ready }, gen, now);
+  const budget = costBudgetCondition(facts);
+  conditions = setCondition(conditions, { type: CONDITION_WITHIN_COST_BUDGET, ...budget }, gen, now);
   const issued = lastIssuanceTime(current?.lastIssuanceTime, facts.lastIssuance);
   const status: PolicyStatus = {
     ...(gen === undefined ? {} : { observedGeneration: gen }),
@@ -83,7 +97,28 @@ export function decideStatus(current: PolicyStatus | undefined, facts: StatusFac
     podsUninjected: facts.podsUninjected,
     ...(issued === undefined ? {} : { lastIssuanceTime: issued }),
   };
-  return { status, changed: !statusEqual(current, status), events: transitionEvents(current, accepted, ready, facts) };
+  const events = transitionEvents(current, accepted, ready, facts);
+  if (budget.reason === REASON_COST_LIMIT_EXCEEDED && findCondition(current?.conditions, CONDITION_WITHIN_COST_BUDGET)?.reason !== REASON_COST_LIMIT_EXCEEDED) {
+    events.push({ type: "Warning", reason: REASON_COST_LIMIT_EXCEEDED, message: budget.message });
+  }
+  return { status, changed: !statusEqual(current, status), events };
+}
+
+/** False while the issuer has denied an exchange under this very generation for the CEL cost budget. */
+function costBudgetCondition(facts: StatusFacts): { status: "True" | "False"; reason: string; message: string } {
+  const record = facts.costLimit;
+  if (record !== undefined && record.generation === facts.generation) {
+    return {
+      status: "False",
+      reason: REASON_COST_LIMIT_EXCEEDED,
+      message: `An exchange under this generation was denied: ${record.message}`.slice(0, MAX_MESSAGE),
+    };
+  }
+  return {
+    status: "True",
+    reason: REASON_WITHIN_BUDGET,
+    message: "No exchange under this generation of the policy has run out of the CEL cost budget.",
+  };
 }
 
 /** Events only on a transition into a state a person should see; the persisted status is the memory, so restarts do not repeat them. */

@@ -287,7 +287,7 @@ describe.each(MODES)("with $name", (mode) => {
       await waitFor(
         async () => {
           const status = (await readPolicy("orders")).status;
-          expect(status?.conditions?.map((c) => `${c.type}=${c.status}`).sort()).toEqual(["Accepted=True", "Ready=True"]);
+          expect(status?.conditions?.map((c) => `${c.type}=${c.status}`).sort()).toEqual(["Accepted=True", "Ready=True", "WithinCostBudget=True"]);
           expect(status?.podsUninjected).toBe(1);
           return true;
         },

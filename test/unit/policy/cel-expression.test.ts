@@ -1,6 +1,7 @@
 // Policy expressions: the type checker, the `namespace` variable CEL reserves, and claim values as JSON.
 
 import { describe, expect, it } from "vitest";
+import { CostMeter } from "../../../controller/src/policy/cel/cost-meter.ts";
 import { compileExpression, toClaimValue } from "../../../controller/src/policy/cel/expression.ts";
 import { rewriteReservedVariables } from "../../../controller/src/policy/cel/reserved-names.ts";
 import { bindingsFor } from "../../../controller/src/policy/cel/variables.ts";
@@ -14,7 +15,7 @@ const bindings = bindingsFor(
 function evaluate(source: string): unknown {
   const compiled = compileExpression(source, "claim");
   if (!compiled.ok) throw new Error(compiled.message);
-  const result = compiled.expression.evaluate(bindings);
+  const result = compiled.expression.evaluate(bindings, new CostMeter());
   if (!result.ok) throw new Error(result.error);
   const json = toClaimValue(result.value);
   if (!json.ok) throw new Error(json.error);
@@ -47,7 +48,7 @@ describe("claim expressions evaluate to JSON over the subject", () => {
   });
 
   it("refuses a claim value larger than 4 KiB of JSON", () => {
-    const big = `request.scopes.map(s, request.scopes.map(t, "${"x".repeat(1100)}"))`;
+    const big = `[1, 2, 3, 4, 5].map(i, "${"x".repeat(1100)}")`;
     expect(() => evaluate(big)).toThrow("bytes of JSON, at most 4096");
   });
 });
@@ -75,9 +76,9 @@ describe("the type checker", () => {
     const compiled = compileExpression("pod.owner.kind", "claim");
     if (!compiled.ok) throw new Error(compiled.message);
     const noOwner = bindingsFor(subject(), request());
-    expect(compiled.expression.evaluate(noOwner).ok).toBe(false);
+    expect(compiled.expression.evaluate(noOwner, new CostMeter()).ok).toBe(false);
     const guarded = compileExpression('has(pod.owner) ? pod.owner.kind : "none"', "claim");
-    expect(guarded.ok && guarded.expression.evaluate(noOwner)).toEqual({ ok: true, value: "none" });
+    expect(guarded.ok && guarded.expression.evaluate(noOwner, new CostMeter())).toEqual({ ok: true, value: "none" });
   });
 });
 

@@ -22,16 +22,36 @@ function conditions(status: PolicyStatus) {
 
 describe("decideStatus", () => {
   it.each([
-    ["a compiled policy within guardrails is accepted and ready", healthy, { Accepted: "True/Accepted", Ready: "True/Serving" }],
-    ["a policy that does not compile is not accepted", broken, { Accepted: "False/CompileFailed", Ready: "False/NotAccepted" }],
+    ["a compiled policy within guardrails is accepted and ready", healthy, { Accepted: "True/Accepted", Ready: "True/Serving", WithinCostBudget: "True/WithinBudget" }],
+    ["a policy that does not compile is not accepted", broken, { Accepted: "False/CompileFailed", Ready: "False/NotAccepted", WithinCostBudget: "True/WithinBudget" }],
     [
       "a policy outside a guardrail is not accepted",
       { ...healthy, guardrailViolations: [{ path: "spec.ttlSeconds", message: "exceeds 300" }] },
-      { Accepted: "False/GuardrailViolation", Ready: "False/NotAccepted" },
+      { Accepted: "False/GuardrailViolation", Ready: "False/NotAccepted", WithinCostBudget: "True/WithinBudget" },
     ],
-    ["a conflicting policy is accepted but not ready", { ...healthy, conflicts: ["TokenPolicy a/b ..."] }, { Accepted: "True/Accepted", Ready: "False/Conflict" }],
+    ["a conflicting policy is accepted but not ready", { ...healthy, conflicts: ["TokenPolicy a/b ..."] }, { Accepted: "True/Accepted", Ready: "False/Conflict", WithinCostBudget: "True/WithinBudget" }],
+    [
+      "a policy the issuer denied an exchange under for the cost budget is not within it",
+      { ...healthy, costLimit: { at: now, generation: 1, message: "condition 'x' was not evaluated within the CEL cost budget" } },
+      { Accepted: "True/Accepted", Ready: "True/Serving", WithinCostBudget: "False/CostLimitExceeded" },
+    ],
+    [
+      "an edit clears the cost-budget denial of the generation before",
+      { ...healthy, generation: 2, costLimit: { at: now, generation: 1, message: "spent" } },
+      { Accepted: "True/Accepted", Ready: "True/Serving", WithinCostBudget: "True/WithinBudget" },
+    ],
   ])("%s", (_name, facts, expected) => {
     expect(conditions(decideStatus(undefined, facts, now).status)).toEqual(expected);
+  });
+
+  it("names the denial in the condition and warns once when the budget first runs out", () => {
+    const overBudget = { ...healthy, costLimit: { at: now, generation: 1, message: "spent" } };
+    const first = decideStatus(decideStatus(undefined, healthy, now).status, overBudget, later);
+    expect(first.status.conditions?.find((c) => c.type === "WithinCostBudget")?.message).toBe(
+      "An exchange under this generation was denied: spent",
+    );
+    expect(first.events.map((e) => e.reason)).toEqual(["CostLimitExceeded"]);
+    expect(decideStatus(first.status, overBudget, later).events).toEqual([]);
   });
 
   it("carries the compile error path and message into the condition", () => {

@@ -1,24 +1,46 @@
 // One policy expression: parsed, bounded, type-checked and planned once; evaluated against many subjects.
 
-import { celEnv, isCelError, isCelList, isCelMap, isCelUint, parse, plan, type CelValue } from "@bufbuild/cel";
-import { strings } from "@bufbuild/cel/ext";
+import { isCelError, isCelList, isCelMap, isCelUint, parse, type CelValue } from "@bufbuild/cel";
 import type { JsonValue } from "../types.ts";
 import { CelTypeError, checkExpr, type Expr } from "./check.ts";
-import { MAX_CLAIM_JSON_BYTES, MAX_COMPREHENSION_DEPTH, MAX_EXPRESSION_LENGTH, MAX_EXPRESSION_NODES } from "./limits.ts";
+import { estimateCost } from "./cost-estimate.ts";
+import type { CostMeter } from "./cost-meter.ts";
+import { inputProblems, problemFor, readPaths, type InputProblem } from "./input-bounds.ts";
+import {
+  DECISION_COST_BUDGET,
+  MAX_CLAIM_JSON_BYTES,
+  MAX_COMPREHENSION_DEPTH,
+  MAX_EXPRESSION_LENGTH,
+  MAX_EXPRESSION_NODES,
+} from "./limits.ts";
+import { meterLoops } from "./meter-rewrite.ts";
+import { meteredRuntime, type MeteredProgram } from "./metered-env.ts";
 import { typeName, type CelT } from "./types.ts";
 import { rewriteReservedVariables, type Rewritten } from "./reserved-names.ts";
-import { VARIABLES, type Bindings } from "./variables.ts";
+import { INPUT_PROBLEMS, VARIABLES, VARIABLE_SIZES, type Bindings } from "./variables.ts";
 
 /** What the expression's value is used for, which decides the result types allowed. */
 export type ExpressionUse = "condition" | "claim";
 
-export type EvalResult<V> = { readonly ok: true; readonly value: V } | { readonly ok: false; readonly error: string };
+/**
+ * Why an evaluation failed: `CostLimitExceeded` when the decision's cost budget ran out or an input the
+ * expression reads is beyond its bound (the result would not be trustworthy within the budget);
+ * `EvaluationFailed` for everything else (a missing key, a type mismatch at run time, a claim too large).
+ */
+export type EvalErrorCode = "EvaluationFailed" | "CostLimitExceeded";
+
+export type EvalResult<V> =
+  | { readonly ok: true; readonly value: V }
+  | { readonly ok: false; readonly code: EvalErrorCode; readonly error: string };
 
 export interface CompiledExpression {
   readonly source: string;
   /** The checked result type, e.g. `bool`, `string`, `list(string)`. */
   readonly type: string;
-  evaluate(bindings: Bindings): EvalResult<CelValue>;
+  /** Worst-case cost in units on the largest inputs the bounds allow (at most DECISION_COST_BUDGET). */
+  readonly worstCaseCost: number;
+  /** Evaluates with every step charged to `meter`, the one meter of the decision being made. */
+  evaluate(bindings: Bindings, meter: CostMeter): EvalResult<CelValue>;
 }
 
 export type ExpressionResult =
@@ -28,8 +50,12 @@ export type ExpressionResult =
 /** compileExpression's shape, so a caller can put a memo in front of it. */
 export type ExpressionCompiler = (source: string, use: ExpressionUse) => ExpressionResult;
 
-/** One environment for every policy: the standard library plus the strings extension, no I/O. */
-const env = celEnv({ funcs: strings });
+/**
+ * One environment for every policy: the standard library plus the strings extension, no I/O, every call metered.
+ * Its only mutable part is the slot that holds the meter while an evaluation runs (metered-env.ts says why that
+ * is safe to share); compiled programs keep nothing between evaluations.
+ */
+const runtime = meteredRuntime();
 
 export function compileExpression(source: string, use: ExpressionUse): ExpressionResult {
   if (source.trim() === "") return { ok: false, message: "expression is empty" };
@@ -66,22 +92,66 @@ export function compileExpression(source: string, use: ExpressionUse): Expressio
   }
   const problem = use === "condition" ? conditionTypeProblem(type) : claimTypeProblem(type);
   if (problem !== undefined) return { ok: false, message: rewritten.restoreNames(problem) };
-  const program = plan(env, parsed);
+  const worstCaseCost = estimateCost(parsed.expr, VARIABLE_SIZES);
+  if (worstCaseCost > DECISION_COST_BUDGET) {
+    return {
+      ok: false,
+      message:
+        `expression may cost up to ${worstCaseCost} units on the largest inputs policies may read, ` +
+        `over the CEL cost budget of ${DECISION_COST_BUDGET} units per decision (see docs/policy.md, "Cost")`,
+    };
+  }
+  const reads = readPaths(parsed.expr);
+  const onceUnits = meterLoops(parsed.expr);
+  const program = runtime.plan(parsed);
   return {
     ok: true,
     expression: {
       source,
       type: typeName(type),
-      evaluate(bindings) {
-        let value;
-        try {
-          value = program(bindings as Parameters<typeof program>[0]);
-        } catch (error) {
-          return { ok: false, error: errorText(error) };
-        }
-        return isCelError(value) ? { ok: false, error: rewritten.restoreNames(value.message) } : { ok: true, value };
-      },
+      worstCaseCost,
+      evaluate: (bindings, meter) => evaluate(program, onceUnits, reads, bindings, meter, rewritten),
     },
+  };
+}
+
+function evaluate(
+  program: MeteredProgram,
+  onceUnits: number,
+  reads: ReadonlySet<string>,
+  bindings: Bindings,
+  meter: CostMeter,
+  rewritten: Rewritten,
+): EvalResult<CelValue> {
+  const problems = (bindings[INPUT_PROBLEMS] as readonly InputProblem[] | undefined) ?? inputProblems(bindings, VARIABLE_SIZES);
+  const tooLarge = problemFor(reads, problems);
+  if (tooLarge !== undefined) {
+    return {
+      ok: false,
+      code: "CostLimitExceeded",
+      error: rewritten.restoreNames(`it reads an input beyond its bound: ${tooLarge.message}`),
+    };
+  }
+  if (!meter.charge(onceUnits)) return costExceeded(meter);
+  let value;
+  try {
+    value = program(bindings as Parameters<MeteredProgram>[0], meter);
+  } catch (error) {
+    return meter.exceeded ? costExceeded(meter) : { ok: false, code: "EvaluationFailed", error: errorText(error) };
+  }
+  // Checked after the value: a spent budget may have ended a loop early, and `||`, `&&` or `?:` may have
+  // absorbed the error a charged call returned, so whatever came out is not the expression's answer.
+  if (meter.exceeded) return costExceeded(meter);
+  return isCelError(value)
+    ? { ok: false, code: "EvaluationFailed", error: rewritten.restoreNames(value.message) }
+    : { ok: true, value };
+}
+
+function costExceeded(meter: CostMeter): EvalResult<never> {
+  return {
+    ok: false,
+    code: "CostLimitExceeded",
+    error: `the decision's CEL cost budget of ${meter.budget} units is spent`,
   };
 }
 
@@ -119,11 +189,11 @@ export function toClaimValue(value: CelValue): EvalResult<JsonValue> {
   try {
     converted = toJson(value);
   } catch (error) {
-    return { ok: false, error: errorText(error) };
+    return { ok: false, code: "EvaluationFailed", error: errorText(error) };
   }
   const size = Buffer.byteLength(JSON.stringify(converted));
   if (size > MAX_CLAIM_JSON_BYTES) {
-    return { ok: false, error: `claim value is ${size} bytes of JSON, at most ${MAX_CLAIM_JSON_BYTES}` };
+    return { ok: false, code: "EvaluationFailed", error: `claim value is ${size} bytes of JSON, at most ${MAX_CLAIM_JSON_BYTES}` };
   }
   return { ok: true, value: converted };
 }
