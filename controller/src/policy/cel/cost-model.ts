@@ -64,7 +64,8 @@ function callWeight(fn: string, target: Measure | undefined, args: readonly Meas
       // Reading the range into the loop: one step per entry.
       return ELEMENT_WEIGHT * (a?.len ?? 0);
     case "_+_":
-      if (a?.kind === "list" && b?.kind === "list") return ELEMENT_WEIGHT * (a.len + b.len);
+      // Lists are copied element by element through the library's iterators: about a unit per element (measured).
+      if (a?.kind === "list" && b?.kind === "list") return WEIGHT_PER_UNIT * (a.len + b.len);
       return all(target, args);
     default:
       return all(target, args);
