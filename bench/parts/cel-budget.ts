@@ -56,6 +56,16 @@ const WORST_CASES: readonly WorstCase[] = [
     annotations: { [LONG_KEY(0)]: `${"a".repeat(INPUT_BOUNDS.annotationValueChars - 1)}!` },
   },
   {
+    name: "16 DNS-label regular expressions over a 4,096-character value",
+    conditions: sixteen(`pod.annotations["${LONG_KEY(0)}"].matches("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")`),
+    annotations: { [LONG_KEY(0)]: `${"a-".repeat(INPUT_BOUNDS.annotationValueChars / 2 - 1)}a!` },
+  },
+  {
+    name: "16 counted repetitions over a pod name",
+    conditions: sixteen('pod.name.matches("^([a-z]{10})+$")'),
+    annotations: {},
+  },
+  {
     name: "nested loops over 20,000 annotations (input beyond its bound)",
     conditions: ['["x-", "y-"].all(p, pod.annotations.all(k, !k.startsWith(p)))'],
     annotations: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${String(i)}`, ""])),
@@ -71,7 +81,7 @@ function subjectWith(annotations: Record<string, string>): Subject {
   return {
     serviceAccount: { namespace: "attack", name: "app" },
     namespace: { name: "attack", labels: {} },
-    pod: { name: "app-0", uid: "00000000-0000-0000-0000-000000000000", labels: { app: "x" }, annotations, nodeName: "node-1" },
+    pod: { name: `${"a".repeat(INPUT_BOUNDS.nameChars - 1)}-`, uid: "00000000-0000-0000-0000-000000000000", labels: { app: "x" }, annotations, nodeName: "node-1" },
     cluster: { name: "bench", environment: "bench" },
     actors: [],
   };

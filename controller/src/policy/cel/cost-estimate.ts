@@ -38,7 +38,8 @@ class Estimator {
     switch (kind.case) {
       case "constExpr": {
         const c = kind.value.constantKind;
-        if (c.case === "stringValue" || c.case === "bytesValue") return { cost: 1, size: str(c.value.length, true) };
+        if (c.case === "stringValue") return { cost: 1, size: { kind: "string", n: c.value.length, exact: true, literal: c.value } };
+        if (c.case === "bytesValue") return { cost: 1, size: str(c.value.length, true) };
         return { cost: 1, size: SCALAR };
       }
       case "identExpr": {
