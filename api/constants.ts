@@ -345,3 +345,34 @@ export const ENV_TOKEN_REVIEWS_PER_SECOND = "TESSERA_TOKEN_REVIEWS_PER_SECOND";
 export const ENV_TOKEN_REVIEW_BURST = "TESSERA_TOKEN_REVIEW_BURST";
 /** Controller env: kubeconfig path; unset means in-cluster service-account credentials. */
 export const ENV_KUBECONFIG = "KUBECONFIG";
+
+// ---------------------------------------------------------------------------------------------------------
+// Sender-constrained tokens (DPoP, RFC 9449) and the verifier kit (verify/)
+// ---------------------------------------------------------------------------------------------------------
+
+/** JOSE header `typ` of a DPoP proof (RFC 9449 section 4.2). */
+export const DPOP_PROOF_TYP = "dpop+jwt";
+/** HTTP header carrying a DPoP proof, to the issuer's token endpoint and to an API. */
+export const HEADER_DPOP = "DPoP";
+/** HTTP header a server sends a fresh DPoP nonce in (RFC 9449 section 8). */
+export const HEADER_DPOP_NONCE = "DPoP-Nonce";
+/** token_type of a DPoP-bound token and the Authorization scheme it is sent with (RFC 9449 section 5 and 7.1). */
+export const TOKEN_TYPE_DPOP = "DPoP";
+/** token_type of an unbound token and its Authorization scheme (RFC 6750). */
+export const TOKEN_TYPE_BEARER = "Bearer";
+/** Claim holding the key a token is bound to (RFC 7800); Tessera sets only `jkt` in it (RFC 9449 section 6.1). */
+export const CLAIM_CONFIRMATION = "cnf";
+/** Member of CLAIM_CONFIRMATION: the RFC 7638 SHA-256 thumbprint of the bound public key. */
+export const CONFIRMATION_JKT = "jkt";
+/**
+ * Algorithms a DPoP proof may be signed with, at the issuer and in the kit; the sidecar signs with the first.
+ * Advertised as `dpop_signing_alg_values_supported`. Asymmetric only (RFC 9449 section 4.2): never `none` or HMAC.
+ */
+export const DPOP_SIGNING_ALGORITHMS = ["ES256", "EdDSA"] as const;
+/**
+ * Sidecar env: when exchanges carry a DPoP proof. "when-required" (default): for a token once the issuer refused it
+ * without one (its policy requires binding), and from then on; "always": every exchange, so every token is bound.
+ */
+export const ENV_DPOP = "TESSERA_DPOP";
+/** Sidecar endpoint that signs a DPoP proof for the workload: POST { method, url, access_token?, nonce? } -> { proof }. */
+export const SIDECAR_PATH_PROOF = "/v1/proof";

@@ -12,13 +12,14 @@ import {
 export interface TokenExchangeResponse {
   readonly access_token: string;
   readonly issued_token_type: string;
-  readonly token_type: "Bearer";
+  /** Bearer, or DPoP when the token is bound to the key of the proof the request carried (RFC 9449 section 5). */
+  readonly token_type: "Bearer" | "DPoP";
   readonly expires_in: number;
   /** Present when the granted scope differs from the requested one. */
   readonly scope?: string;
 }
 
-/** Error codes of RFC 6749 section 5.2 and RFC 8693 section 2.2.2. */
+/** Error codes of RFC 6749 section 5.2, RFC 8693 section 2.2.2 and RFC 9449 section 5. */
 export const OAUTH_ERROR_CODES = [
   "invalid_request",
   "invalid_client",
@@ -30,6 +31,8 @@ export const OAUTH_ERROR_CODES = [
   "access_denied",
   "server_error",
   "temporarily_unavailable",
+  // RFC 9449 section 5: the DPoP proof of a token request is missing (when the policy requires one) or invalid.
+  "invalid_dpop_proof",
 ] as const;
 export type OAuthErrorCode = (typeof OAUTH_ERROR_CODES)[number];
 

@@ -107,6 +107,12 @@ export interface PolicySpecCommon {
   readonly revokeBefore?: string;
   /** 0..1000 (default 0). Higher wins among policies of the same kind that match the same request; ties are conflicts. */
   readonly priority?: number;
+  /**
+   * true: tokens granted under this policy are always DPoP-bound (RFC 9449) to the key of the requesting sidecar; an
+   * exchange without a DPoP proof is refused with invalid_dpop_proof, so no bearer token is ever issued for its
+   * audiences. false or absent: a request with a proof gets a bound token, one without gets a bearer token.
+   */
+  readonly requireDPoP?: boolean;
 }
 
 export interface TokenPolicySpec extends PolicySpecCommon {

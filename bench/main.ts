@@ -21,6 +21,7 @@ import { benchIssuance, prepareIssuance, profileIssuance, tokenReviewIssuance } 
 import { benchPropagation } from "./parts/propagation.ts";
 import { benchScale } from "./parts/scale.ts";
 import { benchSidecar } from "./parts/sidecar.ts";
+import { benchVerify } from "./parts/verify.ts";
 import { renderSection, spliceSection } from "./report.ts";
 import { checkTools } from "./wrk.ts";
 
@@ -93,7 +94,8 @@ async function main(): Promise<void> {
     if (want(2)) await benchSidecar(ctx, controller, issuance?.setup.namespace ?? (await prepareIssuance(ctx, 1, "sidecar")).namespace);
     if (want(3)) await benchAdmission(ctx, controller);
     if (want(4)) await benchPropagation(ctx, controller);
-    if (want(6)) await benchCelBudget(ctx, controller);
+    if (want(6)) await benchVerify(ctx);
+    if (want(7)) await benchCelBudget(ctx, controller);
     // Last: it stops the shared controller, and its 10,000 pods would slow every part after it.
     if (want(5)) await benchScale(ctx, controller);
     else skipped.push({ part: "5. Scale", reason: "not in the quick profile: it runs with --full or --parts=5 (10,000 pods and 1,000 policies)" });
@@ -123,7 +125,7 @@ async function main(): Promise<void> {
   };
   const jsonPath = join(REPO_ROOT, "docs", "benchmarks.json");
   const previous = args.write ? await readPrevious(jsonPath) : undefined;
-  const result = mergeWithPrevious(measured, previous, [1, 2, 3, 4, 5, 6].filter(want));
+  const result = mergeWithPrevious(measured, previous, [1, 2, 3, 4, 5, 6, 7].filter(want));
   const section = renderSection(result);
   process.stdout.write(`${section}\n`);
   if (args.write) {

@@ -1,4 +1,4 @@
-// Part 6: the CEL cost budget. CPU per decision of the worst cases found, the library's string functions against
+// Part 7: the CEL cost budget. CPU per decision of the worst cases found, the library's string functions against
 // Tessera's linear ones, and one namespace's CEL attack against the p99 of another namespace's exchanges.
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -19,7 +19,7 @@ import { ratio } from "../stats.ts";
 import { runWrk } from "../wrk.ts";
 import { wrkErrorCount, type WrkResult } from "../wrk-output.ts";
 
-const PART = "6. CEL cost budget";
+const PART = "7. CEL cost budget";
 const FORM = { "content-type": "application/x-www-form-urlencoded" };
 const PACED_CONNECTIONS = 8;
 /** Exchanges per second of each side in the end-to-end run: the attackers' pods stay under the per-pod cap (5/s). */

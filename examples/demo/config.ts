@@ -21,7 +21,8 @@ export const USAGE = `usage: npm run demo [-- --json]
 
 Runs Tessera's whole flow and explains each step: installs the CRDs and starts the controller, applies the
 example policies, creates an opted-in pod (the webhook injects the sidecar), plays the kubelet and starts the
-sidecar, reads a token like an application, explains the pod and shows a denial, edits the policy and times
+sidecar, reads a token like an application, calls the payments API (which verifies tokens with tessera/verify and
+refuses a token for another audience and one with too few scopes), explains the pod and shows a denial, edits the policy and times
 the sidecar serving the new claims, then removes what it started (also on Ctrl-C).
 Uses the cluster in $KUBECONFIG when set (its apiserver must reach this machine's loopback); otherwise starts
 a local control plane (kube-apiserver + etcd, built from Go modules on first use) and stops it on exit.

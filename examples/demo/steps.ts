@@ -3,6 +3,7 @@ import type { DemoRunner } from "./runner.ts";
 import type { DemoContext } from "./steps/context.ts";
 import { editPolicy } from "./steps/edit.ts";
 import { explainAndDeny } from "./steps/explain.ts";
+import { callPaymentsApi } from "./steps/api.ts";
 import { installAndStart } from "./steps/install.ts";
 import { createPod } from "./steps/pod.ts";
 import { applyPolicies } from "./steps/policies.ts";
@@ -10,7 +11,7 @@ import { startSidecar } from "./steps/sidecar.ts";
 import { readToken } from "./steps/token.ts";
 
 /** Step ids, as they appear in the --json report. */
-export const STEP_IDS = ["install", "policies", "pod", "sidecar", "token", "explain", "edit"] as const;
+export const STEP_IDS = ["install", "policies", "pod", "sidecar", "token", "api", "explain", "edit"] as const;
 
 export async function runDemoSteps(runner: DemoRunner, ctx: DemoContext): Promise<void> {
   const nowSeconds = (): number => Math.floor(ctx.now() / 1000);
@@ -19,6 +20,7 @@ export async function runDemoSteps(runner: DemoRunner, ctx: DemoContext): Promis
   const { pod } = await runner.step("pod", "Create an opted-in pod (the apiserver calls the webhook)", () => createPod(ctx));
   const sidecar = await runner.step("sidecar", "Play the kubelet and start the injected sidecar", () => startSidecar(ctx, pod, caPem));
   const token = await runner.step("token", "Read a token like the application", () => readToken(sidecar, controller, nowSeconds));
+  await runner.step("api", "Call the payments API, which verifies tokens with the kit", () => callPaymentsApi(ctx, sidecar, controller));
   await runner.step("explain", "Explain the pod, and a request the policy refuses", () => explainAndDeny(ctx, pod, sidecar, controller));
   await runner.step("edit", "Edit the policy: the sidecar serves the new claims", () => editPolicy(ctx, sidecar, token));
 }

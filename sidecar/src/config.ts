@@ -1,5 +1,6 @@
 // Sidecar configuration: the injected environment parsed once into a frozen Config, every problem reported together.
 import {
+  ENV_DPOP,
   ENV_ISSUER_CA_FILE,
   ENV_ISSUER_URL,
   ENV_LOG_LEVEL,
@@ -40,6 +41,8 @@ export interface Config {
   /** Port of the metrics listener on every interface; undefined means metrics stay on loopback. */
   readonly metricsPort: number | undefined;
   readonly logLevel: LogLevel;
+  /** When exchanges carry a DPoP proof (ENV_DPOP): "when-required" (default) or "always". */
+  readonly dpopMode: "always" | "when-required";
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -78,6 +81,8 @@ export function parseConfig(env: Env): Config {
     problems.push(`${ENV_SIDECAR_SOCKET} must be an absolute path`);
   }
   const level = text(ENV_LOG_LEVEL) ?? "info";
+  const dpop = text(ENV_DPOP) ?? "when-required";
+  if (dpop !== "always" && dpop !== "when-required") problems.push(`${ENV_DPOP} must be "always" or "when-required"`);
   const logLevel = LOG_LEVELS.find((l) => l === level);
   if (logLevel === undefined) problems.push(`${ENV_LOG_LEVEL} must be one of ${LOG_LEVELS.join(", ")}`);
 
@@ -93,6 +98,7 @@ export function parseConfig(env: Env): Config {
     healthPort,
     metricsPort,
     logLevel: logLevel ?? "info",
+    dpopMode: dpop === "always" ? "always" : "when-required",
   });
 }
 

@@ -1,6 +1,7 @@
 // Talks to the issuer: RFC 8693 exchange and the re-issuance long-poll, every reply parsed into a typed outcome.
 import {
   CHANGE_REASON_UNSPECIFIED,
+  HEADER_DPOP,
   GRANT_TYPE_TOKEN_EXCHANGE,
   MEDIA_TYPE_FORM,
   MEDIA_TYPE_JSON,
@@ -14,12 +15,16 @@ import { ENTITLEMENT_CHANGE_REASONS, OAUTH_ERROR_CODES } from "../../api/exchang
 import type { SidecarErrorCode } from "./errors.ts";
 import type { HttpResponse, HttpTransport } from "./http-transport.ts";
 import { TransportError } from "./http-transport.ts";
+import type { DpopSigner } from "./dpop-key.ts";
 import type { TokenKey } from "./token-key.ts";
+import { keyId } from "./token-key.ts";
 
 /** A token the issuer granted. `scope` is the granted scope when the issuer said it. */
 export interface IssuedToken {
   readonly accessToken: string;
   readonly issuedTokenType: string;
+  /** DPoP when the issuer bound the token to the sidecar's key (RFC 9449 section 5). */
+  readonly tokenType: "Bearer" | "DPoP";
   readonly expiresInSeconds: number;
   readonly scope: string | undefined;
 }
@@ -63,7 +68,17 @@ export interface IssuerClientOptions {
   readonly exchangeTimeoutMs?: number;
   /** Must exceed the issuer's ~25 s long-poll hold. */
   readonly watchTimeoutMs?: number;
+  /** The pod's DPoP key; without it no exchange carries a proof. */
+  readonly dpop?: DpopSigner;
+  /**
+   * "always": every exchange carries a proof, so every token is bound. "when-required" (default): a proof is sent for
+   * a token once the issuer refused it without one (the policy requires binding), and from then on.
+   */
+  readonly dpopMode?: "always" | "when-required";
 }
+
+/** Token keys remembered as needing a proof; more than a pod holds (MAX_AUDIENCES_PER_POD plus on-demand keys). */
+const MAX_BOUND_KEYS = 256;
 
 /** Longest token the sidecar accepts; a JWT access token is a few kilobytes. */
 const MAX_ACCESS_TOKEN_LENGTH = 64 * 1024;
@@ -79,35 +94,66 @@ export function issuerClient(options: IssuerClientOptions): IssuerClient {
   const exchangeTimeoutMs = options.exchangeTimeoutMs ?? 10_000;
   const watchTimeoutMs = options.watchTimeoutMs ?? 40_000;
 
+  const tokenUrl = new URL(`${issuerUrl}${PATH_TOKEN}`);
+  // Keys whose policy requires binding: learnt from the issuer's refusal, so later refreshes send a proof at once.
+  const boundKeys = new Set<string>();
+  const rememberBound = (id: string): void => {
+    if (boundKeys.size >= MAX_BOUND_KEYS) boundKeys.clear();
+    boundKeys.add(id);
+  };
+
+  async function exchangeOnce(subjectToken: string, key: TokenKey, withProof: boolean, signal: AbortSignal | undefined): Promise<{ sent: Sent }> {
+    const form = new URLSearchParams({
+      grant_type: GRANT_TYPE_TOKEN_EXCHANGE,
+      subject_token: subjectToken,
+      subject_token_type: TOKEN_TYPE_JWT,
+      requested_token_type: TOKEN_TYPE_ACCESS_TOKEN,
+      audience: key.audience,
+    });
+    if (key.scopes.length > 0) form.set("scope", key.scopes.join(" "));
+    const proof = withProof && options.dpop !== undefined ? options.dpop.proof({ method: "POST", url: tokenUrl.href }) : undefined;
+    const sent = await send(transport, {
+      method: "POST",
+      url: tokenUrl,
+      headers: {
+        "content-type": MEDIA_TYPE_FORM,
+        accept: MEDIA_TYPE_JSON,
+        ...(proof === undefined ? {} : { [HEADER_DPOP.toLowerCase()]: proof }),
+      },
+      body: form.toString(),
+      timeoutMs: exchangeTimeoutMs,
+      ...(signal === undefined ? {} : { signal }),
+    });
+    return { sent };
+  }
+
   return {
     async exchange(subjectToken, key, signal) {
-      const form = new URLSearchParams({
-        grant_type: GRANT_TYPE_TOKEN_EXCHANGE,
-        subject_token: subjectToken,
-        subject_token_type: TOKEN_TYPE_JWT,
-        requested_token_type: TOKEN_TYPE_ACCESS_TOKEN,
-        audience: key.audience,
-      });
-      if (key.scopes.length > 0) form.set("scope", key.scopes.join(" "));
-      const sent = await send(transport, {
-        method: "POST",
-        url: new URL(`${issuerUrl}${PATH_TOKEN}`),
-        headers: { "content-type": MEDIA_TYPE_FORM, accept: MEDIA_TYPE_JSON },
-        body: form.toString(),
-        timeoutMs: exchangeTimeoutMs,
-        ...(signal === undefined ? {} : { signal }),
-      });
+      const id = keyId(key);
+      const proofFirst = options.dpop !== undefined && (options.dpopMode === "always" || boundKeys.has(id));
+      let { sent } = await exchangeOnce(subjectToken, key, proofFirst, signal);
+      if (
+        !proofFirst &&
+        options.dpop !== undefined &&
+        "response" in sent &&
+        sent.response.status === 400 &&
+        parseOAuthError(sent.response.body)?.error === "invalid_dpop_proof"
+      ) {
+        // The policy requires a bound token: ask again, with a proof, and remember it for this key.
+        rememberBound(id);
+        ({ sent } = await exchangeOnce(subjectToken, key, true, signal));
+      }
       if ("failure" in sent) return { kind: "failed", failure: sent.failure };
       const res = sent.response;
       if (res.status === 200) {
         const token = parseTokenResponse(res.body);
+        if (token?.tokenType === "DPoP") rememberBound(id);
         return token === undefined
           ? { kind: "failed", failure: { code: "ISSUER_BAD_RESPONSE", message: "token response is not RFC 8693 JSON" } }
           : { kind: "issued", token };
       }
       return classifyError(res);
     },
-
     async watch(subjectToken, since, signal) {
       const url = new URL(`${issuerUrl}${PATH_WATCH}`);
       url.searchParams.set("since", since);
@@ -193,10 +239,18 @@ function parseTokenResponse(body: string): IssuedToken | undefined {
     return undefined;
   }
   if (typeof issued_token_type !== "string") return undefined;
-  if (typeof token_type !== "string" || token_type.toLowerCase() !== "bearer") return undefined;
+  // RFC 6749 section 7.1: the token type is case-insensitive.
+  const tokenType = typeof token_type === "string" ? token_type.toLowerCase() : undefined;
+  if (tokenType !== "bearer" && tokenType !== "dpop") return undefined;
   if (typeof expires_in !== "number" || !Number.isFinite(expires_in) || expires_in <= 0) return undefined;
   if (scope !== undefined && typeof scope !== "string") return undefined;
-  return { accessToken: access_token, issuedTokenType: issued_token_type, expiresInSeconds: expires_in, scope };
+  return {
+    accessToken: access_token,
+    issuedTokenType: issued_token_type,
+    tokenType: tokenType === "dpop" ? "DPoP" : "Bearer",
+    expiresInSeconds: expires_in,
+    scope,
+  };
 }
 
 function parseOAuthError(body: string): OAuthErrorResponse | undefined {

@@ -8,6 +8,7 @@ import type { Config } from "./config.ts";
 import { parseConfig } from "./config.ts";
 import { ConfigError } from "./errors.ts";
 import { nodeTransport } from "./http-transport.ts";
+import { generateDpopSigner } from "./dpop-key.ts";
 import { issuerClient } from "./issuer-client.ts";
 import { Metrics } from "./metrics.ts";
 import { startLocalServers } from "./server.ts";
@@ -31,7 +32,9 @@ export async function startSidecar(config: Config, logger: Logger): Promise<Side
   const random = Math.random;
   const ca = await readFile(config.issuerCaFile, "utf8");
   const transport = nodeTransport({ ca });
-  const issuer = issuerClient({ issuerUrl: config.issuerUrl, transport });
+  // The pod's DPoP key lives in this process's memory only: never written, never logged, gone on exit.
+  const dpop = generateDpopSigner({ now });
+  const issuer = issuerClient({ issuerUrl: config.issuerUrl, transport, dpop, dpopMode: config.dpopMode });
   const subject = subjectTokenFile({ path: config.subjectTokenFile, readFile, now });
   const metrics = new Metrics();
   const cache = new TokenCache({ tokens: config.tokens, now, random });
@@ -71,6 +74,7 @@ export async function startSidecar(config: Config, logger: Logger): Promise<Side
       keyForName: (name) => service.keyForName(name),
       readiness: () => service.readiness(),
       metricsText: () => metrics.render(service.gauges()),
+      proof: (request) => dpop.proof(request),
     },
     logger: logger.child({ component: "local-api" }),
     now,

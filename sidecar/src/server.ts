@@ -9,10 +9,13 @@ import {
   PATH_METRICS,
   PATH_READYZ,
   SIDECAR_GUARD_HEADER,
+  SIDECAR_PATH_PROOF,
   SIDECAR_PATH_TOKEN,
 } from "../../api/constants.ts";
 import type { OAuthErrorResponse } from "../../api/exchange.ts";
+import type { ProofRequest } from "./dpop-key.ts";
 import type { SidecarErrorCode } from "./errors.ts";
+import { MAX_PROOF_BODY_BYTES, parseProofRequest } from "./proof-request.ts";
 import type { TokenQuery } from "./request-target.ts";
 import { requestTargets } from "./request-target.ts";
 import type { TokenKey } from "./token-key.ts";
@@ -26,6 +29,8 @@ export interface LocalApi {
   keyForName(name: string): TokenKey | undefined;
   readiness(): { readonly ready: boolean; readonly missing: readonly string[]; readonly podGone: boolean };
   metricsText(): string;
+  /** A DPoP proof signed with the pod's key (the key never leaves the sidecar). */
+  proof(request: ProofRequest): string;
 }
 
 /** Error body of the local API: the OAuth shape, plus the sidecar's own code when the sidecar (not the issuer) failed. */
@@ -48,7 +53,7 @@ export interface HandlerOptions {
 export type ListenerRole = "local" | "probe" | "metrics";
 
 const ROUTES: Readonly<Record<ListenerRole, ReadonlySet<string>>> = {
-  local: new Set([PATH_HEALTHZ, PATH_READYZ, PATH_METRICS, SIDECAR_PATH_TOKEN]),
+  local: new Set([PATH_HEALTHZ, PATH_READYZ, PATH_METRICS, SIDECAR_PATH_TOKEN, SIDECAR_PATH_PROOF]),
   probe: new Set([PATH_HEALTHZ, PATH_READYZ]),
   metrics: new Set([PATH_METRICS]),
 };
@@ -93,6 +98,7 @@ export function localHandler(options: HandlerOptions): (req: http.IncomingMessag
       sendError(res, 404, { error: "invalid_request", error_description: `no such endpoint ${route.slice(0, 100)}` });
       return undefined;
     }
+    if (route === SIDECAR_PATH_PROOF) return serveProof(req, res);
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.setHeader("allow", "GET, HEAD");
       sendError(res, 405, { error: "invalid_request", error_description: "only GET is supported" });
@@ -120,13 +126,14 @@ export function localHandler(options: HandlerOptions): (req: http.IncomingMessag
     }
   }
 
-  function serveToken(req: http.IncomingMessage, res: http.ServerResponse, query: TokenQuery | undefined): Promise<void> | undefined {
+  /** The checks every request for a credential passes (a token or a proof); true when it was refused. */
+  function refusedAsForeign(req: http.IncomingMessage, res: http.ServerResponse): boolean {
     if (req.headers[GUARD_HEADER] !== "true") {
       sendError(res, 400, {
         error: "invalid_request",
         error_description: `missing request header "${SIDECAR_GUARD_HEADER}: true" (required so that browsers and forwarded requests cannot read tokens)`,
       });
-      return undefined;
+      return true;
     }
     // Defence in depth, as cloud metadata endpoints do: a browser always sends Origin on a cross-origin request,
     // and a proxy that forwards to loopback adds X-Forwarded-For. Neither is a workload asking its own sidecar.
@@ -135,8 +142,41 @@ export function localHandler(options: HandlerOptions): (req: http.IncomingMessag
         error: "access_denied",
         error_description: "requests carrying Origin or X-Forwarded-For are refused: tokens are for the pod's own processes",
       });
+      return true;
+    }
+    return false;
+  }
+
+  /** POST /v1/proof: a DPoP proof for one outgoing request of the workload. */
+  function serveProof(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> | undefined {
+    if (req.method !== "POST") {
+      res.setHeader("allow", "POST");
+      sendError(res, 405, { error: "invalid_request", error_description: "use POST with a JSON body" });
       return undefined;
     }
+    if (refusedAsForeign(req, res)) return undefined;
+    const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
+    if (type !== MEDIA_TYPE_JSON) {
+      sendError(res, 415, { error: "invalid_request", error_description: `send the body as ${MEDIA_TYPE_JSON}` });
+      return undefined;
+    }
+    return readLocalBody(req, MAX_PROOF_BODY_BYTES).then((body) => {
+      if (body === undefined) {
+        res.setHeader("connection", "close");
+        sendError(res, 413, { error: "invalid_request", error_description: `the body exceeds ${MAX_PROOF_BODY_BYTES} bytes` });
+        return;
+      }
+      const request = parseProofRequest(body);
+      if (typeof request === "string") {
+        sendError(res, 400, { error: "invalid_request", error_description: request });
+        return;
+      }
+      sendJson(res, 200, { proof: api.proof(request) });
+    });
+  }
+
+  function serveToken(req: http.IncomingMessage, res: http.ServerResponse, query: TokenQuery | undefined): Promise<void> | undefined {
+    if (refusedAsForeign(req, res)) return undefined;
     const parsed = resolveQuery(query, api);
     if ("status" in parsed) {
       sendError(res, parsed.status, parsed.body);
@@ -225,6 +265,31 @@ function sendJsonBytes(res: http.ServerResponse, status: number, body: Buffer): 
   noStore(res);
   res.setHeader("content-type", MEDIA_TYPE_JSON);
   res.end(body);
+}
+
+/** The body as UTF-8, or undefined once it exceeds `maxBytes` (the rest is not read). */
+function readLocalBody(req: http.IncomingMessage, maxBytes: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    if (Number(req.headers["content-length"] ?? "0") > maxBytes) {
+      resolve(undefined);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        resolve(undefined);
+        req.pause();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => {
+      resolve(Buffer.concat(chunks).toString("utf8"));
+    });
+    req.on("error", reject);
+  });
 }
 
 function sendError(res: http.ServerResponse, status: number, body: LocalErrorBody): void {

@@ -36,6 +36,8 @@ export const DEFAULT_CACHE_POLICY: CachePolicy = Object.freeze({
 export interface HeldToken {
   readonly accessToken: string;
   readonly issuedTokenType: string;
+  /** DPoP when bound to the sidecar's key: the workload sends it with the DPoP scheme and a proof from POST /v1/proof. */
+  readonly tokenType: "Bearer" | "DPoP";
   readonly scope: string | undefined;
   /** When the exchange that produced it was sent (compared against re-issuance notices). */
   readonly requestedAt: Date;
@@ -194,6 +196,7 @@ export class TokenCache {
     const token: HeldToken = Object.freeze({
       accessToken: issued.accessToken,
       issuedTokenType: issued.issuedTokenType,
+      tokenType: issued.tokenType,
       scope: issued.scope,
       requestedAt: new Date(requestedAt),
       receivedAt: new Date(t),

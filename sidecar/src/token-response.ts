@@ -10,7 +10,7 @@ export function tokenResponseJson(token: HeldToken, scope: string | undefined, e
 }
 
 function prefixOf(token: HeldToken): string {
-  return `{"access_token":${JSON.stringify(token.accessToken)},"issued_token_type":${JSON.stringify(token.issuedTokenType)},"token_type":"Bearer","expires_in":`;
+  return `{"access_token":${JSON.stringify(token.accessToken)},"issued_token_type":${JSON.stringify(token.issuedTokenType)},"token_type":${JSON.stringify(token.tokenType)},"expires_in":`;
 }
 
 function suffixOf(scope: string | undefined): string {

@@ -36,7 +36,11 @@ export type IssuerErrorCode =
   | "KeyStoreInvalid"
   | "UpstreamUnavailable"
   // The pod asked more often than its share (PodRateLimiter).
-  | "RateLimited";
+  | "RateLimited"
+  // The DPoP proof of the request (RFC 9449 section 5): invalid, used before, or missing where the policy requires one.
+  | "DpopProofInvalid"
+  | "DpopProofReplayed"
+  | "DpopProofRequired";
 
 /** OAuth error code each issuer error is reported as. */
 const OAUTH_CODE: Readonly<Record<IssuerErrorCode, OAuthErrorCode>> = {
@@ -74,6 +78,11 @@ const OAUTH_CODE: Readonly<Record<IssuerErrorCode, OAuthErrorCode>> = {
   // with Retry-After (RFC 6585) so generic clients and proxies read it the same way. invalid_request or
   // access_denied would tell the client its request can never succeed, which is false.
   RateLimited: "temporarily_unavailable",
+  DpopProofInvalid: "invalid_dpop_proof",
+  DpopProofReplayed: "invalid_dpop_proof",
+  // RFC 9449 has no separate code for a missing proof; invalid_dpop_proof with a description naming the policy tells
+  // the client exactly what to add.
+  DpopProofRequired: "invalid_dpop_proof",
 };
 
 export class IssuerError extends Error {

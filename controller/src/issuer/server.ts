@@ -3,6 +3,7 @@ import type { Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import {
+  HEADER_DPOP,
   MEDIA_TYPE_FORM,
   PATH_DISCOVERY,
   PATH_HEALTHZ,
@@ -24,7 +25,8 @@ export interface IssuerServerOptions {
   /** Called on every new connection; new content means new material (e.g. the leader renewed the serving certificate). */
   readonly tls: () => TlsMaterial;
   readonly issuer: string;
-  readonly exchange: (body: string) => Promise<ExchangeOutcome>;
+  /** The exchange; `dpop` is the request's DPoP header (RFC 9449), as Node gives it. */
+  readonly exchange: (body: string, dpop?: string | readonly string[]) => Promise<ExchangeOutcome>;
   readonly jwks: () => { readonly keys: readonly PublicJwk[] };
   /** Verifiers cache the JWKS this long; key pre-publication must cover it. */
   readonly jwksMaxAgeSeconds?: number;
@@ -74,7 +76,7 @@ export function createIssuerServer(options: IssuerServerOptions): IssuerServer {
       }
       throw error;
     }
-    const outcome = await options.exchange(body);
+    const outcome = await options.exchange(body, req.headersDistinct[HEADER_DPOP.toLowerCase()]);
     if ("retryAfterSeconds" in outcome) {
       res.setHeader("retry-after", String(outcome.retryAfterSeconds));
     }

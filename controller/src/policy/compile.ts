@@ -229,6 +229,7 @@ function compileGrants(
     claims,
     conditions,
     ...(spec.delegation === undefined ? {} : { delegation: spec.delegation }),
+    requireDpop: spec.requireDPoP === true,
   };
 }
 
@@ -297,7 +298,7 @@ function checkDelegation(delegation: PolicyDelegation, errors: CompileError[]): 
 
 /** A guardrails-only ClusterTokenPolicy must not look as if it granted something. */
 function checkNoGrantFields(spec: Partial<PolicySpecCommon>, errors: CompileError[]): void {
-  for (const field of ["audiences", "scopes", "ttlSeconds", "claims", "conditions", "delegation"] as const) {
+  for (const field of ["audiences", "scopes", "ttlSeconds", "claims", "conditions", "delegation", "requireDPoP"] as const) {
     if (spec[field] !== undefined) {
       errors.push({ path: `spec.${field}`, message: "only meaningful with spec.subjects; this policy grants nothing" });
     }

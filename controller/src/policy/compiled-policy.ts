@@ -40,6 +40,8 @@ export interface CompiledGrants {
   readonly claims: readonly CompiledClaim[];
   readonly conditions: readonly CompiledCondition[];
   readonly delegation?: PolicyDelegation;
+  /** Tokens granted under this policy must be DPoP-bound (spec.requireDPoP). */
+  readonly requireDpop: boolean;
 }
 
 /** Guardrails with their namespace selector compiled. */

@@ -238,7 +238,7 @@ export function decide(input: DecideInput): Decision {
     claims[claim.name] = value.value;
   }
 
-  const grant: Grant = { audiences: [...request.audiences], scopes, ttlSeconds, claims, clamps };
+  const grant: Grant = { audiences: [...request.audiences], scopes, ttlSeconds, claims, clamps, ...(grants.requireDpop ? { requireDpop: true as const } : {}) };
   return { ...common, evaluations, allowed: true, policy: policy.ref, grant };
 }
 

@@ -29,6 +29,8 @@ export const SCENARIO = {
   policy: { kind: "TokenPolicy", namespace: "checkout", name: "checkout-to-payments" },
   /** Granted only in the sandbox namespace (examples/cluster-baseline), so checkout is refused it. */
   deniedAudience: "https://ledger.internal.example",
+  /** Granted to checkout too (examples/internal-api/inventory-token-policy.yaml): a valid token the payments API must refuse. */
+  otherAudience: "https://inventory.internal.example",
   /** The claim step 7 adds to the policy. */
   addedClaim: { name: "region", expression: '"eu-west-1"', value: "eu-west-1" },
 } as const;

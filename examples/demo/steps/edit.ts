@@ -1,4 +1,4 @@
-// Step 7: a claim added to the TokenPolicy, and the time until the sidecar serves a token carrying it.
+// Step 8: a claim added to the TokenPolicy, and the time until the sidecar serves a token carrying it.
 import { setTimeout as sleep } from "node:timers/promises";
 import { API_GROUP, API_VERSION, RESOURCE_TOKEN_POLICIES } from "../../../api/constants.ts";
 import { askSidecar } from "../app-client.ts";

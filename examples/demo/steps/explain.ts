@@ -1,4 +1,4 @@
-// Step 6: `tessera explain` for the pod against the running issuer, and a request the policy refuses, with its reason.
+// Step 7: `tessera explain` for the pod against the running issuer, and a request the policy refuses, with its reason.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { AuthenticationV1TokenRequest, V1Pod } from "@kubernetes/client-node";

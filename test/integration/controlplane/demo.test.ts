@@ -152,7 +152,15 @@ describe("npm run demo", () => {
     expect(data(report, "token", "response")).not.toHaveProperty("access_token");
   });
 
-  it("step 6: explain allows the pod's audience and refuses another; the sidecar refuses it too, with the same reason", () => {
+  it("step 6: the payments API, written with the verifier kit, accepts the workload's charge and refuses another audience's token and too few scopes", () => {
+    const calls = (data(report, "api", "calls") as { status: number; challenge: string | null; body: Record<string, unknown> }[]);
+    expect(calls.map((c) => c.status)).toEqual([201, 401, 403]);
+    expect(calls[0]?.body).toMatchObject({ charged: true, tenant: "acme", caller: "system:serviceaccount:checkout:checkout-api" });
+    expect([calls[1]?.body["error"], calls[1]?.challenge]).toEqual(["invalid_token", expect.stringMatching(/^Bearer realm="https:\/\/payments\.internal\.example", error="invalid_token"/)]);
+    expect([calls[2]?.body["error"], calls[2]?.challenge]).toEqual(["insufficient_scope", expect.stringContaining('scope="payments.charge"')]);
+  });
+
+  it("step 7: explain allows the pod's audience and refuses another; the sidecar refuses it too, with the same reason", () => {
     const explain = (data(report, "explain", "explain") as { requests: { request: { audiences: string[] }; allowed: boolean; reason?: string }[] });
     expect(explain.requests.map((r) => [r.request.audiences[0], r.allowed])).toEqual([
       ["https://payments.internal.example", true],
@@ -166,7 +174,7 @@ describe("npm run demo", () => {
     expect(denied.decision["reason"]).toBe(explain.requests[1]?.reason);
   });
 
-  it("step 7: after the claim is added the sidecar serves a token carrying it, and says how long that took", () => {
+  it("step 8: after the claim is added the sidecar serves a token carrying it, and says how long that took", () => {
     expect(data(report, "edit", "token", "claims", "region")).toBe("eu-west-1");
     expect(data(report, "edit", "token", "claims", "tenant")).toBe("acme");
     expect(typeof data(report, "edit", "elapsedMs")).toBe("number");
@@ -175,7 +183,7 @@ describe("npm run demo", () => {
     expect(generation.after).toBe(generation.before + 1);
   });
 
-  it("step 8: leaves no webhook, pod, CA ConfigMap, policy edit or process behind", async () => {
+  it("step 9: leaves no webhook, pod, CA ConfigMap, policy edit or process behind", async () => {
     const results = (data(report, "cleanup", "results") as { what: string; ok: boolean }[]);
     expect(results.filter((r) => !r.ok)).toEqual([]);
     expect(await webhookStatus(kube)).toEqual([404, 404]);

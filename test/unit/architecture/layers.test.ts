@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 
-type Area = "api" | "policy" | "kube" | "tls" | "issuer" | "admission" | "reconcile" | "cli" | "app" | "entry" | "sidecar";
+type Area = "api" | "policy" | "kube" | "tls" | "issuer" | "admission" | "reconcile" | "cli" | "app" | "entry" | "sidecar" | "verify";
 
 /** Where each area's files live, most specific first. */
 const AREA_DIRS: readonly (readonly [Area, string])[] = [
@@ -22,6 +22,8 @@ const AREA_DIRS: readonly (readonly [Area, string])[] = [
   // main.ts and what only entry points use: config, the root logger, the health listener.
   ["entry", "controller/src/"],
   ["sidecar", "sidecar/src/"],
+  // The verifier kit for APIs that receive tokens (tessera/verify): it shares only the wire names and DPoP rules.
+  ["verify", "verify/"],
 ];
 
 /**
@@ -41,6 +43,7 @@ const MAY_IMPORT: Readonly<Record<Area, readonly Area[]>> = {
   app: ["api", "policy", "kube", "tls", "issuer", "admission", "reconcile", "entry"],
   entry: ["api", "policy", "kube", "tls", "issuer", "admission", "reconcile", "app"],
   sidecar: ["api"],
+  verify: ["api"],
 };
 
 function sourceFiles(dir: string): string[] {
@@ -64,7 +67,7 @@ function importsOf(file: string): string[] {
   return found;
 }
 
-const files = [...sourceFiles("api"), ...sourceFiles("controller/src"), ...sourceFiles("sidecar/src")];
+const files = [...sourceFiles("api"), ...sourceFiles("controller/src"), ...sourceFiles("sidecar/src"), ...sourceFiles("verify")];
 const graph = new Map(files.map((f) => [f, importsOf(f)]));
 
 function crossings(): string[] {
@@ -114,6 +117,11 @@ describe("the program's layering", () => {
     expect(crossings()).toEqual([]);
   });
 
+  it("keeps jose and express in the verifier kit, out of the controller, the sidecar and the shared wire code", () => {
+    const outside = files.filter((f) => areaOf(f) !== "verify" && /from\s+"(jose|express)(\/[^"]*)?"/.test(readFileSync(join(REPO, f), "utf8")));
+    expect(outside).toEqual([]);
+  });
+
   it("has no import cycle", () => {
     expect(cycles()).toEqual([]);
   });
@@ -123,6 +131,8 @@ describe("the program's layering", () => {
     ["reconcile reaching into the issuer", "controller/src/reconcile/x.ts", "controller/src/issuer/y.ts"],
     ["TLS reaching up into admission", "controller/src/tls/x.ts", "controller/src/admission/y.ts"],
     ["the sidecar reaching into the controller", "sidecar/src/x.ts", "controller/src/policy/y.ts"],
+    ["the sidecar reaching into the verifier kit", "sidecar/src/x.ts", "verify/y.ts"],
+    ["the issuer reaching into the verifier kit", "controller/src/issuer/x.ts", "verify/y.ts"],
   ])("would refuse %s", (_name, from, to) => {
     const a = areaOf(from);
     const b = areaOf(to);

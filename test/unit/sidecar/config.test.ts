@@ -48,6 +48,7 @@ describe("parseConfig", () => {
       healthPort: undefined,
       metricsPort: undefined,
       logLevel: "info",
+      dpopMode: "when-required",
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.tokens)).toBe(true);

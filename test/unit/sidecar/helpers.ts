@@ -67,6 +67,7 @@ export function rawGet(
   path: string,
   headers: Record<string, string>,
   method = "GET",
+  body?: string,
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -80,6 +81,6 @@ export function rawGet(
       },
     );
     req.on("error", reject);
-    req.end();
+    req.end(body);
   });
 }

@@ -1,8 +1,10 @@
 // Issuer client: RFC 8693 request shape, and every kind of reply (token, denial, outage, garbage) as a typed outcome.
+import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, type JWK } from "jose";
 import { describe, expect, it } from "vitest";
 import { GRANT_TYPE_TOKEN_EXCHANGE, PATH_TOKEN, PATH_WATCH, TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT } from "../../../api/constants.ts";
 import type { HttpRequest, HttpResponse, HttpTransport } from "../../../sidecar/src/http-transport.ts";
 import { TransportError } from "../../../sidecar/src/http-transport.ts";
+import { generateDpopSigner } from "../../../sidecar/src/dpop-key.ts";
 import { issuerClient } from "../../../sidecar/src/issuer-client.ts";
 import { tokenKey } from "../../../sidecar/src/token-key.ts";
 
@@ -51,7 +53,7 @@ describe("issuerClient.exchange", () => {
     );
     expect(await client(transport).exchange("s", key)).toEqual({
       kind: "issued",
-      token: { accessToken: "a.b.c", issuedTokenType: TOKEN_TYPE_ACCESS_TOKEN, expiresInSeconds: 600, scope: "read" },
+      token: { accessToken: "a.b.c", issuedTokenType: TOKEN_TYPE_ACCESS_TOKEN, tokenType: "Bearer", expiresInSeconds: 600, scope: "read" },
     });
   });
 
@@ -76,7 +78,7 @@ describe("issuerClient.exchange", () => {
     ["a 200 that is not JSON", 200, "<html>proxy</html>", "ISSUER_BAD_RESPONSE"],
     ["a 200 without access_token", 200, JSON.stringify({ token_type: "Bearer", expires_in: 60 }), "ISSUER_BAD_RESPONSE"],
     ["a 200 with a negative expires_in", 200, JSON.stringify({ access_token: "x", issued_token_type: "t", token_type: "Bearer", expires_in: -1 }), "ISSUER_BAD_RESPONSE"],
-    ["a 200 with a non-Bearer token type", 200, JSON.stringify({ access_token: "x", issued_token_type: "t", token_type: "DPoP", expires_in: 60 }), "ISSUER_BAD_RESPONSE"],
+    ["a 200 with a token type other than Bearer and DPoP", 200, JSON.stringify({ access_token: "x", issued_token_type: "t", token_type: "MAC", expires_in: 60 }), "ISSUER_BAD_RESPONSE"],
     ["a 200 holding a JSON array", 200, "[]", "ISSUER_BAD_RESPONSE"],
     ["a 403 with an HTML body", 403, "<html>forbidden</html>", "ISSUER_BAD_RESPONSE"],
     ["a 400 with an unknown error code", 400, JSON.stringify({ error: "nope" }), "ISSUER_BAD_RESPONSE"],
@@ -140,5 +142,45 @@ describe("issuerClient.watch", () => {
     const { transport } = replying(status, body);
     const outcome = await client(transport).watch("s", "1");
     expect(outcome.kind === "failed" && outcome.failure.code).toBe(code);
+  });
+});
+
+describe("issuerClient.exchange with the pod's DPoP key", () => {
+  const signer = generateDpopSigner({ now: () => new Date("2026-12-03T12:00:00Z") });
+  const bound = JSON.stringify({ access_token: "a.b.c", issued_token_type: TOKEN_TYPE_ACCESS_TOKEN, token_type: "DPoP", expires_in: 600 });
+  const required = JSON.stringify({ error: "invalid_dpop_proof", error_description: "TokenPolicy/shop/api grants payments only as DPoP-bound tokens" });
+
+  /** Answers `invalid_dpop_proof` to a request without a proof, a bound token to one with a proof. */
+  function requiring(): { transport: HttpTransport; requests: HttpRequest[] } {
+    const requests: HttpRequest[] = [];
+    const transport: HttpTransport = (req) => {
+      requests.push(req);
+      const withProof = req.headers["dpop"] !== undefined;
+      return Promise.resolve<HttpResponse>({ status: withProof ? 200 : 400, contentType: "application/json", body: withProof ? bound : required });
+    };
+    return { transport, requests };
+  }
+
+  it("sends no proof until the issuer says the policy requires one, then asks again with a proof and keeps sending them", async () => {
+    const { transport, requests } = requiring();
+    const c = issuerClient({ issuerUrl: "https://issuer.example", transport, dpop: signer });
+    expect(await c.exchange("s", key)).toMatchObject({ kind: "issued", token: { tokenType: "DPoP" } });
+    expect(requests.map((r) => r.headers["dpop"] !== undefined)).toEqual([false, true]);
+    await c.exchange("s", key);
+    expect(requests.map((r) => r.headers["dpop"] !== undefined)).toEqual([false, true, true]);
+  });
+
+  it("sends a proof for the token endpoint signed by the pod's key on every exchange in always mode", async () => {
+    const { transport, requests } = replying(200, bound);
+    await issuerClient({ issuerUrl: "https://issuer.example", transport, dpop: signer, dpopMode: "always" }).exchange("s", key);
+    const proof = requests[0]?.headers["dpop"] ?? "";
+    expect(decodeJwt(proof)).toMatchObject({ htm: "POST", htu: `https://issuer.example${PATH_TOKEN}` });
+    expect(await calculateJwkThumbprint(decodeProtectedHeader(proof).jwk as JWK)).toBe(signer.jkt);
+  });
+
+  it("passes the refusal on when even a request with a proof is refused", async () => {
+    const { transport } = replying(400, required);
+    const outcome = await issuerClient({ issuerUrl: "https://issuer.example", transport, dpop: signer }).exchange("s", key);
+    expect(outcome).toMatchObject({ kind: "denied", denial: { status: 400, error: { error: "invalid_dpop_proof" } } });
   });
 });

@@ -2,8 +2,11 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, importJWK, jwtVerify, type JWK } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SIDECAR_GUARD_HEADER } from "../../../api/constants.ts";
+import { accessTokenHash } from "../../../api/dpop.ts";
+import { generateDpopSigner } from "../../../sidecar/src/dpop-key.ts";
 import type { LocalApi, LocalServers } from "../../../sidecar/src/server.ts";
 import { startLocalServers } from "../../../sidecar/src/server.ts";
 import type { TokenKey } from "../../../sidecar/src/token-key.ts";
@@ -20,6 +23,7 @@ const held = (accessToken: string, lifetimeMs = 299_500): TokenResult => ({
   token: {
     accessToken,
     issuedTokenType: "urn:ietf:params:oauth:token-type:access_token",
+    tokenType: "Bearer",
     scope: undefined,
     requestedAt: clock.now(),
     receivedAt: clock.now(),
@@ -29,6 +33,8 @@ const held = (accessToken: string, lifetimeMs = 299_500): TokenResult => ({
 
 /** Held for the whole file, so its expires_in follows the clock. */
 const heldSync = held("held-token", 600_000);
+
+const signer = generateDpopSigner({ now: clock.now });
 
 const api: LocalApi = {
   get(key) {
@@ -58,6 +64,7 @@ const api: LocalApi = {
   keyForName: (name) => (name === "payments" ? tokenKey("https://payments.example", ["read"]) : undefined),
   readiness: () => ready,
   metricsText: () => "tessera_sidecar_ready 1\n",
+  proof: (request) => signer.proof(request),
 };
 
 let servers: LocalServers;
@@ -220,6 +227,45 @@ describe("local token endpoint", () => {
     const res = await rawGet({ port: servers.port }, "/v1/token?audience=a", { ...guard, host: host() }, "POST");
     expect(res.status).toBe(405);
     expect(res.headers["allow"]).toBe("GET, HEAD");
+  });
+});
+
+describe("DPoP proof endpoint", () => {
+  const post = (body: string, headers: Record<string, string> = { ...guard, host: host(), "content-type": "application/json" }) =>
+    rawGet({ port: servers.port }, "/v1/proof", headers, "POST", body);
+
+  it("signs a proof with the pod's key for the method, URL and token the workload names", async () => {
+    const res = await post(JSON.stringify({ method: "POST", url: "https://payments.example/v1/charges?x=1#f", access_token: "abc.def.ghi" }));
+    expect(res.status).toBe(200);
+    expect(res.headers["cache-control"]).toBe("no-store");
+    const { proof } = JSON.parse(res.body) as { proof: string };
+    const header = decodeProtectedHeader(proof);
+    expect(header).toMatchObject({ typ: "dpop+jwt", alg: "ES256" });
+    expect(await calculateJwkThumbprint(header.jwk as JWK)).toBe(signer.jkt);
+    const { payload } = await jwtVerify(proof, await importJWK(header.jwk as JWK, "ES256"));
+    expect(payload).toMatchObject({ htm: "POST", htu: "https://payments.example/v1/charges", ath: accessTokenHash("abc.def.ghi"), iat: Math.floor(clock.ms() / 1000) });
+    expect(typeof payload.jti).toBe("string");
+  });
+
+  it("gives a new jti for every proof", async () => {
+    const body = JSON.stringify({ method: "GET", url: "https://payments.example/" });
+    const jtis = await Promise.all([post(body), post(body)].map(async (r) => decodeJwt((JSON.parse((await r).body) as { proof: string }).proof).jti));
+    expect(new Set(jtis).size).toBe(2);
+  });
+
+  const refusals: readonly (readonly [string, () => Promise<{ status: number }>, number])[] = [
+    ["a request without the guard header is refused", () => post("{}", { host: host(), "content-type": "application/json" }), 400],
+    ["a request from a browser (Origin) is refused", () => post(JSON.stringify({ method: "GET", url: "https://a.example/" }), { ...guard, host: host(), origin: "https://evil.example", "content-type": "application/json" }), 403],
+    ["a GET is refused with Allow: POST", () => rawGet({ port: servers.port }, "/v1/proof", { ...guard, host: host() }), 405],
+    ["a body that is not JSON is refused", () => post("method=GET"), 400],
+    ["a form body is refused by its media type", () => post("{}", { ...guard, host: host(), "content-type": "application/x-www-form-urlencoded" }), 415],
+    ["a relative URL is refused", () => post(JSON.stringify({ method: "GET", url: "/v1/charges" })), 400],
+    ["a URL with credentials is refused", () => post(JSON.stringify({ method: "GET", url: "https://u:p@a.example/" })), 400],
+    ["a method with spaces is refused", () => post(JSON.stringify({ method: "GET /x", url: "https://a.example/" })), 400],
+    ["an oversized body is refused", () => post(JSON.stringify({ method: "GET", url: "https://a.example/", access_token: "a".repeat(30_000) })), 413],
+  ];
+  it.each(refusals)("%s", async (_name, send, status) => {
+    expect((await send()).status).toBe(status);
   });
 });
 

@@ -17,6 +17,7 @@ function issued(clockMs: number, lifetimeS: number, marker = "t"): IssuedToken {
   return {
     accessToken: fakeJwt(Math.floor(clockMs / 1000) + lifetimeS, marker),
     issuedTokenType: "urn:ietf:params:oauth:token-type:access_token",
+    tokenType: "Bearer",
     expiresInSeconds: lifetimeS,
     scope: undefined,
   };

@@ -7,7 +7,7 @@ import { fakeJwt } from "./helpers.ts";
 
 function held(accessToken: string, issuedTokenType = "urn:ietf:params:oauth:token-type:access_token"): HeldToken {
   const at = new Date(Date.UTC(2026, 0, 1));
-  return { accessToken, issuedTokenType, scope: undefined, requestedAt: at, receivedAt: at, expiresAt: at };
+  return { accessToken, issuedTokenType, tokenType: "Bearer", scope: undefined, requestedAt: at, receivedAt: at, expiresAt: at };
 }
 
 /** What the endpoint sent before bodies were kept: one JSON.stringify per request. */
@@ -15,7 +15,7 @@ function stringified(token: HeldToken, scope: string | undefined, expiresIn: num
   const body: TokenExchangeResponse = {
     access_token: token.accessToken,
     issued_token_type: token.issuedTokenType,
-    token_type: "Bearer",
+    token_type: token.tokenType,
     expires_in: expiresIn,
     ...(scope === undefined ? {} : { scope }),
   };

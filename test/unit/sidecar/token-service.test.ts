@@ -84,6 +84,7 @@ const issuedFor =
     token: {
       accessToken: fakeJwt(Math.floor(clock.ms() / 1000) + lifetimeS, `${key.audience}#${n}`),
       issuedTokenType: TOKEN_TYPE,
+      tokenType: "Bearer",
       expiresInSeconds: lifetimeS,
       scope: undefined,
     },

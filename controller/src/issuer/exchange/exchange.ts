@@ -15,7 +15,9 @@ import { parseExchangeRequest } from "./request.ts";
 import { DEFAULT_LEEWAY_SECONDS, isAccessTokenTyp, type ServiceAccountIdentity } from "../subject/service-account-token.ts";
 import { actorFromServiceAccount, subjectFromToken, type ClusterInfo } from "../subject/subject.ts";
 import type { SubjectVerifier } from "../subject/subject-verifier.ts";
-import { CLAIM_NAMESPACE, CLAIM_SERVICE_ACCOUNT } from "../../../../api/constants.ts";
+import { CLAIM_CONFIRMATION, CLAIM_NAMESPACE, CLAIM_SERVICE_ACCOUNT } from "../../../../api/constants.ts";
+import { tokenRequestProofs } from "./dpop-proof.ts";
+import { bindingFor } from "./token-binding.ts";
 
 export interface ExchangeDeps {
   readonly verifier: SubjectVerifier;
@@ -76,8 +78,13 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return set.size === new Set(b).size && b.every((x) => set.has(x));
 }
 
+/** The DPoP header(s) of the request, as Node gives them; undefined when none was sent. */
+export type DpopHeader = string | readonly string[] | undefined;
+
 /** Creates the exchange handler. It never throws: every failure becomes an OAuth error outcome. */
-export function createTokenExchange(deps: ExchangeDeps): (body: string) => Promise<ExchangeOutcome> {
+export function createTokenExchange(deps: ExchangeDeps): (body: string, dpop?: DpopHeader) => Promise<ExchangeOutcome> {
+  const proofs = tokenRequestProofs(deps.issuer);
+
   async function bindToPod(identity: ServiceAccountIdentity) {
     return checkPodBinding(identity, await deps.pods.get(identity.namespace, identity.pod.name));
   }
@@ -93,6 +100,10 @@ export function createTokenExchange(deps: ExchangeDeps): (body: string) => Promi
           { issuer: deps.issuer, audience: deps.issuer, leewaySeconds: DEFAULT_LEEWAY_SECONDS },
           Math.floor(deps.now().getTime() / 1000),
         );
+        // A bound token presented without a proof of its key is a bearer use of it: what binding exists to stop.
+        if (verified.claims[CLAIM_CONFIRMATION] !== undefined) {
+          throw new IssuerError("ActorInvalid", "actor_token: a DPoP-bound token cannot be an actor token; use the actor's projected token");
+        }
         const namespace = verified.claims[CLAIM_NAMESPACE];
         const name = verified.claims[CLAIM_SERVICE_ACCOUNT];
         const current: Actor = {
@@ -114,8 +125,11 @@ export function createTokenExchange(deps: ExchangeDeps): (body: string) => Promi
     }
   }
 
-  async function run(body: string): Promise<ExchangeOutcome> {
+  async function run(body: string, dpop: DpopHeader): Promise<ExchangeOutcome> {
     const request = parseExchangeRequest(body);
+    // Checked before the subject token (a bad proof is refused cheaply) but recorded only after the pod is verified and
+    // within its rate, so only a real pod's own exchanges can occupy the replay cache.
+    const proof = proofs.check(dpop, Math.floor(deps.now().getTime() / 1000));
     const identity = await deps.verifier.verify(request.subjectToken);
     const pod = await bindToPod(identity);
     // Only now is the key a verified, bound pod: a caller cannot spend another pod's share or grow the map at will.
@@ -125,6 +139,7 @@ export function createTokenExchange(deps: ExchangeDeps): (body: string) => Promi
         retryAfterSeconds: rate.retryAfterSeconds,
       });
     }
+    if (proof !== undefined) proofs.consume(proof, Math.floor(deps.now().getTime() / 1000));
     const namespace = await deps.namespaces.get(identity.namespace);
     if (namespace === undefined) {
       throw new IssuerError("NamespaceNotFound", `namespace ${identity.namespace} does not exist`);
@@ -142,7 +157,14 @@ export function createTokenExchange(deps: ExchangeDeps): (body: string) => Promi
       deps.recorder.record(decision, {});
       return denialOutcome(decision);
     }
-    const minted = mintAccessToken({ decision, key: deps.keys.current(), issuer: deps.issuer, now });
+    const binding = bindingFor(decision, proof?.jkt);
+    const minted = mintAccessToken({
+      decision,
+      key: deps.keys.current(),
+      issuer: deps.issuer,
+      now,
+      ...("jkt" in binding ? { jkt: binding.jkt } : {}),
+    });
     deps.recorder.record(decision, { jti: decision.id });
     const granted = decision.grant.scopes;
     return {
@@ -151,7 +173,7 @@ export function createTokenExchange(deps: ExchangeDeps): (body: string) => Promi
         access_token: minted.token,
         // The token is both an access token and a JWT; echo the type the client asked for.
         issued_token_type: request.requestedTokenType,
-        token_type: "Bearer",
+        token_type: binding.tokenType,
         expires_in: minted.expiresIn,
         // RFC 8693 section 2.2.1: scope is returned when it differs from what was asked.
         ...(sameSet(granted, request.scopes) ? {} : { scope: granted.join(" ") }),
@@ -159,9 +181,9 @@ export function createTokenExchange(deps: ExchangeDeps): (body: string) => Promi
     };
   }
 
-  return async (body) => {
+  return async (body, dpop) => {
     try {
-      return await run(body);
+      return await run(body, dpop);
     } catch (error) {
       if (isIssuerError(error)) {
         // A rate-limited pod may try thousands of times a second: its refusals must not flood the log in turn.

@@ -2,7 +2,9 @@
 import {
   ACCESS_TOKEN_TYP,
   CLAIM_CLUSTER,
+  CLAIM_CONFIRMATION,
   CLAIM_ENVIRONMENT,
+  CONFIRMATION_JKT,
   CLAIM_NAMESPACE,
   CLAIM_POD,
   CLAIM_POLICY,
@@ -21,6 +23,8 @@ export interface MintInput {
   /** Tessera's issuer URL (`iss`). */
   readonly issuer: string;
   readonly now: Date;
+  /** Thumbprint of the DPoP key the token is bound to (cnf.jkt); absent for a bearer token. */
+  readonly jkt?: string;
 }
 
 export interface MintedToken {
@@ -49,7 +53,7 @@ function encodedHeaderOf(key: SigningKey): string {
 }
 
 /** The claim set of an allowed decision; pure, for tests and explain. */
-export function accessTokenClaims(decision: AllowedDecision, issuer: string, now: Date): Record<string, unknown> {
+export function accessTokenClaims(decision: AllowedDecision, issuer: string, now: Date, jkt?: string): Record<string, unknown> {
   const { subject, grant, policy } = decision;
   const iat = Math.floor(now.getTime() / 1000);
   const sub = `${K8S_SERVICE_ACCOUNT_SUBJECT_PREFIX}${subject.serviceAccount.namespace}:${subject.serviceAccount.name}`;
@@ -70,6 +74,7 @@ export function accessTokenClaims(decision: AllowedDecision, issuer: string, now
     client_id: sub,
     ...(grant.scopes.length === 0 ? {} : { scope: grant.scopes.join(" ") }),
     ...(act === undefined ? {} : { act }),
+    ...(jkt === undefined ? {} : { [CLAIM_CONFIRMATION]: { [CONFIRMATION_JKT]: jkt } }),
     [CLAIM_POLICY]: {
       kind: policy.kind,
       ...(policy.namespace === undefined ? {} : { namespace: policy.namespace }),
@@ -92,7 +97,7 @@ export function accessTokenClaims(decision: AllowedDecision, issuer: string, now
 
 /** Signs the claims of `decision` with the current key. */
 export function mintAccessToken(input: MintInput): MintedToken {
-  const claims = accessTokenClaims(input.decision, input.issuer, input.now);
+  const claims = accessTokenClaims(input.decision, input.issuer, input.now, input.jkt);
   const signingInput = `${encodedHeaderOf(input.key)}.${b64(claims)}`;
   const signature = signJws(input.key, Buffer.from(signingInput, "ascii")).toString("base64url");
   return { token: `${signingInput}.${signature}`, claims, expiresIn: input.decision.grant.ttlSeconds };

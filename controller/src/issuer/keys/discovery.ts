@@ -1,5 +1,6 @@
 // The issuer's discovery document (OpenID-style and RFC 8414): what a verifier needs to check Tessera tokens offline.
 import {
+  DPOP_SIGNING_ALGORITHMS,
   GRANT_TYPE_TOKEN_EXCHANGE,
   PATH_EXPLAIN,
   PATH_INTROSPECT,
@@ -28,5 +29,7 @@ export function discoveryDocument(issuer: string): Record<string, unknown> {
     subject_types_supported: ["public"],
     access_token_signing_alg_values_supported: [...SIGNING_ALGORITHMS],
     id_token_signing_alg_values_supported: [...SIGNING_ALGORITHMS],
+    // RFC 9449 section 5.1: the token endpoint accepts DPoP proofs signed with these and binds the token to the key.
+    dpop_signing_alg_values_supported: [...DPOP_SIGNING_ALGORITHMS],
   };
 }
