@@ -5,7 +5,7 @@ import { CostMeter } from "../../../controller/src/policy/cel/cost-meter.ts";
 import { compileExpression, type CompiledExpression } from "../../../controller/src/policy/cel/expression.ts";
 import { regexProgramSize } from "../../../controller/src/policy/cel/cost-model.ts";
 import { DECISION_COST_BUDGET, INPUT_BOUNDS } from "../../../controller/src/policy/cel/limits.ts";
-import { bindingsFor, type Bindings } from "../../../controller/src/policy/cel/variables.ts";
+import { VARIABLES, VARIABLE_SIZES, bindingsFor, type Bindings } from "../../../controller/src/policy/cel/variables.ts";
 import { decide, type Decision, type Subject } from "../../../controller/src/policy/index.ts";
 import { NOW, policySet, request, subject, tokenPolicy } from "./fixtures.ts";
 
@@ -131,6 +131,12 @@ describe("an expression whose worst case exceeds the budget is refused when comp
   ])("admits %s", (_name, source) => {
     const result = compileExpression(source, source.includes("replace") ? "claim" : "condition");
     expect(result.ok && result.expression.worstCaseCost).toBeLessThanOrEqual(DECISION_COST_BUDGET);
+  });
+});
+
+describe("the static estimate knows every variable's size", () => {
+  it("declares a size for every declared variable, so none is estimated as unbounded", () => {
+    expect([...VARIABLE_SIZES.keys()].sort()).toEqual([...VARIABLES.keys()].sort());
   });
 });
 
