@@ -3,7 +3,7 @@ import type { Durations } from "./context.ts";
 
 export interface BenchArgs {
   readonly profile: "quick" | "full";
-  /** Parts to run (1..5); all that the profile includes when absent. */
+  /** Parts to run (1..7); all that the profile includes when absent. */
   readonly parts: readonly number[] | undefined;
   /** Write docs/benchmarks.md and docs/benchmarks.json (off with --no-write). */
   readonly write: boolean;
@@ -16,7 +16,7 @@ export const DURATIONS: Readonly<Record<BenchArgs["profile"], Durations>> = {
   full: { loadSeconds: 20, warmupSeconds: 5, pods: 1000, edits: 100, admissionCreates: 500, sidecarStarts: 10 },
 };
 
-export const USAGE = "usage: npm run bench -- [--full] [--parts=1,2,3,4,5,6] [--no-write] [--keep-profile=DIR]";
+export const USAGE = "usage: npm run bench -- [--full] [--parts=1,2,3,4,5,6,7] [--no-write] [--keep-profile=DIR]";
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   let profile: BenchArgs["profile"] = "quick";
@@ -33,7 +33,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         .slice("--parts=".length)
         .split(",")
         .map((p) => Number(p.trim()));
-      if (parts.some((p) => !Number.isInteger(p) || p < 1 || p > 6)) throw new TypeError(`--parts takes numbers 1 to 6, got ${arg}\n${USAGE}`);
+      if (parts.some((p) => !Number.isInteger(p) || p < 1 || p > 7)) throw new TypeError(`--parts takes numbers 1 to 7, got ${arg}\n${USAGE}`);
     } else throw new TypeError(`unknown argument ${arg}\n${USAGE}`);
   }
   return { profile, parts, write, profileDir };

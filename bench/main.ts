@@ -16,6 +16,7 @@ import type { BenchResult } from "./figures.ts";
 import { mergeWithPrevious } from "./merge.ts";
 import { describeMachine } from "./machine.ts";
 import { benchAdmission } from "./parts/admission.ts";
+import { benchCelBudget } from "./parts/cel-budget.ts";
 import { benchIssuance, prepareIssuance, profileIssuance, tokenReviewIssuance } from "./parts/issuance.ts";
 import { benchPropagation } from "./parts/propagation.ts";
 import { benchScale } from "./parts/scale.ts";
@@ -94,6 +95,7 @@ async function main(): Promise<void> {
     if (want(3)) await benchAdmission(ctx, controller);
     if (want(4)) await benchPropagation(ctx, controller);
     if (want(6)) await benchVerify(ctx);
+    if (want(7)) await benchCelBudget(ctx, controller);
     // Last: it stops the shared controller, and its 10,000 pods would slow every part after it.
     if (want(5)) await benchScale(ctx, controller);
     else skipped.push({ part: "5. Scale", reason: "not in the quick profile: it runs with --full or --parts=5 (10,000 pods and 1,000 policies)" });
@@ -123,7 +125,7 @@ async function main(): Promise<void> {
   };
   const jsonPath = join(REPO_ROOT, "docs", "benchmarks.json");
   const previous = args.write ? await readPrevious(jsonPath) : undefined;
-  const result = mergeWithPrevious(measured, previous, [1, 2, 3, 4, 5, 6].filter(want));
+  const result = mergeWithPrevious(measured, previous, [1, 2, 3, 4, 5, 6, 7].filter(want));
   const section = renderSection(result);
   process.stdout.write(`${section}\n`);
   if (args.write) {

@@ -71,7 +71,8 @@ export function tokenGuard(verifier: Verifier, options: GuardOptions): TokenGuar
         if (nonce !== undefined) res.setHeader(HEADER_DPOP_NONCE, nonce);
         verifier
           .verifyRequest({
-            authorization: req.headers.authorization,
+            // Distinct values: Node keeps only the first of repeated Authorization headers, and two must be refused.
+            authorization: req.headersDistinct["authorization"],
             dpop: req.headersDistinct[HEADER_DPOP.toLowerCase()],
             method: req.method,
             url: `${base}${req.originalUrl}`,

@@ -10,6 +10,7 @@ import { introspector, type IntrospectionOptions } from "./introspection.ts";
 import { issuerKeys } from "./key-set.ts";
 import { nonceSource, type NonceSource } from "./nonce.ts";
 import { ReplayCache } from "../api/dpop-replay-cache.ts";
+import { VerifiedTokens } from "./verified-tokens.ts";
 
 /** Algorithms Tessera signs access tokens with. */
 export const ACCESS_TOKEN_ALGORITHMS = ["ES256", "EdDSA"] as const;
@@ -42,6 +43,12 @@ export interface VerifierOptions {
   /** Accept bearer (unbound) tokens too (default true). When false only DPoP-bound tokens pass. */
   readonly allowBearer?: boolean;
   readonly dpop?: DpopOptions;
+  /**
+   * Tokens remembered after a full verification (default 10 000, 0 turns it off): later requests with the same token
+   * skip the signature check until it expires. A key the issuer stops publishing does not end a remembered token
+   * early; tokens are short-lived, and introspection is the way to see revocations.
+   */
+  readonly verifiedTokenCacheSize?: number;
   /** Ask the issuer about every token (cached briefly), to see revocations within seconds. */
   readonly introspection?: IntrospectionOptions;
   /** For discovery, keys and introspection; use httpsFetch({ ca }) for an issuer with a private CA. */
@@ -144,14 +151,21 @@ export function createVerifier(options: VerifierOptions): Verifier {
           now: nowMs,
         });
 
+  const verified = new VerifiedTokens({ capacity: options.verifiedTokenCacheSize ?? 10_000 });
+
   async function verifyLocally(token: string): Promise<TesseraClaims> {
-    return verifyAccessToken(token, await keys.resolver(), {
+    const key = VerifiedTokens.keyOf(token);
+    const known = verified.get(key, nowMs() / 1000);
+    if (known !== undefined) return known;
+    const claims = await verifyAccessToken(token, await keys.resolver(), {
       issuer: options.issuer,
       audience: options.audience,
       algorithms,
       leewaySeconds,
       now,
     });
+    verified.set(key, claims);
+    return claims;
   }
 
   async function verifyToken(token: string): Promise<TesseraClaims> {

@@ -174,17 +174,39 @@ export async function benchIssuance(ctx: BenchContext, controller: ControllerPro
 }
 
 /**
- * The chart's default verification: a TokenReview per exchange instead of the offline JWKS check the runs above
- * use. The apiserver answering it runs on the load CPU, so its work is not in the controller's CPU figure.
+ * Every pod's first exchange, one at a time, as each sidecar makes it when it starts: in tokenreview mode this is
+ * the one TokenReview each projected token costs (within the issuer's TokenReview budget, which a refusal waits out).
+ * Returns how many exchanges it took.
+ */
+async function firstExchangeOfEveryPod(controller: ControllerProcess, bodiesFile: string): Promise<number> {
+  const bodies = (await readFile(bodiesFile, "utf8")).split("\n").filter((line) => line !== "");
+  for (const body of bodies) {
+    await waitFor(
+      async () => {
+        const answer = await exchange({ url: controller.issuerUrl, caPem: controller.caPem }, Object.fromEntries(new URLSearchParams(body)));
+        if (answer.status !== 200) throw new Error(`exchange answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 250, description: "a pod's first token" },
+    );
+  }
+  return bodies.length;
+}
+
+/**
+ * The chart's default verification, tokenreview: the same local checks as jwks mode, then the apiserver's review of
+ * each projected token once, remembered until the token's exp. Every pod exchanges once first (its review), so the
+ * run measures the steady state a sidecar sees, each exchange answered from the remembered review. The apiserver
+ * answering the reviews runs on the load CPU, so its work is not in the controller's CPU figure.
  */
 export async function tokenReviewIssuance(ctx: BenchContext, bodiesFile: string, jwks: IssuanceResult["maxRate"]): Promise<void> {
   const controller = await startControllerProcess(ctx, { name: "tokenreview", subjectVerification: "tokenreview" });
   try {
-    await firstGrant(controller, bodiesFile);
+    const pods = await firstExchangeOfEveryPod(controller, bodiesFile);
     await waitSettled(controller.child);
     const run = await maxRate(ctx, "issuance, tokenreview mode", `https://127.0.0.1:${controller.issuerPort}`, "/v1/token", bodiesFile, controller.child, 1);
     ctx.figures.push(
-      { part: PART, measure: "Exchange throughput, max, tokenreview mode (the chart's default)", value: run.requestsPerSecond, unit: "req/s", reference: { name: "same, jwks mode (the rows above)", value: jwks.requestsPerSecond }, ratio: ratio(run.requestsPerSecond, jwks.requestsPerSecond), note: `one TokenReview per exchange; controller CPU ${pct(run.serverCpuShare)}, p99 ${run.latencyMs.p99.toFixed(1)} ms` },
+      { part: PART, measure: "Exchange throughput, max, tokenreview mode (the chart's default)", value: run.requestsPerSecond, unit: "req/s", reference: { name: "same, jwks mode (the rows above)", value: jwks.requestsPerSecond }, ratio: ratio(run.requestsPerSecond, jwks.requestsPerSecond), note: `each of the ${String(pods)} pods' tokens reviewed once before the run, every exchange in it answered from the remembered review; controller CPU ${pct(run.serverCpuShare)}, p99 ${run.latencyMs.p99.toFixed(1)} ms` },
       { part: PART, measure: "Exchange requests per controller CPU-second, tokenreview mode", value: run.requestsPerCpuSecond, unit: "req/CPU-s", reference: { name: "same, jwks mode", value: jwks.requestsPerCpuSecond }, ratio: ratio(run.requestsPerCpuSecond, jwks.requestsPerCpuSecond), note: "the apiserver's work for each review runs on the load CPU and is not counted" },
     );
   } finally {

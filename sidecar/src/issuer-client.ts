@@ -102,7 +102,7 @@ export function issuerClient(options: IssuerClientOptions): IssuerClient {
     boundKeys.add(id);
   };
 
-  async function exchangeOnce(subjectToken: string, key: TokenKey, withProof: boolean, signal: AbortSignal | undefined): Promise<{ sent: Sent }> {
+  async function exchangeOnce(subjectToken: string, key: TokenKey, withProof: boolean, signal: AbortSignal | undefined): Promise<Sent> {
     const form = new URLSearchParams({
       grant_type: GRANT_TYPE_TOKEN_EXCHANGE,
       subject_token: subjectToken,
@@ -112,7 +112,7 @@ export function issuerClient(options: IssuerClientOptions): IssuerClient {
     });
     if (key.scopes.length > 0) form.set("scope", key.scopes.join(" "));
     const proof = withProof && options.dpop !== undefined ? options.dpop.proof({ method: "POST", url: tokenUrl.href }) : undefined;
-    const sent = await send(transport, {
+    return send(transport, {
       method: "POST",
       url: tokenUrl,
       headers: {
@@ -124,14 +124,13 @@ export function issuerClient(options: IssuerClientOptions): IssuerClient {
       timeoutMs: exchangeTimeoutMs,
       ...(signal === undefined ? {} : { signal }),
     });
-    return { sent };
   }
 
   return {
     async exchange(subjectToken, key, signal) {
       const id = keyId(key);
       const proofFirst = options.dpop !== undefined && (options.dpopMode === "always" || boundKeys.has(id));
-      let { sent } = await exchangeOnce(subjectToken, key, proofFirst, signal);
+      let sent = await exchangeOnce(subjectToken, key, proofFirst, signal);
       if (
         !proofFirst &&
         options.dpop !== undefined &&
@@ -141,7 +140,7 @@ export function issuerClient(options: IssuerClientOptions): IssuerClient {
       ) {
         // The policy requires a bound token: ask again, with a proof, and remember it for this key.
         rememberBound(id);
-        ({ sent } = await exchangeOnce(subjectToken, key, true, signal));
+        sent = await exchangeOnce(subjectToken, key, true, signal);
       }
       if ("failure" in sent) return { kind: "failed", failure: sent.failure };
       const res = sent.response;

@@ -240,6 +240,11 @@ async function startIssuer(w: Wiring, tls: () => TlsMaterial): Promise<{ readonl
   core.leader.onLeadershipChange((leading) => {
     if (leading) void refreshKeys(true);
   });
+  // Per-pod state (the exchange bucket, remembered reviews) would otherwise stay until it ages out: under pod churn
+  // that is every pod seen within a token's lifetime instead of the pods that exist.
+  core.pods.onEvent((e) => {
+    if (e.type === "deleted") issuer.forgetPod(e.object.metadata.uid);
+  });
   const address = await issuer.start(config.ports.issuer, config.bindAddress);
   w.closers.push(() => issuer.stop());
   return { issuer, port: address.port };

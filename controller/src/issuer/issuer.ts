@@ -93,6 +93,8 @@ export interface Issuer {
   /** Loads (and on the leader, creates) signing keys, then listens. */
   start(port: number, host: string): Promise<AddressInfo>;
   stop(): Promise<void>;
+  /** A pod was deleted: drop its exchange bucket and its remembered reviews, which nothing can use any more. */
+  forgetPod(podUid: string): void;
 }
 
 export function createIssuer(deps: IssuerDeps): Issuer {
@@ -118,6 +120,7 @@ export function createIssuer(deps: IssuerDeps): Issuer {
     verifier = new JwksSubjectVerifier({ rules, keys: keySet, now, verified: new VerifiedSignatures(VERIFIED_SIGNATURES_MAX_ENTRIES) });
   }
   const keys = new SigningKeys({ store: deps.keyStore, now, logger });
+  const rateLimiter = config.exchangeRate === undefined ? undefined : new PodRateLimiter({ ...config.exchangeRate, maxPods: RATE_LIMITED_PODS_MAX });
   const pipeline = createTokenExchange({
     verifier,
     pods: deps.pods,
@@ -130,9 +133,7 @@ export function createIssuer(deps: IssuerDeps): Issuer {
     now,
     newId: deps.newId,
     logger,
-    ...(config.exchangeRate === undefined
-      ? {}
-      : { rateLimiter: new PodRateLimiter({ ...config.exchangeRate, maxPods: RATE_LIMITED_PODS_MAX }) }),
+    ...(rateLimiter === undefined ? {} : { rateLimiter }),
   });
   const exchange = deps.metrics === undefined ? pipeline : timedExchange(pipeline, deps.metrics, () => performance.now());
   const server = createIssuerServer({
@@ -169,6 +170,10 @@ export function createIssuer(deps: IssuerDeps): Issuer {
     async stop() {
       keys.stop();
       await server.close();
+    },
+    forgetPod(podUid) {
+      rateLimiter?.forget(podUid);
+      verifier.forgetPod?.(podUid);
     },
   };
 }

@@ -44,6 +44,8 @@ export interface WorkloadPod {
 export interface ReplicaOptions {
   /** Reuse ports (a replica started again where it ran before, as a restarted pod keeps its Service). */
   readonly ports?: ControllerPorts;
+  /** The issuer URL in tokens, shared by replicas behind one Service; each replica's own URL by default. */
+  readonly issuerPublicUrl?: string;
   /** Extra controller environment, e.g. lease timings or limits. */
   readonly env?: Readonly<Record<string, string>>;
   /** Wait for /readyz before returning; default true. */
@@ -129,6 +131,7 @@ export async function startFaultStack(options: FaultStackOptions): Promise<Fault
         callers: { introspect: auditor },
         logLevel: "warn",
         ...(replicaOptions.env === undefined ? {} : { baseEnv: replicaOptions.env }),
+        ...(replicaOptions.issuerPublicUrl === undefined ? {} : { issuerPublicUrl: replicaOptions.issuerPublicUrl }),
       });
       replicas.push(controller);
       if (replicaOptions.waitReady ?? true) {

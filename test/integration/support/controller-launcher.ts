@@ -63,6 +63,11 @@ export interface ControllerSettings {
    * configured DNS names, and whoever dials the issuer must find the name it dialled there.
    */
   readonly issuerHost?: "localhost" | "127.0.0.1";
+  /**
+   * The issuer URL every replica puts in its tokens when several share one (a Service in front of them); by default
+   * each replica's own URL from issuerHost and its port.
+   */
+  readonly issuerPublicUrl?: string;
   /** DNS names for the serving certificate, comma-separated; localhost by default. */
   readonly servingDnsNames?: string;
   readonly tlsMode?: "self-managed" | "cert-manager";
@@ -88,7 +93,7 @@ export function controllerEnvironment(s: ControllerSettings): Record<string, str
     [ENV_KUBECONFIG]: s.kubeconfigPath,
     [ENV_CONTROLLER_NAMESPACE]: s.namespace,
     [ENV_CONTROLLER_POD_NAME]: s.podName,
-    [ENV_ISSUER_PUBLIC_URL]: issuerUrlOf(s),
+    [ENV_ISSUER_PUBLIC_URL]: s.issuerPublicUrl ?? issuerUrlOf(s),
     [ENV_ISSUER_PORT]: String(s.ports.issuer),
     [ENV_ADMISSION_PORT]: String(s.ports.admission),
     [ENV_HEALTH_PORT]: String(s.ports.health),

@@ -6,6 +6,8 @@ import { GRANT_TYPE_TOKEN_EXCHANGE, PATH_TOKEN, TOKEN_TYPE_JWT } from "../../../
 export interface IssuerReply {
   readonly status: number;
   readonly body: string;
+  /** Response headers (lower-case names); empty when nothing answered. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   /** The connection error or timeout when status is 0. */
   readonly error?: string;
   readonly ms: number;
@@ -42,10 +44,10 @@ export function issuerHttp(caPem: string, timeoutMs = 15_000): IssuerHttp {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
           res.on("end", () => {
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8"), ms: elapsed() });
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8"), headers: res.headers, ms: elapsed() });
           });
           res.on("error", (error) => {
-            resolve({ status: 0, body: "", error: error.message, ms: elapsed() });
+            resolve({ status: 0, body: "", headers: {}, error: error.message, ms: elapsed() });
           });
         },
       );
@@ -53,7 +55,7 @@ export function issuerHttp(caPem: string, timeoutMs = 15_000): IssuerHttp {
         req.destroy(new Error(`no answer within ${String(timeoutMs)} ms`));
       });
       req.on("error", (error) => {
-        resolve({ status: 0, body: "", error: error.message, ms: elapsed() });
+        resolve({ status: 0, body: "", headers: {}, error: error.message, ms: elapsed() });
       });
       req.end(body);
     });

@@ -15,7 +15,7 @@ describe("parseBenchArgs", () => {
 
   it.each<[string, string[]]>([
     ["refuses an unknown flag", ["--fast"]],
-    ["refuses a part that does not exist", ["--parts=7"]],
+    ["refuses a part that does not exist", ["--parts=8"]],
     ["refuses --keep-profile without a directory", ["--keep-profile="]],
   ])("%s", (_name, argv) => {
     expect(() => parseBenchArgs(argv)).toThrow(TypeError);

@@ -3,8 +3,9 @@
 import { describe, expect, it } from "vitest";
 import { CostMeter } from "../../../controller/src/policy/cel/cost-meter.ts";
 import { compileExpression, type CompiledExpression } from "../../../controller/src/policy/cel/expression.ts";
+import { regexProgramSize } from "../../../controller/src/policy/cel/cost-model.ts";
 import { DECISION_COST_BUDGET, INPUT_BOUNDS } from "../../../controller/src/policy/cel/limits.ts";
-import { bindingsFor, type Bindings } from "../../../controller/src/policy/cel/variables.ts";
+import { VARIABLES, VARIABLE_SIZES, bindingsFor, type Bindings } from "../../../controller/src/policy/cel/variables.ts";
 import { decide, type Decision, type Subject } from "../../../controller/src/policy/index.ts";
 import { NOW, policySet, request, subject, tokenPolicy } from "./fixtures.ts";
 
@@ -109,6 +110,8 @@ describe("an expression whose worst case exceeds the budget is refused when comp
     ["a loop rewriting every annotation value", 'pod.annotations.all(k, pod.annotations[k].replace("-", "_") != "")'],
     ["a loop comparing the whole map on every entry", "pod.annotations.all(k, pod.annotations == pod.annotations)"],
     ["a regular expression over every annotation value", 'pod.annotations.all(k, pod.annotations[k].matches("^[a-z]+$"))'],
+    ["a counted repetition RE2 expands a thousand times", 'pod.name.matches("[a-z]{1000}")'],
+    ["a regular expression the pod's creator writes", 'pod.name.matches(pod.annotations["pattern"])'],
   ])("%s", (_name, source) => {
     const result = compileExpression(source, "condition");
     expect(result.ok).toBe(false);
@@ -121,11 +124,31 @@ describe("an expression whose worst case exceeds the budget is refused when comp
     ["a lookup", 'pod.annotations["team"] == "payments"'],
     ["a loop over the annotations", 'pod.annotations.exists(k, k.startsWith("example.com/"))'],
     ["a regular expression over one annotation value", 'pod.annotations["team"].matches("^[a-z]+$")'],
+    ["a DNS-label regular expression over one annotation value", 'pod.annotations["team"].matches("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")'],
+    ["a short counted repetition over the pod's name", 'pod.name.matches("^[a-z]{1,10}$")'],
     ["rewriting one annotation value", 'pod.annotations["team"].replace("-", "_")'],
     ["a loop over a literal around a loop over the scopes", '["read", "write"].all(a, request.scopes.exists(b, a == b))'],
   ])("admits %s", (_name, source) => {
     const result = compileExpression(source, source.includes("replace") ? "claim" : "condition");
     expect(result.ok && result.expression.worstCaseCost).toBeLessThanOrEqual(DECISION_COST_BUDGET);
+  });
+});
+
+describe("the static estimate knows every variable's size", () => {
+  it("declares a size for every declared variable, so none is estimated as unbounded", () => {
+    expect([...VARIABLE_SIZES.keys()].sort()).toEqual([...VARIABLES.keys()].sort());
+  });
+});
+
+describe("a regular expression is weighed by the program RE2 compiles it to", () => {
+  it.each<[string, string, number]>([
+    ["a pattern without counts weighs its length", "^[a-z]+$", 8],
+    ["a count repeats what it follows", "[a-z]{10}", 90],
+    ["the upper count of a range counts", "a{2,50}", 350],
+    ["an open range counts its lower bound", "a{7,}", 35],
+    ["counts beyond RE2's 1000 weigh 1000", "a{5000}", 7000],
+  ])("%s", (_name, pattern, size) => {
+    expect(regexProgramSize(pattern)).toBe(size);
   });
 });
 

@@ -1,4 +1,5 @@
 // requireToken over real HTTP: status, WWW-Authenticate challenges and JSON bodies a client can act on.
+import { request } from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
 import { afterAll, describe, expect, it } from "vitest";
@@ -60,6 +61,21 @@ describe("requireToken", async () => {
     const body = (await res.json()) as { error?: string; error_description: string };
     expect(body.error).toBe(error);
     expect(body.error_description.length).toBeGreaterThan(10);
+  });
+
+  it("refuses a request with two Authorization headers as invalid_request", async () => {
+    const token = await issuer.mint();
+    const { port } = server.address() as AddressInfo;
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: "127.0.0.1", port, method: "POST", path: "/v1/charges" }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.setHeader("authorization", [`Bearer ${token}`, `Bearer ${token}`]);
+      req.on("error", reject);
+      req.end();
+    });
+    expect(status).toBe(400);
   });
 
   it("refuses an origin with a path as a caller mistake", () => {

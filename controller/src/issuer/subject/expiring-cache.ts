@@ -34,6 +34,12 @@ export class ExpiringCache<V> {
     this.#entries.set(key, { value, untilMs });
   }
 
+  /** True while `key` holds a value before its deadline; unlike get, it leaves the recency order alone. */
+  has(key: string, nowMs: number): boolean {
+    const entry = this.#entries.get(key);
+    return entry !== undefined && entry.untilMs > nowMs;
+  }
+
   delete(key: string): void {
     this.#entries.delete(key);
   }

@@ -15,6 +15,11 @@ export interface SubjectVerifier {
   verify(token: string): Promise<ServiceAccountIdentity>;
   /** True when the verifier can answer (keys loaded, or nothing to load). */
   readonly ready: boolean;
+  /**
+   * Drops what the verifier remembers for a deleted pod's tokens (they can never be used again), so memory follows
+   * the pods that exist rather than every pod seen within a token's lifetime. Optional: nothing to drop otherwise.
+   */
+  forgetPod?(podUid: string): void;
 }
 
 /** Algorithms Kubernetes signs service-account tokens with; the header's alg is checked against this, never trusted. */

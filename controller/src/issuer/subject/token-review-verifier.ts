@@ -139,6 +139,11 @@ export class TokenReviewSubjectVerifier implements SubjectVerifier {
   readonly #accepted: ExpiringCache<string>;
   /** Digest -> the apiserver's reason for refusing it. */
   readonly #refused: ExpiringCache<string>;
+  /**
+   * Pod uid -> digests of its accepted tokens, so a deleted pod's entries leave at once. Pruned of expired or
+   * evicted digests whenever the pod gets another, so it holds about one digest per existing pod.
+   */
+  readonly #acceptedByPod = new Map<string, Set<string>>();
   /** Digest -> the review under way; bounded by the deadline, each entry leaves when its review settles. */
   readonly #inflight = new Map<string, Promise<TokenReviewResult>>();
 
@@ -180,7 +185,20 @@ export class TokenReviewSubjectVerifier implements SubjectVerifier {
       throw new IssuerError("TokenReviewRejected", refused);
     }
     this.#accepted.set(digest, identity.pod.uid, identity.expiresAt * 1000);
+    this.#remember(identity.pod.uid, digest, nowMs);
     return identity;
+  }
+
+  forgetPod(podUid: string): void {
+    for (const digest of this.#acceptedByPod.get(podUid) ?? []) this.#accepted.delete(digest);
+    this.#acceptedByPod.delete(podUid);
+  }
+
+  #remember(podUid: string, digest: string, nowMs: number): void {
+    const digests = this.#acceptedByPod.get(podUid) ?? new Set<string>();
+    for (const held of digests) if (!this.#accepted.has(held, nowMs)) digests.delete(held);
+    digests.add(digest);
+    this.#acceptedByPod.set(podUid, digests);
   }
 
   /**

@@ -23,6 +23,8 @@ export function estimateCost(expr: Expr, globals: Scope): number {
   return new Estimator(globals).estimate(expr, new Map()).cost;
 }
 
+const TYPE_NAMES = new Set(["bool", "int", "uint", "double", "string", "bytes", "list", "map", "null_type", "type"]);
+
 /** Calls the planner evaluates itself, with no sized cost: logic, the conditional, indexing. */
 const UNCHARGED = new Set(["_&&_", "_||_", "_?_:_", "@not_strictly_false", "__not_strictly_false__", "_[_]", "_[?_]"]);
 
@@ -38,12 +40,15 @@ class Estimator {
     switch (kind.case) {
       case "constExpr": {
         const c = kind.value.constantKind;
-        if (c.case === "stringValue" || c.case === "bytesValue") return { cost: 1, size: str(c.value.length, true) };
+        if (c.case === "stringValue") return { cost: 1, size: { kind: "string", n: c.value.length, exact: true, literal: c.value } };
+        if (c.case === "bytesValue") return { cost: 1, size: str(c.value.length, true) };
         return { cost: 1, size: SCALAR };
       }
       case "identExpr": {
         const name = kind.value.name;
-        return { cost: 1, size: locals.get(name) ?? this.#globals.get(name.replace(/^\./, "")) ?? SCALAR };
+        // A type name (`type(x) == string`) is a scalar; a variable without a declared size could be anything.
+        const size = locals.get(name) ?? this.#globals.get(name.replace(/^\./, "")) ?? (TYPE_NAMES.has(name) ? SCALAR : UNKNOWN);
+        return { cost: 1, size };
       }
       case "selectExpr": {
         const operand = kind.value.operand === undefined ? undefined : this.estimate(kind.value.operand, locals);

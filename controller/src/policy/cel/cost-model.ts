@@ -17,6 +17,8 @@ export interface Measure {
   readonly len: number;
   /** The shortest it may be (what it is, at run time; a literal's length, or 0, in the estimate). */
   readonly minLen: number;
+  /** The string itself, when known (at run time; a literal in the estimate): the size of a regular expression. */
+  readonly text?: string;
   /** Everything inside, deeply: characters count 1, list elements and map entries ELEMENT_WEIGHT. */
   weight(): number;
 }
@@ -31,8 +33,9 @@ function callWeight(fn: string, target: Measure | undefined, args: readonly Meas
   switch (fn) {
     case "size": {
       const of = target ?? a;
-      // Lists, maps and bytes know their size; a string's size counts code points.
-      return of?.kind === "string" ? of.len : 0;
+      // Lists, maps and bytes know their size; a string's size counts code points, a character at a time
+      // (measured at twice the cost of the engine's own scans).
+      return of?.kind === "string" ? 2 * of.len : 0;
     }
     case "@in":
       // A map lookup is one hash probe; a list is scanned and each element compared.
@@ -41,8 +44,9 @@ function callWeight(fn: string, target: Measure | undefined, args: readonly Meas
       const subject = target ?? a;
       const pattern = target === undefined ? b : a;
       if (subject === undefined || pattern === undefined) return all(target, args);
-      // @bufbuild/re2 simulates the pattern over the subject: about pattern-size work per character.
-      return WEIGHT_PER_UNIT * (subject.len * (2 + pattern.len / 4) + 2 * pattern.len);
+      // @bufbuild/re2 simulates the compiled pattern over the subject: about program-size work per character.
+      const program = pattern.text === undefined ? pattern.len * MAX_REPEAT : regexProgramSize(pattern.text);
+      return WEIGHT_PER_UNIT * (subject.len * (2 + program / 8) + 2 * program);
     }
     case "replace": {
       if (target === undefined || a === undefined || b === undefined) return all(target, args);
@@ -64,7 +68,8 @@ function callWeight(fn: string, target: Measure | undefined, args: readonly Meas
       // Reading the range into the loop: one step per entry.
       return ELEMENT_WEIGHT * (a?.len ?? 0);
     case "_+_":
-      if (a?.kind === "list" && b?.kind === "list") return ELEMENT_WEIGHT * (a.len + b.len);
+      // Lists are copied element by element through the library's iterators: about a unit per element (measured).
+      if (a?.kind === "list" && b?.kind === "list") return WEIGHT_PER_UNIT * (a.len + b.len);
       return all(target, args);
     default:
       return all(target, args);
@@ -75,6 +80,22 @@ function all(target: Measure | undefined, args: readonly Measure[]): number {
   let sum = target?.weight() ?? 0;
   for (const arg of args) sum += arg.weight();
   return sum;
+}
+
+/** RE2's largest repetition count; a pattern whose text is not known may repeat that much. */
+const MAX_REPEAT = 1000;
+
+/**
+ * An upper bound on the size of the program RE2 compiles `pattern` to: `x{n}` repeats x n times (RE2 refuses
+ * counts above 1000, nested ones included), so the source length times the largest count bounds it.
+ */
+export function regexProgramSize(pattern: string): number {
+  let largest = 1;
+  for (const match of pattern.matchAll(/\{(\d+)(?:,(\d*))?\}/g)) {
+    const count = Number(match[2] === undefined || match[2] === "" ? match[1] : match[2]);
+    largest = Math.max(largest, Math.min(MAX_REPEAT, count));
+  }
+  return pattern.length * largest;
 }
 
 /** Longest result of replacing every `old` in a string of `len` characters with `replacement`. */

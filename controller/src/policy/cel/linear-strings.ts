@@ -46,9 +46,11 @@ export function splitLinear(s: string, sep: string, limit = -1): string[] {
     if (limit < 0 || limit >= points.length) return points;
     return [...points.slice(0, limit - 1), points.slice(limit - 1).join("")];
   }
+  // The engine's own split is linear and agrees when every part is wanted and the separator is not empty.
+  if (limit < 0) return s.split(sep);
   const parts: string[] = [];
   let from = 0;
-  while (limit < 0 || parts.length < limit - 1) {
+  while (parts.length < limit - 1) {
     const at = s.indexOf(sep, from);
     if (at < 0) break;
     parts.push(s.slice(from, at));

@@ -145,10 +145,8 @@ function meteredGroup(group: Group, slot: MeterSlot): Group {
 const SCALAR: Measure = { kind: "scalar", len: 1, minLen: 1, weight: () => 0 };
 
 export function measure(value: CelValue, cap: number): Measure {
-  if (typeof value === "string" || value instanceof Uint8Array) {
-    const len = value.length;
-    return { kind: "string", len, minLen: len, weight: () => len };
-  }
+  if (typeof value === "string") return { kind: "string", len: value.length, minLen: value.length, text: value, weight: () => value.length };
+  if (value instanceof Uint8Array) return { kind: "string", len: value.length, minLen: value.length, weight: () => value.length };
   if (isCelList(value)) return { kind: "list", len: value.size, minLen: value.size, weight: () => weigh(value, cap) };
   if (isCelMap(value)) return { kind: "map", len: value.size, minLen: value.size, weight: () => weigh(value, cap) };
   return SCALAR;

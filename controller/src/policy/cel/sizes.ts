@@ -8,7 +8,7 @@ import { ELEMENT_WEIGHT } from "./limits.ts";
  * `exact` marks a string whose length is known (a literal): its shortest length is then `n`, not 0.
  */
 export type Sz =
-  | { readonly kind: "string"; readonly n: number; readonly exact?: boolean }
+  | { readonly kind: "string"; readonly n: number; readonly exact?: boolean; readonly literal?: string }
   | { readonly kind: "list"; readonly n: number; readonly elem: Sz }
   | { readonly kind: "map"; readonly n: number; readonly key: Sz; readonly value: Sz }
   | { readonly kind: "object"; readonly fields: Readonly<Record<string, Sz>> }
@@ -73,7 +73,8 @@ export function weightOf(s: Sz): number {
 /** The smallest size both fit in. */
 export function joinSz(a: Sz, b: Sz): Sz {
   if (a.kind === "string" && b.kind === "string") {
-    return a.n === b.n && a.exact === true && b.exact === true ? a : str(Math.max(a.n, b.n));
+    if (a.n === b.n && a.exact === true && b.exact === true) return a.literal === b.literal ? a : str(a.n, true);
+    return str(Math.max(a.n, b.n));
   }
   if (a.kind === "list" && b.kind === "list") return listOf(Math.max(a.n, b.n), joinSz(a.elem, b.elem));
   if (a.kind === "map" && b.kind === "map") return mapOf(Math.max(a.n, b.n), joinSz(a.key, b.key), joinSz(a.value, b.value));
@@ -87,7 +88,13 @@ export function measureOf(s: Sz): Measure {
   const weight = weightOf(s);
   switch (s.kind) {
     case "string":
-      return { kind: "string", len: s.n, minLen: s.exact === true ? s.n : 0, weight: () => weight };
+      return {
+        kind: "string",
+        len: s.n,
+        minLen: s.exact === true ? s.n : 0,
+        ...(s.literal === undefined ? {} : { text: s.literal }),
+        weight: () => weight,
+      };
     case "list":
       return { kind: "list", len: s.n, minLen: 0, weight: () => weight };
     case "map":

@@ -100,12 +100,13 @@ function plainBindings(subject: Subject, request: TokenRequest): Record<string, 
   const { pod } = subject;
   return {
     serviceAccount: { namespace: subject.serviceAccount.namespace, name: subject.serviceAccount.name },
-    [NAMESPACE_VARIABLE]: { name: subject.namespace.name, labels: { ...subject.namespace.labels } },
+    [NAMESPACE_VARIABLE]: { name: subject.namespace.name, labels: subject.namespace.labels },
     pod: {
       name: pod.name,
       uid: pod.uid,
-      labels: { ...pod.labels },
-      annotations: { ...pod.annotations },
+      // Not copied: the subject is read-only, and a copy of 20,000 annotations costs milliseconds per decision.
+      labels: pod.labels,
+      annotations: pod.annotations,
       ...(pod.nodeName === undefined ? {} : { nodeName: pod.nodeName }),
       ...(pod.owner === undefined ? {} : { owner: { apiVersion: pod.owner.apiVersion, kind: pod.owner.kind, name: pod.owner.name } }),
     },

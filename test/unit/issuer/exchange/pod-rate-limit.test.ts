@@ -7,6 +7,14 @@ function takeN(limiter: PodRateLimiter, uid: string, n: number, atMs: number): b
 }
 
 describe("PodRateLimiter", () => {
+  it("holds no bucket for a forgotten (deleted) pod", () => {
+    const limiter = new PodRateLimiter({ perSecond: 2, burst: 3, maxPods: 10 });
+    takeN(limiter, "a", 2, 0);
+    takeN(limiter, "b", 1, 0);
+    limiter.forget("a");
+    expect(limiter.size).toBe(1);
+  });
+
   it("allows a burst at once, then refuses with the seconds until the next token", () => {
     const limiter = new PodRateLimiter({ perSecond: 2, burst: 3, maxPods: 10 });
     expect(takeN(limiter, "a", 3, 0)).toEqual([true, true, true]);

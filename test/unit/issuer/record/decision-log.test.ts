@@ -43,6 +43,16 @@ describe("decision log", () => {
     expect(JSON.stringify(crowded).length - JSON.stringify(few).length).toBeLessThan(16);
   });
 
+  it("lists at most 128 annotation keys, however many the pod's creator gave it, and counts the rest", () => {
+    const captured = captureLogger();
+    const annotations = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${String(i)}`, ""]));
+    const subject = { ...allowed.subject, pod: { ...allowed.subject.pod, annotations } };
+    new DecisionLog({ logger: captured.logger }).record({ ...allowed, subject }, { jti: "many" });
+    const pod = (captured.lines()[0]?.["subject"] as { pod: { annotationKeys: string[]; annotationKeysOmitted: number } }).pod;
+    expect(pod.annotationKeys).toHaveLength(128);
+    expect(pod.annotationKeysOmitted).toBe(20_000 - 128);
+  });
+
   it("writes the reason, message and failed conditions of a denial", () => {
     const captured = captureLogger();
     new DecisionLog({ logger: captured.logger }).record(denied, {});

@@ -68,6 +68,17 @@ async function codeOf(verifier: TokenReviewSubjectVerifier, t: string): Promise<
 }
 
 describe("TokenReviewSubjectVerifier", () => {
+  it.each([
+    ["forgets a deleted pod's remembered review, so its token would be reviewed again", "pod-uid-1", 2],
+    ["keeps the review of a pod that was not deleted", "pod-uid-other", 1],
+  ])("%s", async (_name, deleted, reviews) => {
+    const { state, verifier } = cluster();
+    await verifier.verify(token);
+    verifier.forgetPod(deleted);
+    await verifier.verify(token);
+    expect(state.reviews).toBe(reviews);
+  });
+
   it("accepts a token the apiserver authenticates for Tessera's audience", async () => {
     expect((await cluster().verifier.verify(token)).pod).toEqual({ name: "api-0", uid: "pod-uid-1" });
   });
