@@ -21,6 +21,10 @@ export const KIND_CLUSTER_TOKEN_POLICY = "ClusterTokenPolicy";
 export const RESOURCE_TOKEN_POLICIES = "tokenpolicies";
 /** Plural resource name of ClusterTokenPolicy (used in REST paths and RBAC). */
 export const RESOURCE_CLUSTER_TOKEN_POLICIES = "clustertokenpolicies";
+/** Kind of the namespaced contract an audience's owner publishes. */
+export const KIND_TOKEN_AUDIENCE = "TokenAudience";
+/** Plural resource name of TokenAudience (used in REST paths and RBAC). */
+export const RESOURCE_TOKEN_AUDIENCES = "tokenaudiences";
 
 // ---------------------------------------------------------------------------------------------------------
 // Policy conditions and status
@@ -30,6 +34,8 @@ export const RESOURCE_CLUSTER_TOKEN_POLICIES = "clustertokenpolicies";
 export const CONDITION_ACCEPTED = "Accepted";
 /** Status condition: the policy is accepted and the controller serves issuance under it. */
 export const CONDITION_READY = "Ready";
+/** Status condition of a TokenAudience: it decides for its audience (its namespace owns the audience). */
+export const CONDITION_OWNER = "Owner";
 /**
  * Status condition: no exchange under this generation of the policy ran out of the CEL cost budget. False (reason
  * CostLimitExceeded) once the issuer denied one for it; an edit of the policy (a new generation) clears it.
@@ -42,7 +48,11 @@ export const CONDITION_WITHIN_COST_BUDGET = "WithinCostBudget";
 
 /** JOSE header `typ` of every Tessera access token (RFC 9068 section 2.1). */
 export const ACCESS_TOKEN_TYP = "at+jwt";
-/** Registered claims that only the issuer sets; no policy may set them. */
+/**
+ * Claims only the issuer sets; no policy may set them, in any letter case. They are the registered claims and the
+ * authentication and authorization claims resource servers read to decide (RFC 7519, 9068, 8693, 7800, OpenID
+ * Connect), including the spellings other issuers use for scopes (`scp`, `permissions`).
+ */
 export const ISSUER_OWNED_CLAIMS = [
   "iss",
   "sub",
@@ -53,13 +63,27 @@ export const ISSUER_OWNED_CLAIMS = [
   "jti",
   "client_id",
   "scope",
+  "scp",
+  "permissions",
   "act",
   "may_act",
   "cnf",
   "auth_time",
+  "acr",
+  "amr",
+  "azp",
+  "nonce",
+  "sid",
+  "at_hash",
+  "c_hash",
 ] as const;
-/** Authorization claims (RFC 9068 section 2.2.3) only ClusterTokenPolicies may set, unless a guardrail says more. */
-export const CLUSTER_RESERVED_CLAIMS = ["groups", "roles", "entitlements"] as const;
+/**
+ * Authorization claims (RFC 9068 section 2.2.3, and the role claims common resource servers read) only
+ * ClusterTokenPolicies may set, in any letter case, unless a guardrail reserves more.
+ */
+export const CLUSTER_RESERVED_CLAIMS = ["groups", "roles", "entitlements", "realm_access", "resource_access"] as const;
+/** Names no claim may have: they would reach object prototypes in the many languages' JSON readers that build objects. */
+export const FORBIDDEN_CLAIM_NAMES = ["__proto__", "constructor", "prototype"] as const;
 /** Claim holding the policy a token was minted under: { kind, namespace?, name, generation }. */
 export const CLAIM_POLICY = "tessera.dev/policy";
 /** Claim holding the pod binding: { name, uid, namespace, node? }. */

@@ -143,8 +143,43 @@ export interface ClusterTokenPolicySpec extends Partial<PolicySpecCommon> {
   readonly owner: PolicyOwner;
   /** Grants: absent means this ClusterTokenPolicy only sets guardrails. */
   readonly subjects?: ClusterPolicySubjects;
+  /**
+   * The audiences this policy grants are exclusive to it in the namespaces it selects: TokenPolicies there are not
+   * consulted for them unless this is true.
+   */
+  readonly allowTokenPolicies?: boolean;
   /** Guardrails over namespaced TokenPolicies. */
   readonly guardrails?: PolicyGuardrails;
+  /** Who owns which audiences. */
+  readonly audienceOwnership?: readonly AudienceOwnershipRule[];
+}
+
+/** Who an audience belongs to, as an operator assigns it. */
+export type AudienceOwnerKind =
+  /** Namespaces the selector picks; the one that publishes a TokenAudience for the audience is its owner. */
+  | "Namespaces"
+  /** The operator: only ClusterTokenPolicies grant it and no contract is consulted (e.g. the kube-apiserver). */
+  | "Cluster"
+  /** Nobody: any policy may grant it within the guardrails (external APIs, cloud STS audiences). */
+  | "Open";
+
+/**
+ * One ownership rule: which audiences, and who owns them. Exactly one of audiences, prefixes, hosts and
+ * allAudiences is set. The most specific rule for an audience decides: exact > prefix (longest first) > host >
+ * wildcard host > (an in-cluster Service URL's own namespace) > allAudiences.
+ */
+export interface AudienceOwnershipRule {
+  /** Exact audiences, in canonical form. */
+  readonly audiences?: readonly string[];
+  /** Canonical prefixes ending in "/": the audience equal to the prefix without its "/" and every one under it. */
+  readonly prefixes?: readonly string[];
+  /** URL audiences (http, https) whose host is one of these; "*.example.com" is any subdomain, not the apex. */
+  readonly hosts?: readonly string[];
+  /** Every audience no more specific rule covers; meant for migration, and visible as such. */
+  readonly allAudiences?: boolean;
+  readonly ownedBy: AudienceOwnerKind;
+  /** Required when ownedBy is Namespaces. */
+  readonly namespaceSelector?: LabelSelector;
 }
 
 /** A status condition (metav1.Condition). */

@@ -22,8 +22,15 @@ export function decisionLines(decision: Readonly<Record<string, unknown>>): stri
     const clamps = decision["clamps"];
     if (Array.isArray(clamps) && clamps.length > 0) out.push(`clamps      ${text(clamps)}`);
   } else {
-    out.push(`denied      ${text(decision["reason"])}${policyText === "" ? "" : ` under ${policyText}`}`);
+    const by = decision["deniedBy"] === undefined ? "" : ` (said by the ${text(decision["deniedBy"])})`;
+    out.push(`denied      ${text(decision["reason"])}${policyText === "" ? "" : ` under ${policyText}`}${by}`);
     out.push(`message     ${text(decision["message"])}`);
+  }
+  const owners = Array.isArray(decision["audienceOwners"]) ? decision["audienceOwners"].map(record) : [];
+  for (const o of owners) {
+    const contract = o["contract"] === undefined ? "" : ` ${text(o["contract"])} (team ${text(o["ownerTeam"])}${o["ownerContact"] === undefined ? "" : `, ${text(o["ownerContact"])}`})`;
+    const admitted = o["scopesAdmitted"] === undefined ? "" : `, admits ${text(o["scopesAdmitted"])}`;
+    out.push(`owner       ${text(o["audience"])}: ${text(o["ownedBy"])}${contract}${admitted}`);
   }
   const evaluations = Array.isArray(decision["evaluations"]) ? decision["evaluations"].map(record) : [];
   for (const e of evaluations) {

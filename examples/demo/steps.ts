@@ -2,6 +2,7 @@
 import type { DemoRunner } from "./runner.ts";
 import type { DemoContext } from "./steps/context.ts";
 import { editPolicy } from "./steps/edit.ts";
+import { squatAndRefuse } from "./steps/owner.ts";
 import { explainAndDeny } from "./steps/explain.ts";
 import { callPaymentsApi } from "./steps/api.ts";
 import { installAndStart } from "./steps/install.ts";
@@ -11,7 +12,7 @@ import { startSidecar } from "./steps/sidecar.ts";
 import { readToken } from "./steps/token.ts";
 
 /** Step ids, as they appear in the --json report. */
-export const STEP_IDS = ["install", "policies", "pod", "sidecar", "token", "api", "explain", "edit"] as const;
+export const STEP_IDS = ["install", "policies", "pod", "sidecar", "token", "api", "explain", "edit", "owner"] as const;
 
 export async function runDemoSteps(runner: DemoRunner, ctx: DemoContext): Promise<void> {
   const nowSeconds = (): number => Math.floor(ctx.now() / 1000);
@@ -23,4 +24,7 @@ export async function runDemoSteps(runner: DemoRunner, ctx: DemoContext): Promis
   await runner.step("api", "Call the payments API, which verifies tokens with the kit", () => callPaymentsApi(ctx, sidecar, controller));
   await runner.step("explain", "Explain the pod, and a request the policy refuses", () => explainAndDeny(ctx, pod, sidecar, controller));
   await runner.step("edit", "Edit the policy: the sidecar serves the new claims", () => editPolicy(ctx, sidecar, token));
+  await runner.step("owner", "Ask for another team's API: its owner's contract says no, and is named", () =>
+    squatAndRefuse(ctx, sidecar, controller),
+  );
 }

@@ -1,6 +1,7 @@
-// Validating webhook for TokenPolicy and ClusterTokenPolicy: what the CRD schema cannot check, with field paths.
+// Validating webhook for TokenPolicy, ClusterTokenPolicy and TokenAudience: what the CRD schema cannot check, with field paths.
+import type { GovernedResource, TokenAudience } from "../../../api/token-audience.ts";
 import type { AnyTokenPolicy } from "../../../api/token-policy.ts";
-import { API_GROUP, KIND_CLUSTER_TOKEN_POLICY, KIND_TOKEN_POLICY } from "../../../api/constants.ts";
+import { API_GROUP, KIND_CLUSTER_TOKEN_POLICY, KIND_TOKEN_AUDIENCE, KIND_TOKEN_POLICY } from "../../../api/constants.ts";
 import { isAdmissionError } from "./errors.ts";
 import { findConflicts } from "./policy-conflicts.ts";
 import { parsePolicyDocument, policyName } from "./policy-document.ts";
@@ -14,9 +15,9 @@ export interface FieldProblem {
   readonly effect?: "deny" | "narrow";
 }
 
-/** Compiles the policy's CEL and reports every error (the engine's compilePolicy). */
+/** Compiles the policy's or contract's CEL and reports every error (the engine's compilePolicy / compileContract). */
 export interface PolicyCompiler {
-  compile(policy: AnyTokenPolicy): readonly FieldProblem[];
+  compile(resource: GovernedResource): readonly FieldProblem[];
 }
 
 /** Checks a policy against the guardrails of the ClusterTokenPolicies in `current` (the engine's validateAgainstGuardrails). */
@@ -79,6 +80,7 @@ export async function validatePolicy(request: AdmissionRequest, options: PolicyW
   if (request.kind.group !== API_GROUP || (request.operation !== "CREATE" && request.operation !== "UPDATE")) {
     return { allowed: true };
   }
+  if (request.kind.kind === KIND_TOKEN_AUDIENCE) return validateContract(request, options.compiler);
   let policy: AnyTokenPolicy;
   try {
     policy = parsePolicyDocument(request.object);
@@ -125,4 +127,23 @@ export async function validatePolicy(request: AdmissionRequest, options: PolicyW
     };
   }
   return { allowed: true, warnings };
+}
+
+/**
+ * A TokenAudience is refused when it does not compile (canonical audience, defined scopes, CEL). Whether its
+ * namespace owns the audience is not an admission question: an owner may publish before the operator assigns the
+ * audience, and the contract's Owner condition says where it stands.
+ */
+function validateContract(request: AdmissionRequest, compiler: PolicyCompiler): AdmissionOutcome {
+  const value = request.object;
+  const spec = typeof value === "object" && value !== null ? (value as { spec?: unknown }).spec : undefined;
+  const metadata = typeof value === "object" && value !== null ? (value as { metadata?: { name?: unknown; namespace?: unknown } }).metadata : undefined;
+  if (typeof spec !== "object" || spec === null || typeof metadata?.name !== "string") {
+    return { allowed: false, code: 422, reason: "Invalid", message: "invalid TokenAudience: metadata.name and spec are required" };
+  }
+  const contract = value as unknown as TokenAudience;
+  const problems = compiler.compile(contract);
+  if (problems.length === 0) return { allowed: true };
+  const name = `${KIND_TOKEN_AUDIENCE} ${typeof metadata.namespace === "string" ? metadata.namespace : ""}/${metadata.name}`;
+  return { allowed: false, code: 422, reason: "Invalid", message: `${name} is invalid: ${format(problems)}` };
 }

@@ -22,7 +22,7 @@ import { clientNodeTokenReviewer } from "../issuer/subject/token-review-verifier
 import { budgetedTokenReviewer } from "../issuer/subject/token-review-budget.ts";
 import { kubeClientFromConfig, type KubeClient } from "../kube/kube-http.ts";
 import { makeReusingApiClient } from "../kube/reusing-api-client.ts";
-import type { CompiledPolicy, PolicySet } from "../policy/index.ts";
+import type { PolicySet } from "../policy/index.ts";
 import { ControllerCore } from "../reconcile/controller.ts";
 import { controllerMetrics } from "../reconcile/metrics.ts";
 import { realTimers } from "../reconcile/timers.ts";
@@ -39,6 +39,7 @@ import {
   engineGuardrailChecker,
   issuanceRecorder,
   tesseraPolicyEngine,
+  type CompiledResource,
 } from "./engine-adapters.ts";
 
 const IN_CLUSTER_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
@@ -102,7 +103,7 @@ interface Wiring {
   readonly client: KubeClient;
   readonly coreApi: CoreV1Api;
   readonly registry: Registry;
-  readonly core: ControllerCore<CompiledPolicy, PolicySet>;
+  readonly core: ControllerCore<CompiledResource, PolicySet>;
   readonly log: Logger;
   readonly now: () => Date;
   /** Run on stop, all at once. */
@@ -191,6 +192,7 @@ async function startIssuer(w: Wiring, tls: () => TlsMaterial): Promise<{ readonl
     policies: () => core.policySet.current,
     pods: cachePodLookup(core.caches.pods),
     namespaces: cacheNamespaceLookup(core.caches.namespaces),
+    namespaceLabels: (name) => core.caches.namespaces.get(name)?.metadata.labels,
     keyStore: new SecretKeyStore(coreApi, config.namespace),
     fetchJson: createHttpsJsonFetcher({
       ...(caPem === undefined ? {} : { ca: caPem }),
@@ -292,7 +294,7 @@ export function buildController(config: Config, deps: ControllerDeps): Controlle
   const client = kubeClientFromConfig(kc);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const core = new ControllerCore<CompiledPolicy, PolicySet>({
+  const core = new ControllerCore<CompiledResource, PolicySet>({
     client,
     namespace: config.namespace,
     identity: config.podName,

@@ -18,7 +18,7 @@ import type { TlsMaterial } from "../tls/material.ts";
 import type { FetchJson } from "../issuer/subject/fetch-json.ts";
 import type { NamespaceLookup, PodLookup } from "../issuer/subject/pod-lookup.ts";
 import type { TokenReviewer } from "../issuer/subject/token-review-verifier.ts";
-import type { PolicySet } from "../policy/index.ts";
+import type { NamespaceLabels, PolicySet } from "../policy/index.ts";
 import { cappedExplainEngine, engineDecider } from "./engine-adapters.ts";
 
 /** The audit half (introspect, revoke, explain): mounted on the issuer's server when given. */
@@ -35,6 +35,11 @@ export interface IssuerParts {
   readonly policies: () => PolicySet;
   readonly pods: PodLookup;
   readonly namespaces: NamespaceLookup;
+  /**
+   * Labels of any namespace, read synchronously (the controller's namespace cache), so an operator's ownership rule
+   * can find which namespace owns an audience. Without it only the subject's own namespace and Service URLs resolve.
+   */
+  readonly namespaceLabels?: NamespaceLabels;
   readonly keyStore: KeyStore;
   /** Fetches the cluster's discovery document and JWKS (CA and bearer configured by the caller). */
   readonly fetchJson: FetchJson;
@@ -73,7 +78,7 @@ export function composeIssuer(parts: IssuerParts): Issuer {
           explainer: new Explainer({
             pods: parts.pods,
             namespaces: parts.namespaces,
-            engine: cappedExplainEngine(parts.policies, config.signing.maxTokenTtlSeconds),
+            engine: cappedExplainEngine(parts.policies, config.signing.maxTokenTtlSeconds, parts.namespaceLabels),
             cluster: config.cluster,
             issuer: config.issuerUrl,
             now,
@@ -89,7 +94,7 @@ export function composeIssuer(parts: IssuerParts): Issuer {
     ...(parts.tokenReviewer === undefined ? {} : { tokenReviewer: parts.tokenReviewer }),
     pods: parts.pods,
     namespaces: parts.namespaces,
-    decider: engineDecider(parts.policies),
+    decider: engineDecider(parts.policies, parts.namespaceLabels),
     recorder: combineRecorders(logger, parts.recorders),
     keyStore: parts.keyStore,
     isLeader: parts.isLeader,

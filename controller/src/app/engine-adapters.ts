@@ -16,13 +16,18 @@ import type { DecisionRecorder } from "../issuer/record/decision-recorder.ts";
 import type { NamespaceInfo, NamespaceLookup, PodInfo, PodLookup } from "../issuer/subject/pod-lookup.ts";
 import {
   choosePolicy,
+  compileContract,
   compilePolicy,
+  contractStanding,
   decide,
+  isTokenAudience,
   memoizedExpressions,
   PolicySet,
   rejectionOf,
   validateAgainstGuardrails,
+  type CompiledContract,
   type CompiledPolicy,
+  type NamespaceLabels,
   type RejectedPolicy,
 } from "../policy/index.ts";
 import type { Caches } from "../reconcile/gather.ts";
@@ -31,56 +36,83 @@ import type { SlimNamespace, SlimPod } from "../reconcile/objects.ts";
 import type { CompileOutcome, PolicyEngine } from "../reconcile/policy-engine.ts";
 import type { Store } from "../reconcile/store.ts";
 
-/** The engine as reconcile sees it: compile once per policy generation, judge guardrails, build the live set. */
-export function tesseraPolicyEngine(): PolicyEngine<CompiledPolicy, PolicySet, RejectedPolicy> {
+/** What the live set compiles each resource to: a policy, or an audience owner's contract. */
+export type CompiledResource = CompiledPolicy | CompiledContract;
+
+function isContract(compiled: CompiledResource): compiled is CompiledContract {
+  return compiled.ref.kind === "TokenAudience";
+}
+
+/** The engine as reconcile sees it: compile once per generation, judge guardrails and contracts, build the live set. */
+export function tesseraPolicyEngine(): PolicyEngine<CompiledResource, PolicySet, RejectedPolicy | undefined> {
   // One memo per engine: every policy the controller caches that spells the same expression shares its program.
   const expressions = memoizedExpressions();
   return {
-    compile(policy) {
-      const result = compilePolicy(policy, { expressions });
+    compile(resource) {
+      if (isTokenAudience(resource)) {
+        const result = compileContract(resource, expressions);
+        // A contract that does not compile admits nobody: its audience's callers are denied until it is fixed.
+        return result.ok
+          ? { ok: true, compiled: result.contract }
+          : { ok: false, errors: result.errors.map((e) => ({ path: e.path, message: e.message })), rejected: undefined };
+      }
+      const result = compilePolicy(resource, { expressions });
       return result.ok
         ? { ok: true, compiled: result.policy }
         : { ok: false, errors: result.errors.map((e) => ({ path: e.path, message: e.message })), rejected: rejectionOf(result) };
     },
     guardrailViolations(compiled, set, namespaceLabels) {
+      if (isContract(compiled)) return [];
       // Only "deny" makes a policy unacceptable; "narrow" (e.g. a TTL clamped) is applied at issuance and stays allowed.
       return validateAgainstGuardrails(compiled, set, namespaceLabels)
         .filter((v) => v.effect === "deny")
         .map((v) => ({ path: v.path, message: v.message }));
     },
     buildSet(compiled, rejected) {
-      return PolicySet.from(compiled, rejected);
+      const policies: CompiledPolicy[] = [];
+      const contracts: CompiledContract[] = [];
+      for (const c of compiled) {
+        if (isContract(c)) contracts.push(c);
+        else policies.push(c);
+      }
+      return PolicySet.from(policies, rejected.filter((r) => r !== undefined), contracts);
+    },
+    contractStanding(compiled, set, namespaceLabels) {
+      return isContract(compiled) ? contractStanding(compiled, set, namespaceLabels) : undefined;
     },
   };
 }
 
-/** The exchange's Decider over the PolicySet `policies` returns on each call (the live one, in the controller). */
-export function engineDecider(policies: () => PolicySet): Decider {
+/**
+ * The exchange's Decider over the PolicySet `policies` returns on each call (the live one, in the controller), with
+ * namespace labels from the controller's cache so an operator's rule can find the namespace that owns an audience.
+ */
+export function engineDecider(policies: () => PolicySet, namespaceLabels?: NamespaceLabels): Decider {
   return {
-    decide: (input) => decide({ ...input, policies: policies() }),
+    decide: (input) => decide({ ...input, policies: policies(), ...(namespaceLabels === undefined ? {} : { namespaceLabels }) }),
   };
 }
 
 /** Explain answers what the exchange would: the live PolicySet, then the issuer's own TTL cap. */
-export function cappedExplainEngine(policies: () => PolicySet, maxTokenTtlSeconds: number): ExplainEngine {
+export function cappedExplainEngine(policies: () => PolicySet, maxTokenTtlSeconds: number, namespaceLabels?: NamespaceLabels): ExplainEngine {
   return {
     explain(input) {
-      const explained = engineOver(policies()).explain(input);
+      const explained = engineOver(policies(), namespaceLabels).explain(input);
       return { ...explained, decision: capGrantTtl(explained.decision, maxTokenTtlSeconds) };
     },
   };
 }
 
 export const enginePolicyCompiler: PolicyCompiler = {
-  compile(policy) {
-    const result = compilePolicy(policy);
+  compile(resource) {
+    const result = isTokenAudience(resource) ? compileContract(resource) : compilePolicy(resource);
     return result.ok ? [] : result.errors;
   },
 };
 
 /** Compile outcomes the controller already holds for stored policies (LivePolicySet.peek), keyed by generation. */
 export interface StoredCompiles {
-  peek(policy: AnyTokenPolicy): CompileOutcome<CompiledPolicy> | undefined;
+  peek(policy: AnyTokenPolicy): CompileOutcome<CompiledResource> | undefined;
 }
 
 /**
@@ -95,7 +127,7 @@ export function engineGuardrailChecker(
 ): GuardrailChecker {
   const compiled = (policy: AnyTokenPolicy): CompiledPolicy | undefined => {
     const held = stored?.peek(policy);
-    if (held !== undefined) return held.ok ? held.compiled : undefined;
+    if (held !== undefined) return held.ok && !isContract(held.compiled) ? held.compiled : undefined;
     const result = compilePolicy(policy);
     return result.ok ? result.policy : undefined;
   };

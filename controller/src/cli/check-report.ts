@@ -1,8 +1,14 @@
 // `tessera check` without I/O: compiles loaded policy documents, validates guardrails, formats one line per policy.
 
-import { KIND_CLUSTER_TOKEN_POLICY, KIND_TOKEN_POLICY } from "../../../api/constants.ts";
-import type { AnyTokenPolicy } from "../../../api/token-policy.ts";
-import { compilePolicySet, formatRef, refOf, validateAgainstGuardrails } from "../policy/index.ts";
+import { KIND_CLUSTER_TOKEN_POLICY, KIND_TOKEN_AUDIENCE, KIND_TOKEN_POLICY } from "../../../api/constants.ts";
+import {
+  compilePolicySet,
+  formatRef,
+  isTokenAudience,
+  refOf,
+  validateAgainstGuardrails,
+  type GovernedResource,
+} from "../policy/index.ts";
 
 /** One YAML document as loaded, with where it came from. */
 export interface LoadedDocument {
@@ -33,7 +39,7 @@ export interface CheckReport {
 
 export function checkDocuments(documents: readonly LoadedDocument[], problems: readonly LoadProblem[]): CheckReport {
   const namespaceLabels = new Map<string, Readonly<Record<string, string>>>();
-  const policies: { doc: LoadedDocument; obj: AnyTokenPolicy }[] = [];
+  const policies: { doc: LoadedDocument; obj: GovernedResource }[] = [];
   for (const doc of documents) {
     const value = doc.value;
     if (typeof value !== "object" || value === null || !("kind" in value)) continue;
@@ -43,14 +49,14 @@ export function checkDocuments(documents: readonly LoadedDocument[], problems: r
       if (typeof meta?.name === "string") {
         namespaceLabels.set(meta.name, (meta.labels ?? {}) as Record<string, string>);
       }
-    } else if (kind === KIND_TOKEN_POLICY || kind === KIND_CLUSTER_TOKEN_POLICY) {
-      policies.push({ doc, obj: value as AnyTokenPolicy });
+    } else if (kind === KIND_TOKEN_POLICY || kind === KIND_CLUSTER_TOKEN_POLICY || kind === KIND_TOKEN_AUDIENCE) {
+      policies.push({ doc, obj: value as GovernedResource });
     }
   }
 
   const lines: PolicyLine[] = [];
   // Policies that passed the shape and duplicate checks, with the line each reports on.
-  const candidates: { line: number; obj: AnyTokenPolicy }[] = [];
+  const candidates: { line: number; obj: GovernedResource }[] = [];
   const seen = new Map<string, string>();
   for (const { doc, obj } of policies) {
     const location = doc.index === 0 ? doc.file : `${doc.file}#${doc.index}`;
@@ -59,7 +65,7 @@ export function checkDocuments(documents: readonly LoadedDocument[], problems: r
       lines.push({ name: `${obj.kind}/?`, location, errors: [shapeProblem], notes: [] });
       continue;
     }
-    const name = formatRef(refOf(obj));
+    const name = isTokenAudience(obj) ? `TokenAudience/${obj.metadata.namespace ?? ""}/${obj.metadata.name}` : formatRef(refOf(obj));
     const earlier = seen.get(name);
     if (earlier !== undefined) {
       lines.push({ name, location, errors: [`already defined in ${earlier}`], notes: [] });
@@ -80,6 +86,7 @@ export function checkDocuments(documents: readonly LoadedDocument[], problems: r
       lines[index] = { ...current, errors: result.errors.map((e) => `${e.path}: ${e.message}`) };
       return;
     }
+    if (!("policy" in result)) return;
     const labels = namespaceLabels.get(result.policy.ref.namespace ?? "") ?? {};
     const violations = validateAgainstGuardrails(result.policy, set, labels);
     if (violations.length === 0) return;
@@ -93,7 +100,7 @@ export function checkDocuments(documents: readonly LoadedDocument[], problems: r
 }
 
 /** Enough shape to name the policy; the rest is compilePolicy's job. */
-function shapeOf(obj: AnyTokenPolicy): string | undefined {
+function shapeOf(obj: GovernedResource): string | undefined {
   const meta = (obj as { metadata?: { name?: unknown } }).metadata;
   if (typeof meta?.name !== "string") return "metadata.name: required";
   if (typeof (obj as { spec?: unknown }).spec !== "object") return "spec: required";

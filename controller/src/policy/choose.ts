@@ -30,6 +30,13 @@ export function choosePolicy(subject: Subject, request: TokenRequest, policies: 
       return deny("NoMatchingPolicy", `no policy grants tokens to ${describeSubject(subject)}`, evaluations);
     }
     case "audience-not-allowed":
+      if (matched.exclusion !== undefined) {
+        return deny(
+          "AudienceNotAllowed",
+          `${matched.selecting.map((p) => formatRef(p.ref)).join(", ")} cannot grant this: ${matched.exclusion}`,
+          matched.evaluations,
+        );
+      }
       return deny(
         "AudienceNotAllowed",
         `${matched.selecting.map((p) => formatRef(p.ref)).join(", ")} ` +

@@ -4,7 +4,7 @@
 // claim name rules, default scopes within allowed scopes, unique names. Input may come straight from YAML,
 // so shapes are re-checked defensively rather than trusted.
 
-import { CLUSTER_RESERVED_CLAIMS, KIND_CLUSTER_TOKEN_POLICY, KIND_TOKEN_POLICY } from "../../../api/constants.ts";
+import { KIND_CLUSTER_TOKEN_POLICY, KIND_TOKEN_POLICY } from "../../../api/constants.ts";
 import type {
   AnyTokenPolicy,
   LabelSelector,
@@ -15,7 +15,10 @@ import type {
   PolicySubjects,
 } from "../../../api/token-policy.ts";
 import { compileExpression, type ExpressionCompiler } from "./cel/expression.ts";
-import { claimNameProblem } from "./claim-names.ts";
+import { audienceSpellingProblem } from "./audience/canonical.ts";
+import { compileOwnershipRule, type CompiledOwnershipRule } from "./audience/ownership.ts";
+import { claimNameProblem, isClusterReservedClaim } from "./claim-names.ts";
+import { formatRef } from "./refs.ts";
 import type {
   CompileError,
   CompileResult,
@@ -39,7 +42,9 @@ export function compilePolicy(obj: AnyTokenPolicy, options: CompileOptions = {})
   const errors: CompileError[] = [];
   const ref = refOf(obj);
   const hasGuardrails =
-    obj.kind === "ClusterTokenPolicy" && typeof obj.spec === "object" && obj.spec.guardrails !== undefined;
+    obj.kind === "ClusterTokenPolicy" &&
+    typeof obj.spec === "object" &&
+    (obj.spec.guardrails !== undefined || obj.spec.audienceOwnership !== undefined);
   const kind: unknown = obj.kind;
   if (kind !== KIND_TOKEN_POLICY && kind !== KIND_CLUSTER_TOKEN_POLICY) {
     return { ok: false, ref, hasGuardrails, errors: [{ path: "kind", message: `unknown kind '${String(kind)}'` }] };
@@ -74,11 +79,13 @@ export function compilePolicy(obj: AnyTokenPolicy, options: CompileOptions = {})
 
   let grants: CompiledGrants | undefined;
   let guardrails: CompiledGuardrails | undefined;
+  let ownership: CompiledOwnershipRule[] | undefined;
+  let allowTokenPolicies: boolean | undefined;
   if (obj.kind === "TokenPolicy") {
     const subjects = compileSubjects(obj.spec.subjects, undefined, errors);
     grants = compileGrants(obj.spec, subjects, errors, expressions);
     (obj.spec.claims ?? []).forEach((claim, i) => {
-      if ((CLUSTER_RESERVED_CLAIMS as readonly string[]).includes(claim.name)) {
+      if (isClusterReservedClaim(claim.name)) {
         errors.push({
           path: `spec.claims[${i}].name`,
           message: `claim '${claim.name}' is reserved for ClusterTokenPolicies`,
@@ -86,9 +93,22 @@ export function compilePolicy(obj: AnyTokenPolicy, options: CompileOptions = {})
       }
     });
   } else {
-    const { subjects, guardrails: rails } = obj.spec;
-    if (subjects === undefined && rails === undefined) {
-      errors.push({ path: "spec", message: "a ClusterTokenPolicy needs subjects (to grant), guardrails, or both" });
+    const { subjects, guardrails: rails, audienceOwnership } = obj.spec;
+    if (subjects === undefined && rails === undefined && audienceOwnership === undefined) {
+      errors.push({
+        path: "spec",
+        message: "a ClusterTokenPolicy needs subjects (to grant), guardrails, audienceOwnership, or a combination",
+      });
+    }
+    if (audienceOwnership !== undefined) {
+      const by = formatRef(ref);
+      ownership = audienceOwnership.map((rule, i) => compileOwnershipRule(rule, `spec.audienceOwnership[${i}]`, by, errors));
+    }
+    if (obj.spec.allowTokenPolicies !== undefined) {
+      if (subjects === undefined) {
+        errors.push({ path: "spec.allowTokenPolicies", message: "only meaningful with spec.subjects; this policy grants nothing" });
+      }
+      allowTokenPolicies = obj.spec.allowTokenPolicies;
     }
     if (subjects !== undefined) {
       const namespaceSelector = compileSelectorInto(
@@ -112,6 +132,8 @@ export function compilePolicy(obj: AnyTokenPolicy, options: CompileOptions = {})
       priority,
       ...(grants === undefined ? {} : { grants }),
       ...(guardrails === undefined ? {} : { guardrails }),
+      ...(ownership === undefined ? {} : { ownership }),
+      ...(allowTokenPolicies === undefined ? {} : { allowTokenPolicies }),
       ...(revokeBefore === undefined ? {} : { revokeBefore }),
     },
   };
@@ -198,6 +220,11 @@ function compileGrants(
     errors.push({ path: "spec.audiences", message: "at least one audience is required" });
   }
   const audiences = uniqueStrings(spec.audiences ?? [], "spec.audiences", errors);
+  (spec.audiences ?? []).forEach((audience, i) => {
+    if (typeof audience !== "string") return;
+    const problem = audienceSpellingProblem(audience);
+    if (problem !== undefined) errors.push({ path: `spec.audiences[${i}]`, message: problem });
+  });
   const allowedScopes = uniqueStrings(spec.scopes?.allowed ?? [], "spec.scopes.allowed", errors);
   const defaultScopes = [...uniqueStrings(spec.scopes?.default ?? [], "spec.scopes.default", errors)];
   defaultScopes.forEach((scope, i) => {
@@ -318,6 +345,12 @@ function compileGuardrails(rails: PolicyGuardrails, errors: CompileError[]): Com
   }
   for (const field of ["allowedAudiences", "reservedAudiences", "allowedScopes", "allowedClaims", "reservedClaims"] as const) {
     uniqueStrings(rails[field] ?? [], `spec.guardrails.${field}`, errors);
+  }
+  for (const field of ["allowedAudiences", "reservedAudiences"] as const) {
+    (rails[field] ?? []).forEach((audience, i) => {
+      const problem = typeof audience === "string" ? audienceSpellingProblem(audience) : undefined;
+      if (problem !== undefined) errors.push({ path: `spec.guardrails.${field}[${i}]`, message: problem });
+    });
   }
   (rails.allowedClaims ?? []).forEach((name, i) => {
     const problem = claimNameProblem(name);

@@ -4,6 +4,7 @@ import type { AnyTokenPolicy, PolicyDelegation, PolicyGuardrails, PolicyRef } fr
 import type { CompiledExpression } from "./cel/expression.ts";
 import type { CompileError } from "./compile-error.ts";
 import type { CompiledSelector } from "./selector.ts";
+import type { CompiledOwnershipRule } from "./audience/ownership.ts";
 
 export type { CompileError } from "./compile-error.ts";
 
@@ -58,6 +59,13 @@ export interface CompiledPolicy {
   readonly priority: number;
   readonly grants?: CompiledGrants;
   readonly guardrails?: CompiledGuardrails;
+  /** Audience ownership rules (ClusterTokenPolicy only). */
+  readonly ownership?: readonly CompiledOwnershipRule[];
+  /**
+   * ClusterTokenPolicy only: TokenPolicies may also grant this policy's audiences in the namespaces it selects.
+   * False (the default) makes them exclusive to it there.
+   */
+  readonly allowTokenPolicies?: boolean;
   /** Tokens issued under this policy before this instant are revoked. */
   readonly revokeBefore?: Date;
 }
@@ -68,7 +76,10 @@ export type CompileResult =
       readonly ok: false;
       readonly ref: PolicyRef;
       readonly errors: readonly CompileError[];
-      /** The resource sets guardrails (a ClusterTokenPolicy with spec.guardrails), which are now unknown. */
+      /**
+       * The resource sets guardrails or audience ownership (a ClusterTokenPolicy with spec.guardrails or
+       * spec.audienceOwnership), which are now unknown.
+       */
       readonly hasGuardrails: boolean;
     };
 

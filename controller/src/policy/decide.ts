@@ -1,9 +1,12 @@
 // decide: the whole decision for one token request, deny by default; explain: the same, for people.
 //
-// Choosing THE policy, and the denials met while choosing, is choosePolicy (choose.ts). Order of checks once it
-// has chosen (each denial names the policy):
-//   guardrails on audiences and claims (TokenPolicies only) -> delegation -> conditions -> scopes -> TTL ->
-//   claims evaluated. Every condition is evaluated even after one fails, so the record shows all of them.
+// Three parties must agree: the caller's policy grants, each audience's owner admits, the operator's guardrails
+// allow. Order of checks (each denial names the party that said no):
+//   audiences brought to canonical form -> each audience's owner found (unowned is denied) -> THE policy chosen
+//   (choosePolicy, choose.ts; TokenPolicies are passed over for audiences the operator keeps) -> guardrails on
+//   audiences and claims (TokenPolicies only) -> delegation -> conditions -> scopes -> TTL -> owners' contracts
+//   (admission, scopes, TTL) -> claims evaluated -> claims the owners require. Every condition is evaluated even
+//   after one fails, so the record shows all of them.
 
 import type { PolicyActor } from "../../../api/token-policy.ts";
 import type { CompiledCondition, CompiledPolicy } from "./compiled-policy.ts";
@@ -15,9 +18,14 @@ import { isIssuerOwnedClaim } from "./claim-names.ts";
 import { audienceProblem, claimProblem, scopeAllowed, type EffectiveGuardrails } from "./guardrails.ts";
 import type { PolicySet } from "./policy-set.ts";
 import { formatRef } from "./refs.ts";
+import { admit, firstFailure, type Admission } from "./audience/admit.ts";
+import { canonicalAudience } from "./audience/canonical.ts";
+import { describeOwner, resolveOwner, type AudienceOwner, type NamespaceLabels } from "./audience/owner.ts";
 import type {
   Actor,
+  AudienceEvaluation,
   ConditionResult,
+  DenyingParty,
   Decision,
   DeniedDecision,
   DenialReason,
@@ -37,6 +45,11 @@ export interface DecideInput {
   /** Decision id; becomes the token's jti when allowed. */
   readonly id: string;
   /**
+   * Labels of any namespace by name, to find which namespace an operator's rule assigns an audience to. Without
+   * it only the subject's own namespace is known.
+   */
+  readonly namespaceLabels?: NamespaceLabels;
+  /**
    * The CEL budget of this decision; a fresh one of DECISION_COST_BUDGET units when absent. Every expression the
    * decision evaluates charges it, so together they stay within it.
    */
@@ -49,6 +62,7 @@ export interface ExplainInput {
   readonly policies: PolicySet;
   readonly now: Date;
   readonly id?: string;
+  readonly namespaceLabels?: NamespaceLabels;
 }
 
 /** What explain shows: the decision that would be made, and the guardrails over the subject's namespace. */
@@ -59,27 +73,52 @@ export interface Explanation {
 
 export function decide(input: DecideInput): Decision {
   const { subject, policies, now, id } = input;
-  const request: TokenRequest = {
-    audiences: unique(input.request.audiences),
-    scopes: unique(input.request.scopes),
-  };
   const common = { id, at: now.toISOString(), subject, request: input.request };
+  let audienceRecord: AudienceEvaluation[] = [];
   const deny = (
     reason: DenialReason,
     message: string,
     evaluations: readonly PolicyEvaluation[],
     policy?: CompiledPolicy,
+    deniedBy: DenyingParty = policy?.ref.kind === "ClusterTokenPolicy" ? "operator" : "caller",
   ): DeniedDecision => ({
     ...common,
     evaluations,
+    audiences: audienceRecord,
     allowed: false,
     reason,
     message,
+    deniedBy,
     ...(policy === undefined ? {} : { policy: policy.ref }),
   });
 
+  // Audiences in their one canonical spelling, so no comparison below can be won by spelling (canonical.ts).
+  const audiences: string[] = [];
+  for (const raw of input.request.audiences) {
+    const canonical = canonicalAudience(raw);
+    if (!canonical.ok) return deny("AudienceNotAllowed", `'${raw}' is not a valid audience: ${canonical.message}`, []);
+    audiences.push(canonical.audience);
+  }
+  const request: TokenRequest = { audiences: unique(audiences), scopes: unique(input.request.scopes) };
+
+  // Every audience needs an owner before any policy is asked: deny by default.
+  const labelsOf = input.namespaceLabels ?? ((name: string) => (name === subject.namespace.name ? subject.namespace.labels : undefined));
+  const owners: AudienceOwner[] = [];
+  for (const audience of request.audiences) {
+    const owner = resolveOwner(audience, policies.ownershipOf(audience), (a) => policies.contractsFor(a), labelsOf);
+    if (!owner.ok) {
+      audienceRecord.push({ audience, ownedBy: "Unowned" });
+      return deny(owner.reason, owner.message, [], undefined, "owner");
+    }
+    owners.push(owner.owner);
+  }
+  audienceRecord = owners.map(ownerRecord);
+
   const matched = choosePolicy(subject, request, policies);
-  if (!matched.chosen) return deny(matched.reason, matched.message, matched.evaluations);
+  if (!matched.chosen) {
+    const byOperator = matched.evaluations.some((e) => e.selected && e.skippedBecause?.includes("ClusterTokenPolic") === true);
+    return deny(matched.reason, matched.message, matched.evaluations, undefined, byOperator ? "operator" : "caller");
+  }
 
   const policy = matched.policy;
   const grants = policy.grants;
@@ -91,7 +130,7 @@ export function decide(input: DecideInput): Decision {
   const isNamespaced = policy.ref.kind === "TokenPolicy";
   const guardrails = isNamespaced ? policies.guardrailsFor(subject.namespace.labels) : undefined;
 
-  // Fail closed: unknown guardrails cannot be respected.
+  // Fail closed: unknown guardrails or ownership rules cannot be respected.
   const brokenRails = isNamespaced ? policies.rejectedGuardrails() : [];
   if (brokenRails.length > 0) {
     return deny(
@@ -100,6 +139,7 @@ export function decide(input: DecideInput): Decision {
         `no TokenPolicy (here ${under}) grants tokens until they are fixed`,
       matched.evaluations,
       policy,
+      "operator",
     );
   }
 
@@ -108,13 +148,13 @@ export function decide(input: DecideInput): Decision {
     for (const audience of request.audiences) {
       const problem = audienceProblem(guardrails, audience);
       if (problem !== undefined) {
-        return deny("GuardrailViolation", `${under} may not grant: ${problem}`, matched.evaluations, policy);
+        return deny("GuardrailViolation", `${under} may not grant: ${problem}`, matched.evaluations, policy, "operator");
       }
     }
     for (const claim of grants.claims) {
       const problem = claimProblem(guardrails, claim.name);
       if (problem !== undefined) {
-        return deny("GuardrailViolation", `${under} may not set ${claim.path}: ${problem}`, matched.evaluations, policy);
+        return deny("GuardrailViolation", `${under} may not set ${claim.path}: ${problem}`, matched.evaluations, policy, "operator");
       }
     }
   }
@@ -137,12 +177,13 @@ export function decide(input: DecideInput): Decision {
     const guardrailMax = guardrails?.maxDelegationChainLength;
     const max = Math.min(delegation.maxChainLength, guardrailMax?.value ?? Infinity);
     if (subject.actors.length > max) {
-      const by = guardrailMax !== undefined && guardrailMax.value < delegation.maxChainLength ? guardrailMax.by : under;
+      const byGuardrail = guardrailMax !== undefined && guardrailMax.value < delegation.maxChainLength;
       return deny(
         "DelegationChainTooLong",
-        `delegation chain of ${subject.actors.length} actors exceeds ${max}, the longest ${by} allows`,
+        `delegation chain of ${subject.actors.length} actors exceeds ${max}, the longest ${byGuardrail ? guardrailMax.by : under} allows`,
         matched.evaluations,
         policy,
+        byGuardrail ? "operator" : undefined,
       );
     }
   }
@@ -187,6 +228,7 @@ export function decide(input: DecideInput): Decision {
           `scope '${scope}' is not among the scopes ${guardrails.allowedScopes?.by ?? "guardrails"} allow`,
           evaluations,
           policy,
+          "operator",
         );
       }
     }
@@ -210,12 +252,81 @@ export function decide(input: DecideInput): Decision {
     ttlSeconds = maxTtl.value;
   }
 
-  // Claims: evaluated last, so a claim never runs for a request that was going to be denied anyway.
-  const claims: Record<string, JsonValue> = {};
+  // The owners' side: each contract must admit this caller for every scope granted; it defines what a scope means.
+  const admissions: Admission[] = [];
+  for (const owner of owners) {
+    if (owner.kind !== "Contract") continue;
+    const { contract } = owner;
+    // The owner's conditions charge the same per-decision budget as the caller's policy.
+    const admission = admit(contract, subject, bindings, (c, b) => evaluateCondition(c, b, meter));
+    admissions.push(admission);
+    audienceRecord = audienceRecord.map((r) => (r.audience === owner.audience ? withAdmission(r, admission) : r));
+    const ownerName = describeOwner(contract);
+    if (admission.costLimitExceeded !== undefined) {
+      return deny(
+        "CostLimitExceeded",
+        `${ownerName} caller entry '${admission.costLimitExceeded.caller}' condition '${admission.costLimitExceeded.condition.name}' ` +
+          (admission.costLimitExceeded.condition.message ?? ""),
+        evaluations,
+        policy,
+        "owner",
+      );
+    }
+    if (!admission.admitted) {
+      const failure = firstFailure(admission);
+      return deny(
+        "AudienceOwnerDenied",
+        `${under} grants audience '${owner.audience}', but its owner ${ownerName} does not admit ${describeCaller(subject)}` +
+          (failure === undefined
+            ? ""
+            : ` (caller entry '${failure.caller}' condition '${failure.condition.name}' failed: ${failure.condition.message ?? ""})`),
+        evaluations,
+        policy,
+        "owner",
+      );
+    }
+    if (request.scopes.length > 0) {
+      for (const scope of scopes) {
+        if (!contract.scopes.has(scope)) {
+          return deny(
+            "AudienceOwnerDenied",
+            `${under} grants scope '${scope}', but ${ownerName} does not define it for audience '${owner.audience}'`,
+            evaluations,
+            policy,
+            "owner",
+          );
+        }
+        if (!admission.scopes.has(scope)) {
+          return deny(
+            "AudienceOwnerDenied",
+            `${under} grants scope '${scope}', but ${ownerName} admits ${describeCaller(subject)} for ` +
+              `${admission.scopes.size === 0 ? "no scope" : [...admission.scopes].sort().join(", ")} only`,
+            evaluations,
+            policy,
+            "owner",
+          );
+        }
+      }
+    } else {
+      const dropped = scopes.filter((s) => !admission.scopes.has(s));
+      if (dropped.length > 0) {
+        scopes = scopes.filter((s) => admission.scopes.has(s));
+        clamps.push(`default scopes ${dropped.join(", ")} dropped: not admitted by ${ownerName}`);
+      }
+    }
+    if (contract.maxTtlSeconds !== undefined && ttlSeconds > contract.maxTtlSeconds) {
+      clamps.push(`ttl clamped from ${ttlSeconds}s to ${contract.maxTtlSeconds}s by ${ownerName}`);
+      ttlSeconds = contract.maxTtlSeconds;
+    }
+  }
+
+  // Claims: evaluated last, so a claim never runs for a request that was going to be denied anyway. The object has
+  // no prototype, so no claim name can reach one (names like __proto__ are refused at compile as well).
+  const claims: Record<string, JsonValue> = Object.create(null) as Record<string, JsonValue>;
   for (const claim of grants.claims) {
     if (isIssuerOwnedClaim(claim.name) || (guardrails !== undefined && claimProblem(guardrails, claim.name) !== undefined)) {
       // Unreachable for compiled policies; kept so no code path can ever emit such a claim.
-      return deny("GuardrailViolation", `${under} may not set claim '${claim.name}'`, evaluations, policy);
+      return deny("GuardrailViolation", `${under} may not set claim '${claim.name}'`, evaluations, policy, "operator");
     }
     const result = claim.expression.evaluate(bindings, meter);
     const value: EvalResult<JsonValue> = result.ok ? toClaimValue(result.value) : result;
@@ -237,9 +348,29 @@ export function decide(input: DecideInput): Decision {
     }
     claims[claim.name] = value.value;
   }
+  for (const { contract } of admissions) {
+    const missing = contract.requiredClaims.find((name) => !Object.hasOwn(claims, name));
+    if (missing !== undefined) {
+      return deny(
+        "AudienceOwnerDenied",
+        `${describeOwner(contract)} requires claim '${missing}' in every token for audience '${contract.audience}'; ` +
+          `${under} does not set it`,
+        evaluations,
+        policy,
+        "owner",
+      );
+    }
+  }
 
-  const grant: Grant = { audiences: [...request.audiences], scopes, ttlSeconds, claims, clamps, ...(grants.requireDpop ? { requireDpop: true as const } : {}) };
-  return { ...common, evaluations, allowed: true, policy: policy.ref, grant };
+  const grant: Grant = {
+    audiences: [...request.audiences],
+    scopes,
+    ttlSeconds,
+    claims,
+    clamps,
+    ...(grants.requireDpop ? { requireDpop: true as const } : {}),
+  };
+  return { ...common, evaluations, audiences: audienceRecord, allowed: true, policy: policy.ref, grant };
 }
 
 /** The same evaluations as decide, for people: nothing is minted and nothing is recorded as issued. */
@@ -266,6 +397,38 @@ function evaluateCondition(
   if (outcome.value === true) return { result: result(true), costLimitExceeded: false };
   if (outcome.value === false) return { result: result(false, condition.message), costLimitExceeded: false };
   return { result: result(false, "did not evaluate to a bool"), costLimitExceeded: false };
+}
+
+function ownerRecord(owner: AudienceOwner): AudienceEvaluation {
+  switch (owner.kind) {
+    case "Cluster":
+    case "Open":
+      return { audience: owner.audience, ownedBy: owner.kind, assignedBy: owner.by };
+    case "Contract": {
+      const { ref, owner: team } = owner.contract;
+      return {
+        audience: owner.audience,
+        ownedBy: "Contract",
+        assignedBy: owner.assignedBy,
+        contract: { namespace: ref.namespace, name: ref.name, generation: ref.generation },
+        ownerTeam: team.team,
+        ...(team.contact === undefined ? {} : { ownerContact: team.contact }),
+      };
+    }
+  }
+}
+
+function withAdmission(record: AudienceEvaluation, admission: Admission): AudienceEvaluation {
+  return {
+    ...record,
+    admittedBy: admission.callers.filter((c) => c.admitted).map((c) => c.name),
+    scopesAdmitted: [...admission.scopes].sort(),
+    conditions: admission.callers.flatMap((c) => c.conditions),
+  };
+}
+
+function describeCaller(subject: Subject): string {
+  return `service account ${subject.serviceAccount.namespace}/${subject.serviceAccount.name}`;
 }
 
 function actorAllowed(allowed: readonly PolicyActor[], actor: Actor): boolean {

@@ -2,12 +2,13 @@
 //
 // Several guardrails may apply to one namespace; they combine to the strictest: the smallest maxTtlSeconds and
 // maxDelegationChainLength, the intersection of allowed lists, the union of reserved lists. Reserved claims
-// always include CLUSTER_RESERVED_CLAIMS. Guardrails bind TokenPolicies only: ClusterTokenPolicies are the
-// operators' own.
+// always include CLUSTER_RESERVED_CLAIMS; claim names are held lower-case (claim-names.ts says why). Guardrails
+// bind TokenPolicies only: ClusterTokenPolicies are the operators' own.
 
 import { CLUSTER_RESERVED_CLAIMS } from "../../../api/constants.ts";
 import type { PolicyRef } from "../../../api/token-policy.ts";
 import type { CompiledPolicy } from "./compiled-policy.ts";
+import { claimKey } from "./claim-names.ts";
 import { formatRef } from "./refs.ts";
 
 /** A limit and the policy that set it (the strictest one when several do). */
@@ -44,7 +45,7 @@ export function combineGuardrails(
   let allowedScopes: Bound<ReadonlySet<string>> | undefined;
   let allowedClaims: Bound<ReadonlySet<string>> | undefined;
   const reservedAudiences = new Map<string, string>();
-  const reservedClaims = new Map<string, string>(CLUSTER_RESERVED_CLAIMS.map((c) => [c, BUILT_IN]));
+  const reservedClaims = new Map<string, string>(CLUSTER_RESERVED_CLAIMS.map((c) => [claimKey(c), BUILT_IN]));
   for (const policy of policies) {
     const rails = policy.guardrails;
     if (rails === undefined || !rails.namespaceSelector.matches(namespaceLabels)) continue;
@@ -55,11 +56,11 @@ export function combineGuardrails(
     maxDelegationChainLength = smaller(maxDelegationChainLength, spec.maxDelegationChainLength, by);
     allowedAudiences = intersect(allowedAudiences, spec.allowedAudiences, by);
     allowedScopes = intersect(allowedScopes, spec.allowedScopes, by);
-    allowedClaims = intersect(allowedClaims, spec.allowedClaims, by);
+    allowedClaims = intersect(allowedClaims, spec.allowedClaims?.map(claimKey), by);
     for (const audience of spec.reservedAudiences ?? []) {
       if (!reservedAudiences.has(audience)) reservedAudiences.set(audience, by);
     }
-    for (const claim of spec.reservedClaims ?? []) {
+    for (const claim of (spec.reservedClaims ?? []).map(claimKey)) {
       if (!reservedClaims.has(claim)) reservedClaims.set(claim, by);
     }
   }
@@ -104,10 +105,10 @@ export function audienceProblem(g: EffectiveGuardrails, audience: string): strin
 
 /** Why a TokenPolicy may not set this claim, or undefined when it may. */
 export function claimProblem(g: EffectiveGuardrails, claim: string): string | undefined {
-  const reservedBy = g.reservedClaims.get(claim);
+  const reservedBy = g.reservedClaims.get(claimKey(claim));
   if (reservedBy === BUILT_IN) return `claim '${claim}' is reserved by ${reservedBy}`;
   if (reservedBy !== undefined) return `claim '${claim}' is reserved by ${reservedBy} (guardrails.reservedClaims)`;
-  if (g.allowedClaims !== undefined && !g.allowedClaims.value.has(claim)) {
+  if (g.allowedClaims !== undefined && !g.allowedClaims.value.has(claimKey(claim))) {
     return `claim '${claim}' is not among the claims allowed by ${g.allowedClaims.by}`;
   }
   return undefined;

@@ -1,7 +1,11 @@
 // The policy engine's public API: compile, index, match, decide, explain, guardrail validation.
 
 export { compilePolicy, refOf, rejectionOf, type CompileOptions } from "./compile.ts";
-export { compilePolicySet, type CompiledPolicyList } from "./compile-set.ts";
+export { compilePolicySet, isTokenAudience, type CompiledPolicyList, type GovernedResource } from "./compile-set.ts";
+export { compileContract, contractRefOf, type CompiledContract, type ContractCompileResult, type ContractRef } from "./audience/contract.ts";
+export { canonicalAudience, audienceSpellingProblem } from "./audience/canonical.ts";
+export type { NamespaceLabels } from "./audience/owner.ts";
+export { contractStanding, type Standing } from "./audience/standing.ts";
 export { memoizedExpressions } from "./cel/expression-memo.ts";
 export type {
   CompileError,

@@ -7,7 +7,8 @@
 //      the order the controller happened to see the objects in.
 // The first candidate that selects the subject AND allows every requested audience is the policy. Another
 // candidate of the same kind and priority that also does is a conflict: neither is chosen, because which one
-// the authors meant cannot be told. Conditions are not part of matching: a failing condition denies, it
+// the authors meant cannot be told. A TokenPolicy is not a candidate for an audience the operator keeps for
+// ClusterTokenPolicies (owned by the cluster, or granted by a ClusterTokenPolicy without allowTokenPolicies). Conditions are not part of matching: a failing condition denies, it
 // never falls through to a lower policy.
 
 import type { CompiledPolicy, RejectedPolicy } from "./compiled-policy.ts";
@@ -25,6 +26,8 @@ export type MatchResult =
       /** Some policy selects the subject, none allows every requested audience. */
       readonly outcome: "audience-not-allowed";
       readonly selecting: readonly CompiledPolicy[];
+      /** Set when a selecting TokenPolicy was passed over for an audience the operator keeps (why, for the message). */
+      readonly exclusion?: string;
       readonly evaluations: readonly PolicyEvaluation[];
     }
   | {
@@ -60,6 +63,8 @@ export function disallowedAudiences(policy: CompiledPolicy, request: TokenReques
 export interface MatchCandidates {
   candidates(namespace: string): readonly CompiledPolicy[];
   rejected(namespace: string): readonly RejectedPolicy[];
+  /** Why TokenPolicies may not grant this audience in a namespace with these labels (operator exclusivity). */
+  tokenPolicyExclusion(audience: string, namespaceLabels: Readonly<Record<string, string>>): string | undefined;
 }
 
 export function match(policies: MatchCandidates, subject: Subject, request: TokenRequest): MatchResult {
@@ -67,14 +72,22 @@ export function match(policies: MatchCandidates, subject: Subject, request: Toke
   const selecting: CompiledPolicy[] = [];
   let chosen: CompiledPolicy | undefined;
   let rival: CompiledPolicy | undefined;
+  let exclusion: string | undefined;
   for (const policy of policies.candidates(subject.namespace.name)) {
     const selected = selects(policy, subject);
     const missing = selected ? disallowedAudiences(policy, request) : request.audiences;
-    const audienceAllowed = selected && missing.length === 0 && request.audiences.length > 0;
+    const excluded =
+      selected && missing.length === 0 && policy.ref.kind === "TokenPolicy"
+        ? firstDefined(request.audiences, (a) => policies.tokenPolicyExclusion(a, subject.namespace.labels))
+        : undefined;
+    const audienceAllowed = selected && missing.length === 0 && request.audiences.length > 0 && excluded === undefined;
     if (selected) selecting.push(policy);
     let skippedBecause: string | undefined;
     if (!selected) {
       skippedBecause = "does not select this subject";
+    } else if (excluded !== undefined) {
+      skippedBecause = excluded;
+      exclusion ??= excluded;
     } else if (!audienceAllowed) {
       skippedBecause =
         missing.length === 0 ? "no audience was requested" : `does not allow audience ${missing.map(quote).join(", ")}`;
@@ -102,12 +115,22 @@ export function match(policies: MatchCandidates, subject: Subject, request: Toke
     return { outcome: "conflict", policies: [chosen, rival], evaluations: marked };
   }
   if (chosen !== undefined) return { outcome: "matched", policy: chosen, evaluations };
-  if (selecting.length > 0) return { outcome: "audience-not-allowed", selecting, evaluations };
+  if (selecting.length > 0) {
+    return { outcome: "audience-not-allowed", selecting, evaluations, ...(exclusion === undefined ? {} : { exclusion }) };
+  }
   return { outcome: "no-match", rejected: policies.rejected(subject.namespace.name), evaluations };
 }
 
 function samePrecedence(a: CompiledPolicy, b: CompiledPolicy): boolean {
   return a.ref.kind === b.ref.kind && a.priority === b.priority;
+}
+
+function firstDefined<T, R>(values: readonly T[], f: (value: T) => R | undefined): R | undefined {
+  for (const value of values) {
+    const result = f(value);
+    if (result !== undefined) return result;
+  }
+  return undefined;
 }
 
 function quote(s: string): string {

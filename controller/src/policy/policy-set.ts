@@ -8,7 +8,9 @@ import type { PolicyRef } from "../../../api/token-policy.ts";
 import type { CompiledPolicy, RejectedPolicy } from "./compiled-policy.ts";
 import { combineGuardrails, type EffectiveGuardrails } from "./guardrails.ts";
 import { match, type MatchResult } from "./match.ts";
-import { refKey } from "./refs.ts";
+import type { CompiledContract, ContractRef } from "./audience/contract.ts";
+import { resolveOwnership, type CompiledOwnershipRule, type Ownership } from "./audience/ownership.ts";
+import { formatRef, refKey } from "./refs.ts";
 import type { Subject, TokenRequest } from "./types.ts";
 
 export class PolicySet {
@@ -17,8 +19,13 @@ export class PolicySet {
   readonly #guardrails: readonly CompiledPolicy[];
   readonly #rejected: readonly RejectedPolicy[];
   readonly #all: readonly CompiledPolicy[];
+  readonly #ownership: readonly CompiledOwnershipRule[];
+  readonly #contracts: ReadonlyMap<string, readonly CompiledContract[]>;
+  readonly #contractList: readonly CompiledContract[];
+  /** ClusterTokenPolicies whose audiences TokenPolicies may not grant in the namespaces they select. */
+  readonly #exclusive: readonly CompiledPolicy[];
 
-  private constructor(all: readonly CompiledPolicy[], rejected: readonly RejectedPolicy[]) {
+  private constructor(all: readonly CompiledPolicy[], rejected: readonly RejectedPolicy[], contracts: readonly CompiledContract[]) {
     const byNamespace = new Map<string, CompiledPolicy[]>();
     const clusterGrants: CompiledPolicy[] = [];
     for (const policy of all) {
@@ -37,20 +44,76 @@ export class PolicySet {
     this.#guardrails = all.filter((p) => p.guardrails !== undefined).sort(byPrecedence);
     this.#rejected = rejected;
     this.#all = all;
+    this.#ownership = all.flatMap((p) => p.ownership ?? []);
+    this.#exclusive = this.#clusterGrants.filter((p) => p.allowTokenPolicies !== true);
+    const byAudience = new Map<string, CompiledContract[]>();
+    for (const contract of contracts) {
+      const list = byAudience.get(contract.audience) ?? [];
+      list.push(contract);
+      byAudience.set(contract.audience, list);
+    }
+    this.#contracts = byAudience;
+    this.#contractList = contracts;
   }
 
   /**
    * Indexes compiled policies. `rejected` are policies that failed to compile: they grant nothing, but a
    * denial can name them. Throws TypeError when two policies share kind, namespace and name.
    */
-  static from(compiled: readonly CompiledPolicy[], rejected: readonly RejectedPolicy[] = []): PolicySet {
+  static from(
+    compiled: readonly CompiledPolicy[],
+    rejected: readonly RejectedPolicy[] = [],
+    contracts: readonly CompiledContract[] = [],
+  ): PolicySet {
     const seen = new Set<string>();
     for (const ref of [...compiled.map((p) => p.ref), ...rejected.map((r) => r.ref)]) {
       const key = refKey(ref);
       if (seen.has(key)) throw new TypeError(`policy ${key} appears twice in one PolicySet`);
       seen.add(key);
     }
-    return new PolicySet(compiled, rejected);
+    for (const { ref } of contracts) {
+      const key = `${ref.kind}/${ref.namespace}/${ref.name}`;
+      if (seen.has(key)) throw new TypeError(`contract ${key} appears twice in one PolicySet`);
+      seen.add(key);
+    }
+    return new PolicySet(compiled, rejected, contracts);
+  }
+
+  /** Who owns a canonical audience under the operators' ownership rules (and Service URLs). */
+  ownershipOf(audience: string): Ownership {
+    return resolveOwnership(this.#ownership, audience);
+  }
+
+  /** Every compiled TokenAudience for a canonical audience, wherever it lives (owner resolution picks among them). */
+  contractsFor(audience: string): readonly CompiledContract[] {
+    return this.#contracts.get(audience) ?? [];
+  }
+
+  /** Every compiled TokenAudience. */
+  contracts(): readonly CompiledContract[] {
+    return this.#contractList;
+  }
+
+  getContract(ref: Pick<ContractRef, "namespace" | "name">): CompiledContract | undefined {
+    return this.#contractList.find((c) => c.ref.namespace === ref.namespace && c.ref.name === ref.name);
+  }
+
+  /**
+   * Why no TokenPolicy in a namespace with these labels may grant this audience, or undefined when one may: the
+   * operator owns it (ownedBy Cluster), or a ClusterTokenPolicy selecting the namespace grants it exclusively.
+   */
+  tokenPolicyExclusion(audience: string, namespaceLabels: Readonly<Record<string, string>>): string | undefined {
+    const ownership = this.ownershipOf(audience);
+    if (ownership.kind === "Cluster") {
+      return `audience '${audience}' is owned by the cluster (${ownership.by} spec.audienceOwnership); only ClusterTokenPolicies grant it`;
+    }
+    for (const policy of this.#exclusive) {
+      const grants = policy.grants;
+      if (grants?.audiences.has(audience) !== true) continue;
+      if (grants.subjects.namespaceSelector?.matches(namespaceLabels) !== true) continue;
+      return `audience '${audience}' is granted here only by ${formatRef(policy.ref)} (it does not set allowTokenPolicies)`;
+    }
+    return undefined;
   }
 
   get size(): number {

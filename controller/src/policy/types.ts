@@ -66,8 +66,33 @@ export type DenialReason =
   | "DelegationChainTooLong"
   | "GuardrailViolation"
   | "ClaimEvaluationFailed"
+  /** Nobody owns a requested audience (or its ownership is contested): deny by default. */
+  | "AudienceUnowned"
+  /** The audience's owner (its TokenAudience contract) does not admit the caller for what was granted. */
+  | "AudienceOwnerDenied"
   /** A CEL expression of the policy would exceed the decision's cost budget, or reads an input beyond its bound. */
   | "CostLimitExceeded";
+
+/** Which of the three parties said no: the caller's team (its policy), the audience's owner, or the operator. */
+export type DenyingParty = "caller" | "owner" | "operator";
+
+/** How one requested audience is owned, and what its owner's contract said about this caller; for explain. */
+export interface AudienceEvaluation {
+  readonly audience: string;
+  /** Contract: a team's TokenAudience decides; Cluster: the operator; Open: nobody (guardrails only); Unowned: denied. */
+  readonly ownedBy: "Contract" | "Cluster" | "Open" | "Unowned";
+  /** The ownership rule or Service URL that assigned it. */
+  readonly assignedBy?: string;
+  readonly contract?: { readonly namespace: string; readonly name: string; readonly generation: number };
+  readonly ownerTeam?: string;
+  readonly ownerContact?: string;
+  /** Caller entries of the contract that admitted this caller. */
+  readonly admittedBy?: readonly string[];
+  /** Scopes the contract lets this caller hold. */
+  readonly scopesAdmitted?: readonly string[];
+  /** Conditions of caller entries that selected this caller. */
+  readonly conditions?: readonly ConditionResult[];
+}
 
 /** Result of one CEL condition, kept for explain. */
 export interface ConditionResult {
@@ -110,6 +135,8 @@ interface DecisionCommon {
   readonly request: TokenRequest;
   /** Every policy considered, in precedence order. */
   readonly evaluations: readonly PolicyEvaluation[];
+  /** Each requested audience's owner and what it said; empty when the decision stopped before owners were asked. */
+  readonly audiences: readonly AudienceEvaluation[];
 }
 
 export interface AllowedDecision extends DecisionCommon {
@@ -125,6 +152,8 @@ export interface DeniedDecision extends DecisionCommon {
   readonly message: string;
   /** The policy that denied, when one was chosen before the denial. */
   readonly policy?: PolicyRef;
+  /** Which party said no. */
+  readonly deniedBy: DenyingParty;
 }
 
 /** The decision is also the audit record: everything needed to explain it later. */

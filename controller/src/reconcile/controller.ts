@@ -7,6 +7,7 @@ import {
   LABEL_INJECT,
   LEADER_LEASE_NAME,
   RESOURCE_CLUSTER_TOKEN_POLICIES,
+  RESOURCE_TOKEN_AUDIENCES,
   RESOURCE_TOKEN_POLICIES,
   SECRET_WEBHOOK_TLS,
 } from "../../../api/constants.ts";
@@ -31,10 +32,12 @@ import {
   type CachedClusterTokenPolicy,
   type CachedObject,
   type CachedSecret,
+  type CachedTokenAudience,
   type CachedTokenPolicy,
   type SlimNamespace,
   type SlimPod,
 } from "./objects.ts";
+import { AudienceReconciler } from "./audience-reconciler.ts";
 import { PolicyReconciler } from "./policy-reconciler.ts";
 import { LivePolicySet } from "./live-policy-set.ts";
 import type { Timers } from "./timers.ts";
@@ -80,6 +83,7 @@ function generationChanged<T extends CachedObject>(e: InformerEvent<T>): boolean
 export class ControllerCore<TC, TS> {
   readonly tokenPolicies: SupervisedInformer<CachedTokenPolicy>;
   readonly clusterTokenPolicies: SupervisedInformer<CachedClusterTokenPolicy>;
+  readonly tokenAudiences: SupervisedInformer<CachedTokenAudience>;
   readonly pods: SupervisedInformer<SlimPod>;
   readonly namespaces: SupervisedInformer<SlimNamespace>;
   readonly secrets: SupervisedInformer<CachedSecret>;
@@ -91,6 +95,7 @@ export class ControllerCore<TC, TS> {
   readonly events: EventRecorder;
   readonly #tpQueue: WorkQueue;
   readonly #ctpQueue: WorkQueue;
+  readonly #taQueue: WorkQueue;
   /** Keyed by namespace name; only when the issuer CA is published. */
   readonly #caQueue: WorkQueue | undefined;
   readonly #opts: ControllerCoreOptions<TC, TS>;
@@ -119,6 +124,12 @@ export class ControllerCore<TC, TS> {
       path: `/apis/${API_GROUP_VERSION}/${RESOURCE_CLUSTER_TOKEN_POLICIES}`,
       transform: ctpTransform,
     });
+    this.tokenAudiences = new SupervisedInformer({
+      ...common,
+      resource: RESOURCE_TOKEN_AUDIENCES,
+      path: `/apis/${API_GROUP_VERSION}/${RESOURCE_TOKEN_AUDIENCES}`,
+      transform: cachedPolicy<CachedTokenAudience>("TokenAudience"),
+    });
     this.pods = new SupervisedInformer({ ...common, resource: "pods", path: "/api/v1/pods", transform: slimPodTransform() });
     this.namespaces = new SupervisedInformer({ ...common, resource: "namespaces", path: "/api/v1/namespaces", transform: slimNamespace });
     this.secrets = new SupervisedInformer({
@@ -132,6 +143,7 @@ export class ControllerCore<TC, TS> {
       namespaces: this.namespaces.store,
       tokenPolicies: this.tokenPolicies.store,
       clusterTokenPolicies: this.clusterTokenPolicies.store,
+      tokenAudiences: this.tokenAudiences.store,
     };
     this.policySet = new LivePolicySet(opts.engine, log.child({ component: "policy-set" }));
     this.feed = new CacheEntitlementFeed({
@@ -155,13 +167,22 @@ export class ControllerCore<TC, TS> {
     const queueOpts = (name: string) => ({ timers, ...(metrics === undefined ? {} : { metrics: metrics.queue(name) }) });
     this.#tpQueue = new WorkQueue(queueOpts("tokenpolicy"));
     this.#ctpQueue = new WorkQueue(queueOpts("clustertokenpolicy"));
+    this.#taQueue = new WorkQueue(queueOpts("tokenaudience"));
     this.#caQueue = opts.issuerCaConfigMap === undefined ? undefined : new WorkQueue(queueOpts("issuerca"));
     this.#wire();
   }
 
   /** True once every informer has listed at least once. */
   hasSynced(): boolean {
-    return [this.tokenPolicies, this.clusterTokenPolicies, this.pods, this.namespaces, this.secrets].every((i) => i.hasSynced());
+    return this.#informers().every((i) => i.hasSynced());
+  }
+
+  #informers() {
+    return [this.tokenPolicies, this.clusterTokenPolicies, this.tokenAudiences, this.pods, this.namespaces, this.secrets] as const;
+  }
+
+  #enqueueAllAudiences(): void {
+    for (const key of this.caches.tokenAudiences.keys()) this.#taQueue.add(key);
   }
 
   #enqueueAllTokenPolicies(): void {
@@ -231,7 +252,11 @@ export class ControllerCore<TC, TS> {
 
   #rebuildPolicySet(): void {
     if (!this.#synced) return;
-    this.policySet.rebuild([...this.caches.tokenPolicies.list(), ...this.caches.clusterTokenPolicies.list()]);
+    this.policySet.rebuild([
+      ...this.caches.tokenPolicies.list(),
+      ...this.caches.clusterTokenPolicies.list(),
+      ...this.caches.tokenAudiences.list(),
+    ]);
   }
 
   #wire(): void {
@@ -253,8 +278,20 @@ export class ControllerCore<TC, TS> {
         this.feed.clusterPoliciesChanged();
         this.#enqueueAllClusterPolicies();
         this.#enqueueAllTokenPolicies();
+        // Ownership rules live here: every contract's standing may have changed.
+        this.#enqueueAllAudiences();
       }
       this.#ctpQueue.add(objectKey(e.object.metadata));
+    });
+    this.tokenAudiences.onEvent((e) => {
+      if (generationChanged(e)) {
+        this.#rebuildPolicySet();
+        // A contract decides what any caller may hold for its audience: every pod's tokens may change.
+        this.feed.clusterPoliciesChanged();
+        // Another contract for the same audience may now be contested or uncontested.
+        this.#enqueueAllAudiences();
+      }
+      this.#taQueue.add(objectKey(e.object.metadata));
     });
     this.pods.onEvent((e) => {
       if (e.type === "deleted") this.feed.podDeleted(e.object);
@@ -264,13 +301,19 @@ export class ControllerCore<TC, TS> {
     });
     this.namespaces.onEvent((e) => {
       this.feed.namespaceChanged(e.object.metadata.name);
+      // Ownership rules select namespaces by label: a relabelled namespace may gain or lose an audience.
+      if (e.type !== "modified" || e.old === undefined || JSON.stringify(e.old.metadata.labels) !== JSON.stringify(e.object.metadata.labels)) {
+        this.#enqueueAllAudiences();
+        this.feed.clusterPoliciesChanged();
+      }
       this.#enqueueNamespace(e.object.metadata.name);
       this.#enqueueAllClusterPolicies(recount);
     });
-    for (const inf of [this.tokenPolicies, this.clusterTokenPolicies]) {
+    for (const inf of [this.tokenPolicies, this.clusterTokenPolicies, this.tokenAudiences]) {
       inf.onResync(() => {
         this.#enqueueAllTokenPolicies();
         this.#enqueueAllClusterPolicies();
+        this.#enqueueAllAudiences();
       });
     }
     this.tracker.onRecord((ref) => {
@@ -283,6 +326,7 @@ export class ControllerCore<TC, TS> {
         log.info({ identity: this.#opts.identity }, "leading: reconciling every policy");
         this.#enqueueAllTokenPolicies();
         this.#enqueueAllClusterPolicies();
+        this.#enqueueAllAudiences();
       }
     });
     const warnedPods = new Set<string>();
@@ -304,11 +348,23 @@ export class ControllerCore<TC, TS> {
     this.#wireIssuerCa();
     const tp = new PolicyReconciler({ ...base, kind: "TokenPolicy", log: log.child({ controller: "tokenpolicy" }) });
     const ctp = new PolicyReconciler({ ...base, kind: "ClusterTokenPolicy", log: log.child({ controller: "clustertokenpolicy" }) });
+    const ta = new AudienceReconciler({
+      client: this.#opts.client,
+      audiences: this.caches.tokenAudiences,
+      namespaces: this.caches.namespaces,
+      policySet: this.policySet,
+      leadership: this.leader,
+      events: this.events,
+      now: this.#opts.now,
+      log: log.child({ controller: "tokenaudience" }),
+      fieldManager: this.#opts.fieldManager ?? "tessera-controller",
+    });
     this.#startWorkers = () => {
       const w = { log, timers: this.#opts.timers, ...(metrics === undefined ? {} : { metrics: metrics.worker }) };
       this.#workers = [
         runWorkers({ ...w, name: "tokenpolicy", queue: this.#tpQueue, reconcile: (k) => tp.reconcile(k) }),
         runWorkers({ ...w, name: "clustertokenpolicy", queue: this.#ctpQueue, reconcile: (k) => ctp.reconcile(k) }),
+        runWorkers({ ...w, name: "tokenaudience", queue: this.#taQueue, reconcile: (k) => ta.reconcile(k) }),
       ];
       const caReconcile = this.#caReconcile;
       if (this.#caQueue !== undefined && caReconcile !== undefined) {
@@ -321,8 +377,8 @@ export class ControllerCore<TC, TS> {
 
   /** Starts the watches, then (once synced) leader election and the reconcile workers. */
   async start(signal?: AbortSignal): Promise<void> {
-    for (const inf of [this.tokenPolicies, this.clusterTokenPolicies, this.pods, this.namespaces, this.secrets]) inf.start();
-    for (const inf of [this.tokenPolicies, this.clusterTokenPolicies, this.pods, this.namespaces, this.secrets]) await inf.waitForSync(signal);
+    for (const inf of this.#informers()) inf.start();
+    for (const inf of this.#informers()) await inf.waitForSync(signal);
     this.#synced = true;
     this.#rebuildPolicySet();
     this.#startWorkers();
@@ -334,9 +390,10 @@ export class ControllerCore<TC, TS> {
     await this.leader.stop({ release: options.releaseLease !== false });
     this.#tpQueue.shutDown();
     this.#ctpQueue.shutDown();
+    this.#taQueue.shutDown();
     this.#caQueue?.shutDown();
     this.feed.close();
     await Promise.all(this.#workers);
-    await Promise.all([this.tokenPolicies, this.clusterTokenPolicies, this.pods, this.namespaces, this.secrets].map((i) => i.stop()));
+    await Promise.all(this.#informers().map((i) => i.stop()));
   }
 }

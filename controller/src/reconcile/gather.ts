@@ -1,7 +1,7 @@
 // The gather step: reads the caches and the engine's compile results into StatusFacts (no writes, no decisions).
 import type { AnyTokenPolicy, PolicySpecCommon } from "../../../api/token-policy.ts";
 import type { IssuanceTracker } from "./issuance-tracker.ts";
-import type { CachedClusterTokenPolicy, CachedTokenPolicy, SlimNamespace, SlimPod } from "./objects.ts";
+import type { CachedClusterTokenPolicy, CachedTokenAudience, CachedTokenPolicy, SlimNamespace, SlimPod } from "./objects.ts";
 import { isActive, isUninjected, subjectsSelector } from "./pod-match.ts";
 import { labelSelectorMatcher } from "../policy/selector.ts";
 import type { LivePolicySet } from "./live-policy-set.ts";
@@ -13,6 +13,7 @@ export interface Caches {
   readonly namespaces: Store<SlimNamespace>;
   readonly tokenPolicies: Store<CachedTokenPolicy>;
   readonly clusterTokenPolicies: Store<CachedClusterTokenPolicy>;
+  readonly tokenAudiences: Store<CachedTokenAudience>;
 }
 
 export interface Gathered {

@@ -1,6 +1,6 @@
 // Keeps the live PolicySet the issuer decides with: compile results memoized per policy generation, the set rebuilt on change.
 import type { Logger } from "pino";
-import type { AnyTokenPolicy } from "../../../api/token-policy.ts";
+import type { GovernedResource } from "../../../api/token-audience.ts";
 import type { CompileOutcome, PolicyEngine } from "./policy-engine.ts";
 
 export class LivePolicySet<TCompiled, TSet> {
@@ -29,13 +29,13 @@ export class LivePolicySet<TCompiled, TSet> {
    * The compile outcome already held for this exact policy generation, without compiling: for readers (the
    * validating webhook) that must not add a policy the apiserver has not stored yet to the memo.
    */
-  peek(policy: AnyTokenPolicy): CompileOutcome<TCompiled> | undefined {
+  peek(policy: GovernedResource): CompileOutcome<TCompiled> | undefined {
     const hit = this.#compiled.get(memoKey(policy));
     return hit?.version === memoVersion(policy) ? hit.outcome : undefined;
   }
 
   /** The memoized compile outcome of this exact policy generation. */
-  compile(policy: AnyTokenPolicy): CompileOutcome<TCompiled> {
+  compile(policy: GovernedResource): CompileOutcome<TCompiled> {
     const uid = memoKey(policy);
     const version = memoVersion(policy);
     const hit = this.#compiled.get(uid);
@@ -52,13 +52,18 @@ export class LivePolicySet<TCompiled, TSet> {
     return outcome;
   }
 
+  /** Whether a compiled contract decides for its audience in the current set (undefined for policies). */
+  contractStanding(compiled: TCompiled, namespaceLabels: (namespace: string) => Readonly<Record<string, string>> | undefined) {
+    return this.#engine.contractStanding(compiled, this.#current, namespaceLabels);
+  }
+
   /** Guardrail violations of a compiled policy against the current set. */
   guardrailViolations(compiled: TCompiled, namespaceLabels: Readonly<Record<string, string>>) {
     return this.#engine.guardrailViolations(compiled, this.#current, namespaceLabels);
   }
 
   /** Rebuilds from every policy now in the caches; only compiled ones take part. */
-  rebuild(policies: readonly AnyTokenPolicy[]): void {
+  rebuild(policies: readonly GovernedResource[]): void {
     const live = new Set<string>();
     const compiled: TCompiled[] = [];
     const rejected: unknown[] = [];
@@ -75,11 +80,11 @@ export class LivePolicySet<TCompiled, TSet> {
   }
 }
 
-function memoKey(policy: AnyTokenPolicy): string {
+function memoKey(policy: GovernedResource): string {
   return policy.metadata.uid ?? `${policy.kind}/${policy.metadata.namespace ?? ""}/${policy.metadata.name}`;
 }
 
 /** generation moves only with the spec, so status writes do not cause recompiles. */
-function memoVersion(policy: AnyTokenPolicy): string {
+function memoVersion(policy: GovernedResource): string {
   return policy.metadata.generation === undefined ? `rv:${policy.metadata.resourceVersion ?? ""}` : `g:${policy.metadata.generation}`;
 }

@@ -1,4 +1,5 @@
 // The shapes Tessera keeps in its caches: only the fields its decisions read, parsed from raw apiserver JSON.
+import type { TokenAudience } from "../../../api/token-audience.ts";
 import type { ClusterTokenPolicy, TokenPolicy } from "../../../api/token-policy.ts";
 
 export interface CachedMeta {
@@ -39,6 +40,7 @@ export interface CachedSecret extends CachedObject {
 
 export type CachedTokenPolicy = TokenPolicy & CachedObject;
 export type CachedClusterTokenPolicy = ClusterTokenPolicy & CachedObject;
+export type CachedTokenAudience = TokenAudience & CachedObject;
 
 /** Annotations no decision reads and that can be large; dropped from the cache. */
 const DROPPED_ANNOTATIONS = new Set(["kubectl.kubernetes.io/last-applied-configuration"]);
@@ -183,7 +185,7 @@ export function cachedSecret(raw: unknown): CachedSecret | undefined {
 }
 
 /** Policies are kept whole (spec and status are read); only managedFields goes. */
-export function cachedPolicy<T extends CachedTokenPolicy | CachedClusterTokenPolicy>(kind: T["kind"]) {
+export function cachedPolicy<T extends CachedTokenPolicy | CachedClusterTokenPolicy | CachedTokenAudience>(kind: T["kind"]) {
   return (raw: unknown): T | undefined => {
     const metadata = parseMeta(raw);
     const rec = record(raw);

@@ -31,6 +31,8 @@ export const SCENARIO = {
   deniedAudience: "https://ledger.internal.example",
   /** Granted to checkout too (examples/internal-api/inventory-token-policy.yaml): a valid token the payments API must refuse. */
   otherAudience: "https://inventory.internal.example",
+  /** Step 9: the checkout team's own policy for the ledger API, whose owner admits only the sandbox notebooks. */
+  squat: { audience: "https://ledger.internal.example", scope: "ledger.write", policyName: "ledger-writes" },
   /** The claim step 7 adds to the policy. */
   addedClaim: { name: "region", expression: '"eu-west-1"', value: "eu-west-1" },
 } as const;

@@ -1,14 +1,22 @@
 // Step 2: the examples' namespaces and every example policy, and the status conditions the running controller gives them.
 import { join } from "node:path";
 import { KubernetesObjectApi, type KubernetesObject, type V1Namespace } from "@kubernetes/client-node";
-import { API_GROUP, CONDITION_ACCEPTED, CONDITION_READY, KIND_CLUSTER_TOKEN_POLICY, KIND_TOKEN_POLICY } from "../../../api/constants.ts";
+import {
+  API_GROUP,
+  CONDITION_ACCEPTED,
+  CONDITION_OWNER,
+  CONDITION_READY,
+  KIND_CLUSTER_TOKEN_POLICY,
+  KIND_TOKEN_AUDIENCE,
+  KIND_TOKEN_POLICY,
+} from "../../../api/constants.ts";
 import { applyObject, loadManifestDir } from "../../../test/controlplane/manifests.ts";
 import { kubeBody } from "../../../test/controlplane/plain.ts";
 import type { StepResult } from "../runner.ts";
 import { waitUntil } from "../wait.ts";
 import type { DemoContext } from "./context.ts";
 
-const POLICY_KINDS: ReadonlySet<string> = new Set([KIND_TOKEN_POLICY, KIND_CLUSTER_TOKEN_POLICY]);
+const POLICY_KINDS: ReadonlySet<string> = new Set([KIND_TOKEN_POLICY, KIND_CLUSTER_TOKEN_POLICY, KIND_TOKEN_AUDIENCE]);
 
 export interface PolicyCondition {
   readonly type: string;
@@ -42,7 +50,9 @@ export function settledConditions(object: KubernetesObject): PolicyCondition[] |
     observedGeneration: typeof c["observedGeneration"] === "number" ? c["observedGeneration"] : undefined,
   }));
   const types = new Set(conditions.map((c) => c.type));
-  if (!types.has(CONDITION_ACCEPTED) || !types.has(CONDITION_READY)) return undefined;
+  // Policies say Accepted and Ready; an audience owner's contract says Accepted and Owner (it decides for its audience).
+  const second = object.kind === KIND_TOKEN_AUDIENCE ? CONDITION_OWNER : CONDITION_READY;
+  if (!types.has(CONDITION_ACCEPTED) || !types.has(second)) return undefined;
   if (generation !== undefined && conditions.some((c) => c.observedGeneration !== undefined && c.observedGeneration !== generation)) return undefined;
   return conditions.map(({ type, status: s, reason, message }) => ({ type, status: s, reason, message }));
 }

@@ -23,15 +23,18 @@ const DEFAULT_CLUSTER_GRANTS = [
   "list namespaces",
   "list pods",
   "list tessera.dev/clustertokenpolicies",
+  "list tessera.dev/tokenaudiences",
   "list tessera.dev/tokenpolicies",
   "patch admissionregistration.k8s.io/mutatingwebhookconfigurations:tessera",
   "patch admissionregistration.k8s.io/validatingwebhookconfigurations:tessera",
   "patch configmaps:tessera-issuer-ca",
   "patch tessera.dev/clustertokenpolicies/status",
+  "patch tessera.dev/tokenaudiences/status",
   "patch tessera.dev/tokenpolicies/status",
   "watch namespaces",
   "watch pods",
   "watch tessera.dev/clustertokenpolicies",
+  "watch tessera.dev/tokenaudiences",
   "watch tessera.dev/tokenpolicies",
 ];
 const DEFAULT_NAMESPACE_GRANTS = [
@@ -292,7 +295,7 @@ describe("helm template", () => {
       expect(annotations).toEqual({ "helm.sh/resource-policy": "keep" });
     }
     const unkept = await renderChart({ namespace: ns, values: { crds: { keep: false } } });
-    expect(unkept.filter((o) => o.kind === "CustomResourceDefinition").map((c) => c.metadata.annotations)).toEqual([undefined, undefined]);
+    expect(unkept.filter((o) => o.kind === "CustomResourceDefinition").map((c) => c.metadata.annotations)).toEqual([undefined, undefined, undefined]);
   });
 });
 
@@ -330,7 +333,7 @@ describe("helm install --dry-run=server against the real apiserver", () => {
   it("refuses CRDs applied outside Helm, and adopts them once they carry Helm's ownership metadata", async () => {
     await expect(installDryRun("adopt", ns)).rejects.toThrow(/CustomResourceDefinition "[a-z.]+" in namespace "" exists and cannot be imported into the current release/);
     // The fix docs/install.md gives.
-    const crds = ["tokenpolicies.tessera.dev", "clustertokenpolicies.tessera.dev"];
+    const crds = ["tokenpolicies.tessera.dev", "clustertokenpolicies.tessera.dev", "tokenaudiences.tessera.dev"];
     await kubectl(["label", "--overwrite", "crd", ...crds, "app.kubernetes.io/managed-by=Helm"]);
     await kubectl(["annotate", "--overwrite", "crd", ...crds, "meta.helm.sh/release-name=adopt", `meta.helm.sh/release-namespace=${ns}`]);
     expect(await installDryRun("adopt", ns)).toContain("NOTES:");

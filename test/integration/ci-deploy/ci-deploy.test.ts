@@ -338,10 +338,11 @@ describe("only a ClusterTokenPolicy grants the apiserver's audience or groups", 
       expect(stored.status?.conditions?.find((c) => c.type === "Accepted")).toMatchObject({ status: "False", reason: "GuardrailViolation" });
       return true;
     });
+    // The cluster owns the apiserver's audience (the example's audienceOwnership): the TokenPolicy is never consulted.
     const answer = await exchangeFor(await podWithToken("builder", "builder-0"));
-    expect(answer.status).toBe(403);
-    expect(answer.body).toMatchObject({ error: "access_denied", tessera_reason: "GuardrailViolation" });
-    expect((answer.body as { error_description: string }).error_description).toContain("ClusterTokenPolicy/ci-deploy-staging");
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ error: "invalid_target", tessera_reason: "AudienceNotAllowed" });
+    expect((answer.body as { error_description: string }).error_description).toContain("owned by the cluster (ClusterTokenPolicy/ci-deploy-staging");
   });
 });
 

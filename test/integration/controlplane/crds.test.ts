@@ -9,6 +9,7 @@ import {
   KIND_CLUSTER_TOKEN_POLICY,
   KIND_TOKEN_POLICY,
   RESOURCE_CLUSTER_TOKEN_POLICIES,
+  RESOURCE_TOKEN_AUDIENCES,
   RESOURCE_TOKEN_POLICIES,
 } from "../../../api/constants.ts";
 import { summarizeApiError } from "../../controlplane/api-error.ts";
@@ -57,9 +58,10 @@ describe("Tessera's CRDs on the real apiserver", () => {
     crdNames = await applyCrds(clients);
   });
 
-  it("accepts both CRDs and serves them (NamesAccepted and Established)", async () => {
+  it("accepts the three CRDs and serves them (NamesAccepted and Established)", async () => {
     expect(crdNames.sort()).toEqual([
       `${RESOURCE_CLUSTER_TOKEN_POLICIES}.${API_GROUP}`,
+      `${RESOURCE_TOKEN_AUDIENCES}.${API_GROUP}`,
       `${RESOURCE_TOKEN_POLICIES}.${API_GROUP}`,
     ]);
     for (const name of crdNames) {

@@ -102,8 +102,8 @@ describe("npm run demo", () => {
     expect(report.sections.map((s) => [s.id, s.ok])).toEqual([...STEP_IDS, "cleanup"].map((id) => [id, true]));
   });
 
-  it("step 1: installs both CRDs and starts the controller, which installs its CA in the webhook configurations", () => {
-    expect((data(report, "install", "crds") as { name: string; established: boolean }[]).map((c) => c.established)).toEqual([true, true]);
+  it("step 1: installs the three CRDs and starts the controller, which installs its CA in the webhook configurations", () => {
+    expect((data(report, "install", "crds") as { name: string; established: boolean }[]).map((c) => c.established)).toEqual([true, true, true]);
     expect(data(report, "install", "controller", "ready")).toBe(true);
     expect(data(report, "install", "webhooks")).toEqual({
       names: [`MutatingWebhookConfiguration/${WEBHOOK_CONFIGURATION_NAME}`, `ValidatingWebhookConfiguration/${WEBHOOK_CONFIGURATION_NAME}`],
@@ -111,12 +111,14 @@ describe("npm run demo", () => {
     });
   });
 
-  it("step 2: every example policy carries Accepted=True and Ready=True from the running controller", () => {
+  it("step 2: every example policy carries Accepted=True and Ready=True, every contract Accepted=True and Owner=True", () => {
     const policies = (data(report, "policies", "policies") as { kind: string; name: string; conditions: { type: string; status: string }[] }[]);
     expect(policies.map((p) => p.kind).sort()).toContain("ClusterTokenPolicy");
     expect(policies.map((p) => `${p.kind} ${p.name}`)).toContain("TokenPolicy checkout/checkout-to-payments");
+    expect(policies.map((p) => `${p.kind} ${p.name}`)).toContain("TokenAudience payments/payments-api");
     for (const policy of policies) {
-      expect(policy.conditions.map((c) => `${c.type}=${c.status}`).sort(), policy.name).toEqual(["Accepted=True", "Ready=True", "WithinCostBudget=True"]);
+      const expected = policy.kind === "TokenAudience" ? ["Accepted=True", "Owner=True"] : ["Accepted=True", "Ready=True", "WithinCostBudget=True"];
+      expect(policy.conditions.map((c) => `${c.type}=${c.status}`).sort(), policy.name).toEqual(expected);
     }
   });
 
@@ -183,7 +185,14 @@ describe("npm run demo", () => {
     expect(generation.after).toBe(generation.before + 1);
   });
 
-  it("step 9: leaves no webhook, pod, CA ConfigMap, policy edit or process behind", async () => {
+  it("step 9: a policy the checkout team writes for the ledger API is accepted, yet the ledger's owner refuses it and is named", () => {
+    const squat = (data(report, "owner") as { status: number; response: Record<string, unknown>; decision: Record<string, unknown> });
+    expect([squat.status, squat.response["error"], squat.response["tessera_reason"]]).toEqual([403, "access_denied", "AudienceOwnerDenied"]);
+    expect(squat.decision).toMatchObject({ allowed: false, reason: "AudienceOwnerDenied", deniedBy: "owner" });
+    expect(String(squat.decision["message"])).toContain("TokenAudience ledger/ledger-api (team ledger, contact ledger@example.com)");
+  });
+
+  it("step 10: leaves no webhook, pod, CA ConfigMap, policy edit or process behind", async () => {
     const results = (data(report, "cleanup", "results") as { what: string; ok: boolean }[]);
     expect(results.filter((r) => !r.ok)).toEqual([]);
     expect(await webhookStatus(kube)).toEqual([404, 404]);

@@ -11,6 +11,7 @@ import {
   CONDITION_ACCEPTED,
   CONDITION_READY,
   KIND_CLUSTER_TOKEN_POLICY,
+  KIND_TOKEN_AUDIENCE,
   KIND_TOKEN_POLICY,
   RESOURCE_CLUSTER_TOKEN_POLICIES,
   RESOURCE_TOKEN_POLICIES,
@@ -185,11 +186,12 @@ describe("the CRDs on a real kube-apiserver", () => {
     expect(error?.message).toContain("status.conditions[0].lastTransitionTime: Required value");
   });
 
-  it("lists both kinds under the tessera category and their short names", async () => {
+  it("lists the three kinds under the tessera category and their short names", async () => {
     const resources = await clients.apiextensions.listCustomResourceDefinition();
     const ours = resources.items.filter((crd) => crd.spec.group === API_GROUP);
     expect(ours.map((crd) => [crd.spec.names.kind, crd.spec.names.shortNames, crd.spec.names.categories]).sort()).toEqual([
       [KIND_CLUSTER_TOKEN_POLICY, ["ctp"], ["tessera"]],
+      [KIND_TOKEN_AUDIENCE, ["taud"], ["tessera"]],
       [KIND_TOKEN_POLICY, ["tp"], ["tessera"]],
     ]);
   });

@@ -22,7 +22,8 @@ import {
 } from "../../../api/constants.ts";
 import { accessTokenHash } from "../../../api/dpop.ts";
 import type { ControllerCore } from "../../../controller/src/reconcile/controller.ts";
-import type { CompiledPolicy, PolicySet } from "../../../controller/src/policy/index.ts";
+import type { PolicySet } from "../../../controller/src/policy/index.ts";
+import type { CompiledResource } from "../../../controller/src/app/engine-adapters.ts";
 import { paymentsApi } from "../../../examples/payments-api/app.ts";
 import { createVerifier, httpsFetch } from "../../../verify/index.ts";
 import { loadControlPlaneConfig } from "../../controlplane/config.ts";
@@ -38,7 +39,7 @@ const PYTHON_REQUIREMENTS = join(import.meta.dirname, "../issuer/requirements.tx
 const PY_SCRIPT = join(import.meta.dirname, "verify_dpop.py");
 const clients = kubeClients();
 
-let core: ControllerCore<CompiledPolicy, PolicySet>;
+let core: ControllerCore<CompiledResource, PolicySet>;
 let issuer: IssuerHandle;
 let sidecar: SidecarProcess;
 let dir: string;

@@ -13,6 +13,7 @@ import type { SigningAlgorithm } from "../../../controller/src/issuer/keys/keys.
 import { apiNamespaceLookup, apiPodLookup } from "../../../controller/src/issuer/subject/pod-lookup-api.ts";
 import { clientNodeTokenReviewer, type TokenReviewer } from "../../../controller/src/issuer/subject/token-review-verifier.ts";
 import { compilePolicySet, type Decision, type PolicySet } from "../../../controller/src/policy/index.ts";
+import { OPEN_EVERY_AUDIENCE } from "../support/crds.ts";
 import { generatePki } from "../../controlplane/pki.ts";
 import { freeLoopbackPort } from "../../controlplane/ports.ts";
 import { controlPlaneInfo, freshNamespace, kubeClients } from "../support/index.ts";
@@ -47,8 +48,9 @@ export interface TestIssuerOptions {
   readonly exchangeRate?: IssuerConfig["exchangeRate"];
 }
 
+/** The test's policies, with OPEN_EVERY_AUDIENCE (support/crds.ts says why) so their made-up audiences have an owner. */
 function compileAll(policies: readonly AnyTokenPolicy[]): PolicySet {
-  const { set, results } = compilePolicySet(policies);
+  const { set, results } = compilePolicySet([...policies, OPEN_EVERY_AUDIENCE]);
   results.forEach((result, i) => {
     if (!result.ok) throw new Error(`test policy ${policies[i]?.metadata.name ?? "?"} does not compile: ${JSON.stringify(result.errors)}`);
   });

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_GROUP, API_VERSION, DEFAULT_TESSERA_AUDIENCE, RESOURCE_TOKEN_POLICIES } from "../../../api/constants.ts";
 import type { TokenPolicy } from "../../../api/token-policy.ts";
 import type { ControllerCore } from "../../../controller/src/reconcile/controller.ts";
-import type { CompiledPolicy, PolicySet } from "../../../controller/src/policy/index.ts";
+import type { PolicySet } from "../../../controller/src/policy/index.ts";
+import type { CompiledResource } from "../../../controller/src/app/engine-adapters.ts";
 import { freeLoopbackPorts } from "../../controlplane/ports.ts";
 import { startController } from "../controller/start-controller.ts";
 import {
@@ -29,7 +30,7 @@ const REPORTS = "https://reports.internal.example";
 const LEDGER = "https://ledger.internal.example";
 const clients = kubeClients();
 
-let core: ControllerCore<CompiledPolicy, PolicySet>;
+let core: ControllerCore<CompiledResource, PolicySet>;
 let issuer: IssuerHandle;
 let sidecar: SidecarProcess;
 let ns: string;

@@ -9,7 +9,8 @@ import type { Issuer } from "../../../controller/src/issuer/issuer.ts";
 import { SecretKeyStore } from "../../../controller/src/issuer/keys/key-store.ts";
 import { apiNamespaceLookup, apiPodLookup } from "../../../controller/src/issuer/subject/pod-lookup-api.ts";
 import type { ControllerCore } from "../../../controller/src/reconcile/controller.ts";
-import type { CompiledPolicy, PolicySet } from "../../../controller/src/policy/index.ts";
+import type { PolicySet } from "../../../controller/src/policy/index.ts";
+import type { CompiledResource } from "../../../controller/src/app/engine-adapters.ts";
 import { generatePki } from "../../controlplane/pki.ts";
 import { controlPlaneInfo, kubeClients } from "../support/index.ts";
 
@@ -24,7 +25,7 @@ export interface IssuerHandle {
 
 /** Starts a real issuer whose policies and re-issuance feed come from the running controller. */
 export async function startIssuerWithFeed(
-  core: ControllerCore<CompiledPolicy, PolicySet>,
+  core: ControllerCore<CompiledResource, PolicySet>,
   keyNamespace: string,
   port: number,
 ): Promise<IssuerHandle> {

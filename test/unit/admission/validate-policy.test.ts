@@ -39,7 +39,7 @@ function options(current: AnyTokenPolicy[] = []): PolicyWebhookOptions {
   return {
     compiler: {
       compile: (policy) =>
-        (policy.spec.claims ?? []).flatMap((claim, i): FieldProblem[] =>
+        ("claims" in policy.spec ? (policy.spec.claims ?? []) : []).flatMap((claim, i): FieldProblem[] =>
           claim.expression.includes("namspace")
             ? [{ path: `spec.claims[${i}].expression`, message: "undeclared reference to 'namspace'" }]
             : [],

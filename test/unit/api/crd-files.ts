@@ -8,6 +8,8 @@ export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..
 export const TOKEN_POLICY_CRD_PATH = join(REPO_ROOT, "crds", "tessera.dev_tokenpolicies.yaml");
 export const CLUSTER_TOKEN_POLICY_CRD_PATH = join(REPO_ROOT, "crds", "tessera.dev_clustertokenpolicies.yaml");
 export const TOKEN_POLICY_TS_PATH = join(REPO_ROOT, "api", "token-policy.ts");
+export const TOKEN_AUDIENCE_CRD_PATH = join(REPO_ROOT, "crds", "tessera.dev_tokenaudiences.yaml");
+export const TOKEN_AUDIENCE_TS_PATH = join(REPO_ROOT, "api", "token-audience.ts");
 
 /** A CEL validation rule as the apiserver reads it. */
 export interface ValidationRule {

@@ -1,6 +1,6 @@
 // The CRDs' CEL rules refuse exactly the claim names api/constants.ts reserves, and enforce the TTL bounds.
 import { describe, expect, it } from "vitest";
-import { CLUSTER_RESERVED_CLAIMS, ISSUER_OWNED_CLAIMS, TESSERA_CLAIM_PREFIX } from "../../../api/constants.ts";
+import { CLUSTER_RESERVED_CLAIMS, FORBIDDEN_CLAIM_NAMES, ISSUER_OWNED_CLAIMS, TESSERA_CLAIM_PREFIX } from "../../../api/constants.ts";
 import { CLUSTER_TOKEN_POLICY_CRD_PATH, loadCrd, storedSchema, TOKEN_POLICY_CRD_PATH, type JsonSchema } from "./crd-files.ts";
 import { validateAgainstSchema } from "./schema-validate.ts";
 
@@ -26,6 +26,20 @@ describe("claim names in the CRDs agree with api/constants.ts", () => {
         { path: "(root)", message: "claim names under tessera.dev/ are reserved for Tessera's own claims; choose another name" },
       ]);
     }
+  });
+
+  it.each(ISSUER_OWNED_CLAIMS.map((name) => name.toUpperCase()))("refuses the issuer-owned claim in another letter case, %s", (name) => {
+    expect(validateAgainstSchema(name, tokenPolicyClaimName)).not.toEqual([]);
+    expect(validateAgainstSchema(name, clusterClaimName)).not.toEqual([]);
+  });
+
+  it.each(FORBIDDEN_CLAIM_NAMES)("refuses %s, which reaches object prototypes, in both kinds", (name) => {
+    expect(validateAgainstSchema(name, tokenPolicyClaimName)).not.toEqual([]);
+    expect(validateAgainstSchema(name, clusterClaimName)).not.toEqual([]);
+  });
+
+  it.each(["Groups", "ROLES", "Realm_Access"])("refuses %s in a TokenPolicy in any letter case", (name) => {
+    expect(validateAgainstSchema(name, tokenPolicyClaimName)).not.toEqual([]);
   });
 
   it.each(CLUSTER_RESERVED_CLAIMS)("refuses %s in a TokenPolicy but lets a ClusterTokenPolicy set it", (name) => {

@@ -5,14 +5,18 @@ import {
   API_GROUP,
   API_VERSION,
   KIND_CLUSTER_TOKEN_POLICY,
+  KIND_TOKEN_AUDIENCE,
   KIND_TOKEN_POLICY,
   RESOURCE_CLUSTER_TOKEN_POLICIES,
+  RESOURCE_TOKEN_AUDIENCES,
   RESOURCE_TOKEN_POLICIES,
 } from "../../../api/constants.ts";
 import {
   CLUSTER_TOKEN_POLICY_CRD_PATH,
   loadCrd,
   storedSchema,
+  TOKEN_AUDIENCE_CRD_PATH,
+  TOKEN_AUDIENCE_TS_PATH,
   TOKEN_POLICY_CRD_PATH,
   TOKEN_POLICY_TS_PATH,
   type JsonSchema,
@@ -23,6 +27,7 @@ import { programFor, shapeOfExport, shapeOfSchema } from "./shapes.ts";
 const program = programFor(TOKEN_POLICY_TS_PATH);
 const tokenPolicyCrd = loadCrd(TOKEN_POLICY_CRD_PATH);
 const clusterTokenPolicyCrd = loadCrd(CLUSTER_TOKEN_POLICY_CRD_PATH);
+const tokenAudienceCrd = loadCrd(TOKEN_AUDIENCE_CRD_PATH);
 
 const kinds = [
   { type: "TokenPolicy", crd: tokenPolicyCrd },
@@ -48,15 +53,22 @@ function node(schema: Record<string, unknown>, path: string): Record<string, unk
   return current;
 }
 
-describe("TokenPolicy and ClusterTokenPolicy types agree with their CRDs", () => {
+describe("TokenPolicy, ClusterTokenPolicy and TokenAudience types agree with their CRDs", () => {
   it.each(kinds)("$type: every field, required-ness and primitive type agree", ({ type, crd }) => {
     const drift = findDrift(shapeOfExport(program, TOKEN_POLICY_TS_PATH, type), shapeOfSchema(storedSchema(crd)));
+    expect(drift).toEqual([]);
+  });
+
+  it("TokenAudience: every field, required-ness and primitive type agree", () => {
+    const audienceProgram = programFor(TOKEN_AUDIENCE_TS_PATH);
+    const drift = findDrift(shapeOfExport(audienceProgram, TOKEN_AUDIENCE_TS_PATH, "TokenAudience"), shapeOfSchema(storedSchema(tokenAudienceCrd)));
     expect(drift).toEqual([]);
   });
 
   it.each([
     { crd: tokenPolicyCrd, kind: KIND_TOKEN_POLICY, plural: RESOURCE_TOKEN_POLICIES, scope: "Namespaced" },
     { crd: clusterTokenPolicyCrd, kind: KIND_CLUSTER_TOKEN_POLICY, plural: RESOURCE_CLUSTER_TOKEN_POLICIES, scope: "Cluster" },
+    { crd: tokenAudienceCrd, kind: KIND_TOKEN_AUDIENCE, plural: RESOURCE_TOKEN_AUDIENCES, scope: "Namespaced" },
   ])("$kind: group, version, names and scope are the wire names of api/constants.ts", ({ crd, kind, plural, scope }) => {
     expect(crd.metadata.name).toBe(`${plural}.${API_GROUP}`);
     expect(crd.spec.group).toBe(API_GROUP);

@@ -2,8 +2,17 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { API_GROUP_VERSION } from "../../../api/constants.ts";
-import type { AnyTokenPolicy } from "../../../api/token-policy.ts";
-import { compilePolicy, compilePolicySet, decide, type Actor, type PolicySet, type Subject } from "../../../controller/src/policy/index.ts";
+import {
+  compileContract,
+  compilePolicy,
+  compilePolicySet,
+  decide,
+  isTokenAudience,
+  type Actor,
+  type GovernedResource,
+  type PolicySet,
+  type Subject,
+} from "../../../controller/src/policy/index.ts";
 import { EXAMPLE_FOLDERS, EXAMPLES_DIR, loadManifests, yamlFiles } from "./manifests.ts";
 
 const examples = EXAMPLE_FOLDERS.flatMap((folder) =>
@@ -11,7 +20,7 @@ const examples = EXAMPLE_FOLDERS.flatMap((folder) =>
     .flatMap(loadManifests)
     .filter(({ manifest }) => manifest.apiVersion === API_GROUP_VERSION)
     // The files passed the CRD schema in examples.test.ts; the apiserver stores generation 1 on create.
-    .map(({ manifest }) => ({ folder, policy: { ...manifest, metadata: { ...manifest.metadata, generation: 1 } } as unknown as AnyTokenPolicy })),
+    .map(({ manifest }) => ({ folder, policy: { ...manifest, metadata: { ...manifest.metadata, generation: 1 } } as unknown as GovernedResource })),
 );
 
 function compileAll(): PolicySet {
@@ -58,7 +67,7 @@ describe("the example policies with the policy engine", () => {
   it.each(examples.map(({ folder, policy }) => ({ folder, name: policy.metadata.name, policy })))(
     "$folder: $name compiles",
     ({ policy }) => {
-      expect(compilePolicy(policy)).toMatchObject({ ok: true });
+      expect(isTokenAudience(policy) ? compileContract(policy) : compilePolicy(policy)).toMatchObject({ ok: true });
     },
   );
 
@@ -170,7 +179,15 @@ describe("the example policies with the policy engine", () => {
       },
     },
   ])("$name", ({ subject: who, audience, scopes, expected }) => {
-    const decision = decide({ subject: who, request: { audiences: [audience], scopes: scopes ?? [] }, policies, now: NOW, id: "example" });
+    const decision = decide({
+      subject: who,
+      request: { audiences: [audience], scopes: scopes ?? [] },
+      policies,
+      now: NOW,
+      id: "example",
+      // The examples' namespaces carry only the label the apiserver sets; owners are assigned by that name.
+      namespaceLabels: (namespace) => (namespace === who.namespace.name ? who.namespace.labels : { "kubernetes.io/metadata.name": namespace }),
+    });
     expect(decision).toMatchObject(expected);
   });
 });

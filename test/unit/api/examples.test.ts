@@ -2,14 +2,22 @@
 import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { API_GROUP_VERSION, KIND_CLUSTER_TOKEN_POLICY, KIND_TOKEN_POLICY } from "../../../api/constants.ts";
-import { CLUSTER_TOKEN_POLICY_CRD_PATH, loadCrd, storedSchema, TOKEN_POLICY_CRD_PATH, type JsonSchema } from "./crd-files.ts";
+import { API_GROUP_VERSION, KIND_CLUSTER_TOKEN_POLICY, KIND_TOKEN_AUDIENCE, KIND_TOKEN_POLICY } from "../../../api/constants.ts";
+import {
+  CLUSTER_TOKEN_POLICY_CRD_PATH,
+  loadCrd,
+  storedSchema,
+  TOKEN_AUDIENCE_CRD_PATH,
+  TOKEN_POLICY_CRD_PATH,
+  type JsonSchema,
+} from "./crd-files.ts";
 import { EXAMPLE_FOLDERS, EXAMPLES_DIR, invalidFixtures, loadManifests, yamlFiles, type Manifest } from "./manifests.ts";
 import { validateAgainstSchema } from "./schema-validate.ts";
 
 const schemas: ReadonlyMap<string, JsonSchema> = new Map([
   [KIND_TOKEN_POLICY, storedSchema(loadCrd(TOKEN_POLICY_CRD_PATH))],
   [KIND_CLUSTER_TOKEN_POLICY, storedSchema(loadCrd(CLUSTER_TOKEN_POLICY_CRD_PATH))],
+  [KIND_TOKEN_AUDIENCE, storedSchema(loadCrd(TOKEN_AUDIENCE_CRD_PATH))],
 ]);
 
 function schemaFor(manifest: Manifest): JsonSchema {

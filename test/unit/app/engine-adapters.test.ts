@@ -84,10 +84,18 @@ describe("tesseraPolicyEngine, the live set's engine", () => {
     const brokenRails: ClusterTokenPolicy = { ...baseline, metadata: { name: "rails", generation: 1 }, spec: { owner: { team: "platform" }, guardrails: { allowedClaims: ["sub"] } } };
     const compiled: CompiledPolicy[] = [];
     const rejected: RejectedPolicy[] = [];
-    for (const policy of [tokenPolicy(), brokenRails]) {
+    const openEveryAudience: ClusterTokenPolicy = {
+      ...baseline,
+      metadata: { name: "open", generation: 1 },
+      spec: { owner: { team: "platform" }, audienceOwnership: [{ allAudiences: true, ownedBy: "Open" }] },
+    };
+    for (const policy of [tokenPolicy(), brokenRails, openEveryAudience]) {
       const outcome = engine.compile(policy);
-      if (outcome.ok) compiled.push(outcome.compiled);
-      else rejected.push(outcome.rejected);
+      if (outcome.ok) {
+        if ("source" in outcome.compiled) compiled.push(outcome.compiled);
+      } else if (outcome.rejected !== undefined) {
+        rejected.push(outcome.rejected);
+      }
     }
     const decision = decide({
       subject: {

@@ -37,6 +37,7 @@ export const allowed: AllowedDecision = {
       skippedBecause: "namespaceSelector does not match",
     },
   ],
+  audiences: [],
   allowed: true,
   policy: { kind: "TokenPolicy", namespace: "payments", name: "ledger", generation: 3 },
   grant: {
@@ -49,6 +50,8 @@ export const allowed: AllowedDecision = {
 };
 
 export const denied: DeniedDecision = {
+  deniedBy: "caller",
+  audiences: [],
   id: "decision-denied-1",
   at: "2026-11-23T01:00:00.000Z",
   subject,

@@ -1,7 +1,7 @@
 // choosePolicy: the first stage of decide, which admission previews with alone; it must agree with decide.
 import { describe, expect, it } from "vitest";
 import { choosePolicy, compilePolicy, decide, PolicySet, rejectionOf, type Subject, type TokenRequest } from "../../../controller/src/policy/index.ts";
-import { NOW, clusterPolicy, compiled, policySet, request, saActor, subject, tokenPolicy } from "./fixtures.ts";
+import { NOW, clusterPolicy, compiled, policySet, request, saActor, subject, tokenPolicy, OPEN_EVERY_AUDIENCE } from "./fixtures.ts";
 
 const LEDGER = "https://ledger.internal";
 const broken = compilePolicy(tokenPolicy("broken", { claims: [{ name: "t", expression: "namspace.name" }] }));
@@ -13,7 +13,7 @@ describe("choosePolicy agrees with decide", () => {
     ["the policy does not allow the audience", policySet(tokenPolicy("p")), subject(), request(["https://other"]), "denied"],
     ["no audience is requested", policySet(tokenPolicy("p")), subject(), request([]), "denied"],
     ["two equal policies both grant", policySet(tokenPolicy("a"), tokenPolicy("b")), subject(), request(), "denied"],
-    ["only a policy that was not accepted could apply", PolicySet.from([], [rejectionOf(broken)]), subject(), request(), "denied"],
+    ["only a policy that was not accepted could apply", PolicySet.from([compiled(OPEN_EVERY_AUDIENCE)], [rejectionOf(broken)]), subject(), request(), "denied"],
     ["a cluster policy selects the namespace", policySet(clusterPolicy("c", { subjects: { namespaceSelector: {} }, audiences: [LEDGER] })), subject(), request(), "chosen"],
     ["the chosen policy grants", policySet(tokenPolicy("p")), subject(), request(), "chosen"],
     ["a condition of the chosen policy fails", policySet(tokenPolicy("p", { conditions: [{ name: "prod-only", expression: 'cluster.environment == "prod"', message: "only in prod" }] })), subject({ environment: "dev" }), request(), "chosen"],

@@ -14,7 +14,7 @@ import {
   type Subject,
   type TokenRequest,
 } from "../../../controller/src/policy/index.ts";
-import { NOW, clusterPolicy, compiled, policySet, request, saActor, subject, tokenPolicy } from "./fixtures.ts";
+import { NOW, clusterPolicy, compiled, policySet, request, saActor, subject, tokenPolicy, OPEN_EVERY_AUDIENCE } from "./fixtures.ts";
 
 const LEDGER = "https://ledger.internal";
 const KUBE = "https://kubernetes.default.svc";
@@ -59,7 +59,7 @@ describe("decide denies with a reason and a message a person can act on", () => 
     const broken = compilePolicy(tokenPolicy("broken", { claims: [{ name: "t", expression: "namspace.name" }] }));
     if (broken.ok) throw new Error("expected a compile error");
     const rejected: RejectedPolicy = { ref: broken.ref, errors: broken.errors };
-    const d = run(PolicySet.from([], [rejected]));
+    const d = run(PolicySet.from([compiled(OPEN_EVERY_AUDIENCE)], [rejected]));
     expect(denial(d)).toEqual([
       "PolicyNotAccepted",
       expect.stringContaining("TokenPolicy/payments/broken (spec.claims[0].expression: undeclared reference to 'namspace'"),
@@ -70,7 +70,11 @@ describe("decide denies with a reason and a message a person can act on", () => 
     const broken = compilePolicy(clusterPolicy("rails", { guardrails: { allowedClaims: ["sub"] } }));
     if (broken.ok) throw new Error("expected a compile error");
     const set = PolicySet.from(
-      [compiled(tokenPolicy("p")), compiled(clusterPolicy("c", { subjects: { namespaceSelector: {} }, audiences: [KUBE] }))],
+      [
+        compiled(tokenPolicy("p")),
+        compiled(clusterPolicy("c", { subjects: { namespaceSelector: {} }, audiences: [KUBE], audienceOwnership: [{ audiences: [KUBE], ownedBy: "Cluster" }] })),
+        compiled(OPEN_EVERY_AUDIENCE),
+      ],
       [rejectionOf(broken)],
     );
     expect(denial(run(set))).toEqual(["PolicyNotAccepted", expect.stringContaining("guardrails of ClusterTokenPolicy/rails")]);
@@ -191,6 +195,7 @@ describe("decide grants no more than the request, the policy and the guardrails 
           ttlSeconds: 900,
           claims: [{ name: "groups", expression: '["deployers"]' }],
           guardrails: { reservedAudiences: [KUBE], maxTtlSeconds: 300 },
+          audienceOwnership: [{ audiences: [KUBE], ownedBy: "Cluster" }],
         }),
       ),
       subject(),

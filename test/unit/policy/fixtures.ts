@@ -46,8 +46,17 @@ export function compiled(obj: AnyTokenPolicy): CompiledPolicy {
   return result.policy;
 }
 
+/**
+ * An operator's ownership rule that opens every audience, so tests of the caller's side (matching, conditions,
+ * guardrails) need no contract. Tests of the owner's side build their sets with ownedSet (audience-fixtures.ts).
+ */
+export const OPEN_EVERY_AUDIENCE = clusterPolicy("open-every-audience", {
+  audienceOwnership: [{ allAudiences: true, ownedBy: "Open" }],
+});
+
+/** The policies, every audience open (OPEN_EVERY_AUDIENCE). */
 export function policySet(...objs: AnyTokenPolicy[]): PolicySet {
-  return PolicySet.from(objs.map(compiled));
+  return PolicySet.from([...objs, OPEN_EVERY_AUDIENCE].map(compiled));
 }
 
 export interface SubjectOptions {

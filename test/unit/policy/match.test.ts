@@ -22,8 +22,18 @@ function chosen(set: PolicySet, s = subject(), r = request()): string {
 describe("match precedence", () => {
   it.each([
     [
-      "a TokenPolicy of the subject's namespace comes before any ClusterTokenPolicy",
-      [clusterPolicy("c", { subjects: everyNamespace, audiences: [LEDGER], priority: 1000 }), tokenPolicy("t")],
+      "a TokenPolicy of the subject's namespace comes before a ClusterTokenPolicy that allows TokenPolicies",
+      [clusterPolicy("c", { subjects: everyNamespace, audiences: [LEDGER], priority: 1000, allowTokenPolicies: true }), tokenPolicy("t")],
+      "TokenPolicy/payments/t",
+    ],
+    [
+      "a ClusterTokenPolicy's audience is exclusive to it by default: the TokenPolicy is passed over",
+      [clusterPolicy("c", { subjects: everyNamespace, audiences: [LEDGER] }), tokenPolicy("t")],
+      "ClusterTokenPolicy/c",
+    ],
+    [
+      "exclusivity holds only in the namespaces the ClusterTokenPolicy selects",
+      [clusterPolicy("c", { subjects: { namespaceSelector: { matchLabels: { env: "dev" } } }, audiences: [LEDGER] }), tokenPolicy("t")],
       "TokenPolicy/payments/t",
     ],
     [
@@ -62,8 +72,8 @@ describe("match precedence", () => {
       "conflict TokenPolicy/payments/a + TokenPolicy/payments/b",
     ],
     [
-      "equal priority across kinds is no conflict: the namespace comes first",
-      [tokenPolicy("a"), clusterPolicy("c", { subjects: everyNamespace, audiences: [LEDGER] })],
+      "equal priority across kinds is no conflict: the namespace comes first where the cluster policy allows TokenPolicies",
+      [tokenPolicy("a"), clusterPolicy("c", { subjects: everyNamespace, audiences: [LEDGER], allowTokenPolicies: true })],
       "TokenPolicy/payments/a",
     ],
     [

@@ -1,12 +1,15 @@
-// Property: no decision grants anything outside request ∧ policy ∧ guardrails, for random policies and requests.
+// Property: no decision grants anything outside request ∧ caller policy ∧ audience contract ∧ guardrails, for
+// random policies, ownership rules, contracts and requests.
 //
-// The oracle below recomputes the guardrails from the raw resources (not through the engine's combination)
-// so a bug in the engine's own guardrail code cannot hide itself.
+// The oracles below recompute the guardrails and each audience's owner from the raw resources (not through the
+// engine's combination or resolution) so a bug in the engine's own code cannot hide itself.
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CLUSTER_RESERVED_CLAIMS, ISSUER_OWNED_CLAIMS, TESSERA_CLAIM_PREFIX } from "../../../api/constants.ts";
-import type { AnyTokenPolicy, ClusterTokenPolicy, PolicyGuardrails, TokenPolicy } from "../../../api/token-policy.ts";
+import type { TokenAudience } from "../../../api/token-audience.ts";
+import type { AnyTokenPolicy, AudienceOwnershipRule, ClusterTokenPolicy, PolicyGuardrails, TokenPolicy } from "../../../api/token-policy.ts";
+import { compileContract, type CompiledContract } from "../../../controller/src/policy/audience/contract.ts";
 import { PolicySet, compilePolicy, decide, type CompiledPolicy } from "../../../controller/src/policy/index.ts";
 import { NOW, request, saActor, subject } from "./fixtures.ts";
 
@@ -98,8 +101,78 @@ const guardrailPolicies = fc
     }),
   );
 
+/** Namespaces and their labels; the subject lives in payments, whose env label the scenario picks. */
+const OTHER_NAMESPACES: Readonly<Record<string, Record<string, string>>> = { orders: { env: "prod", team: "orders" }, default: {} };
+
+/** For each audience: nobody, Open, Cluster, or namespaces by selector; Open is likeliest so grants stay common. */
+const ownershipRule = (audience: string) =>
+  fc.oneof(
+    { arbitrary: fc.constant<AudienceOwnershipRule | undefined>(undefined), weight: 1 },
+    { arbitrary: fc.constant<AudienceOwnershipRule>({ audiences: [audience], ownedBy: "Open" }), weight: 4 },
+    { arbitrary: fc.constant<AudienceOwnershipRule>({ audiences: [audience], ownedBy: "Cluster" }), weight: 1 },
+    {
+      arbitrary: fc.constantFrom<AudienceOwnershipRule>(
+        { audiences: [audience], ownedBy: "Namespaces", namespaceSelector: { matchLabels: { team: "orders" } } },
+        { audiences: [audience], ownedBy: "Namespaces", namespaceSelector: {} },
+      ),
+      weight: 3,
+    },
+  );
+
+const ownershipPolicy = fc.tuple(...AUDIENCES.map(ownershipRule)).map(
+  (rules): ClusterTokenPolicy => ({
+    apiVersion: "tessera.dev/v1alpha1",
+    kind: "ClusterTokenPolicy",
+    metadata: { name: "owners", generation: 1 },
+    spec: { owner: { team: "platform" }, audienceOwnership: rules.filter((r) => r !== undefined) },
+  }),
+);
+
+const contractFields = fc.record({
+  audience: fc.constantFrom(...AUDIENCES),
+  namespace: fc.constantFrom("orders", "orders", "default", "payments"),
+  defined: subset(SCOPES),
+  callers: fc.array(
+    fc.record({
+      who: fc.constantFrom<"sa" | "prod" | "all" | "stranger">("sa", "sa", "prod", "all", "all", "stranger"),
+      pick: subset(SCOPES),
+    }),
+    { minLength: 1, maxLength: 2 },
+  ),
+  maxTtlSeconds: maybe(fc.integer({ min: 60, max: 3600 })),
+  requiredClaims: fc.oneof({ arbitrary: fc.constant([]), weight: 4 }, { arbitrary: fc.subarray(["tenant", "team"], { maxLength: 1 }), weight: 1 }),
+});
+
+const contracts = fc.array(contractFields, { maxLength: 4 }).map((cs) =>
+  cs.map(
+    (c, i): TokenAudience => ({
+      apiVersion: "tessera.dev/v1alpha1",
+      kind: "TokenAudience",
+      metadata: { name: `aud-${i}`, namespace: c.namespace, generation: 1 },
+      spec: {
+        audience: c.audience,
+        owner: { team: c.namespace, contact: `#${c.namespace}` },
+        scopes: c.defined.map((name) => ({ name, description: `lets the holder ${name}` })),
+        callers: c.callers.map((caller, j) => ({
+          name: `c${j}`,
+          ...(caller.who === "sa" ? { serviceAccounts: [{ namespace: "payments", name: "api" }] } : {}),
+          ...(caller.who === "stranger" ? { serviceAccounts: [{ namespace: "payments", name: "other" }] } : {}),
+          ...(caller.who === "prod" ? { namespaceSelector: { matchLabels: { env: "prod" } } } : {}),
+          ...(caller.who === "all" ? { namespaceSelector: {} } : {}),
+          scopes: caller.pick.filter((scope) => c.defined.includes(scope)),
+        })),
+        ...(c.maxTtlSeconds === undefined ? {} : { maxTtlSeconds: c.maxTtlSeconds }),
+        requiredClaims: c.requiredClaims,
+      },
+    }),
+  ),
+);
+
 const scenario = fc.record({
-  policies: fc.tuple(tokenPolicies, clusterGrants, guardrailPolicies).map(([a, b, c]) => [...a, ...b, ...c]),
+  policies: fc
+    .tuple(tokenPolicies, clusterGrants, guardrailPolicies, ownershipPolicy)
+    .map(([a, b, c, d]) => [...a, ...b, ...c, d]),
+  contracts,
   env: fc.constantFrom("prod", "dev"),
   audiences: fc.subarray(AUDIENCES, { minLength: 1, maxLength: 2 }),
   scopes: fc.oneof(fc.constant([]), fc.subarray(SCOPES, { maxLength: 2 })),
@@ -125,9 +198,37 @@ function oracle(policies: readonly AnyTokenPolicy[], env: string) {
   };
 }
 
-describe("decisions stay within request, policy and guardrails", () => {
-  it("never grants outside request ∧ policy ∧ guardrails, nor an issuer-owned claim", () => {
+/** Who owns an audience, recomputed from the raw resources: the contract that decides, "cluster", "open" or none. */
+function ownerOracle(
+  policies: readonly AnyTokenPolicy[],
+  contractList: readonly CompiledContract[],
+  audience: string,
+  labelsOf: (ns: string) => Record<string, string> | undefined,
+): CompiledContract | "cluster" | "open" | undefined {
+  const rule = policies
+    .flatMap((p) => (p.kind === "ClusterTokenPolicy" ? (p.spec.audienceOwnership ?? []) : []))
+    .find((r) => r.audiences?.includes(audience) === true);
+  const claimedIn = (ok: (ns: string) => boolean) => contractList.filter((c) => c.audience === audience && ok(c.ref.namespace));
+  let candidates: CompiledContract[];
+  if (rule === undefined) {
+    // The only Service URL among the audiences belongs to namespace default.
+    if (audience !== "https://kubernetes.default.svc") return undefined;
+    candidates = claimedIn((ns) => ns === "default");
+  } else if (rule.ownedBy === "Open") {
+    return "open";
+  } else if (rule.ownedBy === "Cluster") {
+    return "cluster";
+  } else {
+    const wanted = rule.namespaceSelector?.matchLabels ?? {};
+    candidates = claimedIn((ns) => Object.entries(wanted).every(([k, v]) => labelsOf(ns)?.[k] === v));
+  }
+  return candidates.length === 1 ? candidates[0] : undefined;
+}
+
+describe("decisions stay within request, caller policy, audience contract and guardrails", () => {
+  it("never grants outside request ∧ policy ∧ contract ∧ guardrails, nor an issuer-owned claim", () => {
     let allowedCount = 0;
+    let ownedGrants = 0;
     fc.assert(
       fc.property(scenario, (s) => {
         const compiled: CompiledPolicy[] = [];
@@ -135,10 +236,16 @@ describe("decisions stay within request, policy and guardrails", () => {
           const result = compilePolicy(p);
           if (result.ok) compiled.push(result.policy);
         }
-        const set = PolicySet.from(compiled);
+        const contractList: CompiledContract[] = [];
+        for (const c of s.contracts) {
+          const result = compileContract(c);
+          if (result.ok) contractList.push(result.contract);
+        }
+        const set = PolicySet.from(compiled, [], contractList);
         const who = subject({ namespaceLabels: { env: s.env }, actors: s.actors });
+        const labelsOf = (ns: string) => (ns === "payments" ? { env: s.env } : OTHER_NAMESPACES[ns]);
         const req = request(s.audiences, s.scopes);
-        const d = decide({ subject: who, request: req, policies: set, now: NOW, id: "p" });
+        const d = decide({ subject: who, request: req, policies: set, now: NOW, id: "p", namespaceLabels: labelsOf });
         if (!d.allowed) {
           expect(d).not.toHaveProperty("grant");
           return;
@@ -178,11 +285,32 @@ describe("decisions stay within request, policy and guardrails", () => {
           expect(who.actors.length).toBeLessThanOrEqual(spec.delegation?.maxChainLength ?? 0);
           if (namespaced) expect(who.actors.length).toBeLessThanOrEqual(g.maxChain);
         }
+        // The owner's side: every audience has an owner, and each contract admits the caller for every scope.
+        for (const a of d.grant.audiences) {
+          const owner = ownerOracle(compiled.map((c) => c.source), contractList, a, labelsOf);
+          expect(owner).toBeDefined();
+          if (owner === "cluster") expect(namespaced).toBe(false);
+          if (owner === undefined || owner === "cluster" || owner === "open") continue;
+          ownedGrants++;
+          const admitting = owner.callers.filter(
+            (c) =>
+              (c.serviceAccounts === undefined || c.serviceAccounts.has("payments/api")) &&
+              (c.namespaceSelector === undefined || c.namespaceSelector.matches({ env: s.env })),
+          );
+          expect(admitting.length).toBeGreaterThan(0);
+          for (const scope of d.grant.scopes) {
+            expect(owner.scopes.has(scope)).toBe(true);
+            expect(admitting.some((c) => c.scopes.has(scope))).toBe(true);
+          }
+          expect(d.grant.ttlSeconds).toBeLessThanOrEqual(owner.maxTtlSeconds ?? Infinity);
+          for (const claim of owner.requiredClaims) expect(Object.hasOwn(d.grant.claims, claim)).toBe(true);
+        }
       }),
       { numRuns: 500, seed: 20260102 },
     );
     // The generators must reach allowed decisions often enough for the property to mean something.
     expect(allowedCount).toBeGreaterThan(50);
+    expect(ownedGrants).toBeGreaterThan(5);
     // 500 compiled policies and decisions: about a second alone, several on a shared, loaded machine.
   }, 60_000);
 });

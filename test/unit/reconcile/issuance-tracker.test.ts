@@ -6,10 +6,10 @@ import { IssuanceTracker } from "../../../controller/src/reconcile/issuance-trac
 import { request, subject } from "../policy/fixtures.ts";
 
 const ref = { kind: "TokenPolicy" as const, namespace: "payments", name: "p", generation: 3 };
-const common = { id: "d", subject: subject(), request: request(), evaluations: [] };
+const common = { id: "d", subject: subject(), request: request(), evaluations: [], audiences: [] };
 
 function denied(reason: "CostLimitExceeded" | "ConditionFailed", at: string, generation = 3): Decision {
-  return { ...common, at, allowed: false, reason, message: `${reason} at ${at}`, policy: { ...ref, generation } };
+  return { ...common, at, allowed: false, reason, message: `${reason} at ${at}`, deniedBy: "caller", policy: { ...ref, generation } };
 }
 
 describe("the issuance tracker", () => {

@@ -19,10 +19,11 @@ function countingEngine() {
   const engine: PolicyEngine<string, { compiled: string[]; rejected: string[] }, string> = {
     compile(p) {
       compiles.push(`${p.metadata.name}@${p.metadata.generation ?? 0}`);
-      return p.spec.audiences?.[0] === "broken" ? { ok: false, errors: [{ path: "spec", message: "bad" }], rejected: p.metadata.name } : { ok: true, compiled: p.metadata.name };
+      return "audiences" in p.spec && p.spec.audiences[0] === "broken" ? { ok: false, errors: [{ path: "spec", message: "bad" }], rejected: p.metadata.name } : { ok: true, compiled: p.metadata.name };
     },
     guardrailViolations: () => [],
     buildSet: (compiled, rejected) => ({ compiled: [...compiled], rejected: [...rejected] }),
+    contractStanding: () => undefined,
   };
   return { engine, compiles };
 }

@@ -53,6 +53,8 @@ export const DENIAL_OAUTH_ERROR: Readonly<Record<DenialReason, OAuthErrorCode>> 
   DelegationChainTooLong: "access_denied",
   GuardrailViolation: "access_denied",
   ClaimEvaluationFailed: "access_denied",
+  AudienceUnowned: "invalid_target",
+  AudienceOwnerDenied: "access_denied",
   CostLimitExceeded: "access_denied",
 };
 

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { ANNOTATION_AUDIENCES, ANNOTATION_SCOPES } from "../../../../api/constants.ts";
 import { buildSubject } from "../../policy/subject.ts";
-import type { Decision, DenialReason, Subject, TokenRequest } from "../../policy/types.ts";
+import type { AudienceEvaluation, Decision, DenialReason, DenyingParty, Subject, TokenRequest } from "../../policy/types.ts";
 import { policyLabel } from "../record/decision-log.ts";
 import { AuditEndpointError } from "../audit/errors.ts";
 import { accessTokenClaims } from "../exchange/mint.ts";
@@ -42,11 +42,21 @@ export interface ExplainedPolicy {
 }
 
 /** The explanation of one token request (one audience, as the sidecar asks). */
+/** An audience's owner as explain shows it (the decision's AudienceEvaluation without condition details). */
+export type ExplainedOwner = Omit<AudienceEvaluation, "conditions">;
+
 export interface ExplainedRequest {
   readonly request: { readonly audiences: readonly string[]; readonly scopes: readonly string[] };
   readonly allowed: boolean;
   readonly reason?: DenialReason;
   readonly message?: string;
+  /** Which party said no: the caller's policy, the audience's owner, or the operator. */
+  readonly deniedBy?: DenyingParty;
+  /**
+   * Each requested audience's owner and what its contract admits for this caller. Optional on the wire: an issuer
+   * older than audience ownership sends none, and the CLI must still print its report.
+   */
+  readonly owners?: readonly ExplainedOwner[];
   readonly policy?: { readonly ref: string; readonly generation: number };
   readonly policies: readonly ExplainedPolicy[];
   /** Guardrails in force for the pod's namespace (from ClusterTokenPolicies). */
@@ -102,8 +112,9 @@ export function explainDecision(decision: Decision, issuer: string, guardrails: 
     ...(decision.policy === undefined ? {} : { policy: { ref: policyLabel(decision.policy), generation: decision.policy.generation } }),
     policies,
     guardrails,
+    owners: decision.audiences.map(({ conditions: _conditions, ...owner }) => owner),
   };
-  if (!decision.allowed) return { ...base, reason: decision.reason, message: decision.message, clamps: [] };
+  if (!decision.allowed) return { ...base, reason: decision.reason, message: decision.message, deniedBy: decision.deniedBy, clamps: [] };
   const claims = Object.fromEntries(
     Object.entries(accessTokenClaims(decision, issuer, new Date(decision.at))).filter(([name]) => !PER_TOKEN_CLAIMS.has(name)),
   );

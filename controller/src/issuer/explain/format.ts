@@ -1,6 +1,6 @@
 // Renders an explain report as aligned, readable text for `tessera explain` (the JSON form is the report itself).
 
-import type { ExplainReport, ExplainedPolicy, ExplainedRequest } from "./explainer.ts";
+import type { ExplainReport, ExplainedOwner, ExplainedPolicy, ExplainedRequest } from "./explainer.ts";
 
 function rows(pairs: readonly (readonly [string, string])[], indent = ""): string[] {
   const width = Math.max(0, ...pairs.map(([label]) => label.length));
@@ -34,16 +34,26 @@ function claimLines(claims: Readonly<Record<string, unknown>>): string[] {
   return rows(entries.map(([name, value]) => [name, typeof value === "string" ? value : JSON.stringify(value)] as const), "  ");
 }
 
+/** "https://orders.example: TokenAudience team-a/orders (team orders, #orders), admits orders.read". */
+function ownerText(owner: ExplainedOwner): string {
+  const by = owner.assignedBy === undefined ? "" : ` [${owner.assignedBy}]`;
+  if (owner.ownedBy !== "Contract" || owner.contract === undefined) return `${owner.audience}: ${owner.ownedBy}${by}`;
+  const contact = owner.ownerContact === undefined ? "" : `, ${owner.ownerContact}`;
+  const admits = owner.scopesAdmitted === undefined ? "" : `, admits ${owner.scopesAdmitted.length === 0 ? "no scope" : list(owner.scopesAdmitted)}`;
+  return `${owner.audience}: TokenAudience ${owner.contract.namespace}/${owner.contract.name} (team ${owner.ownerTeam ?? "?"}${contact})${admits}${by}`;
+}
+
 function requestLines(explained: ExplainedRequest): string[] {
   const decision = explained.allowed
     ? `ALLOWED under ${explained.policy?.ref ?? "?"} (generation ${explained.policy?.generation ?? "?"})`
-    : `DENIED: ${explained.reason ?? "?"}`;
+    : `DENIED: ${explained.reason ?? "?"}${explained.deniedBy === undefined ? "" : ` (said by the ${explained.deniedBy === "owner" ? "audience's owner" : explained.deniedBy === "operator" ? "operator" : "caller's policy"})`}`;
   const head: [string, string][] = [
     ["Audience", list(explained.request.audiences)],
     ["Scopes", explained.request.scopes.length === 0 ? "(none asked: the policy's defaults)" : list(explained.request.scopes)],
     ["Decision", decision],
   ];
   if (!explained.allowed && explained.message !== undefined) head.push(["Why", explained.message]);
+  for (const owner of explained.owners ?? []) head.push(["Owner", ownerText(owner)]);
   if (explained.granted !== undefined) {
     head.push(["Granted", `scopes ${list(explained.granted.scopes)}; ttl ${explained.granted.ttlSeconds}s`]);
   }

@@ -5,26 +5,28 @@ import {
   API_GROUP,
   API_VERSION,
   RESOURCE_CLUSTER_TOKEN_POLICIES,
+  RESOURCE_TOKEN_AUDIENCES,
   RESOURCE_TOKEN_POLICIES,
 } from "../../../../api/constants.ts";
-import type { AnyTokenPolicy } from "../../../../api/token-policy.ts";
-import { compilePolicySet, explain, type PolicySet } from "../../policy/index.ts";
+import type { GovernedResource } from "../../../../api/token-audience.ts";
+import { compilePolicySet, explain, type NamespaceLabels, type PolicySet } from "../../policy/index.ts";
 import { Explainer, type ExplainEngine } from "./explainer.ts";
 import { apiNamespaceLookup, apiPodLookup } from "../subject/pod-lookup-api.ts";
 import type { ClusterInfo } from "../subject/subject.ts";
 
-/** Every TokenPolicy and ClusterTokenPolicy in the cluster, compiled into a PolicySet (rejected ones kept for denials). */
+/** Every TokenPolicy, ClusterTokenPolicy and TokenAudience in the cluster, compiled into a PolicySet (rejected ones kept for denials). */
 export async function loadPolicySet(custom: CustomObjectsApi): Promise<PolicySet> {
   const lists = await Promise.all([
     custom.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: RESOURCE_TOKEN_POLICIES }),
     custom.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: RESOURCE_CLUSTER_TOKEN_POLICIES }),
+    custom.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: RESOURCE_TOKEN_AUDIENCES }),
   ]);
-  return compilePolicySet((lists as { items?: AnyTokenPolicy[] }[]).flatMap((list) => list.items ?? [])).set;
+  return compilePolicySet((lists as { items?: GovernedResource[] }[]).flatMap((list) => list.items ?? [])).set;
 }
 
 /** The engine's explain over a fixed PolicySet. */
-export function engineOver(policies: PolicySet): ExplainEngine {
-  return { explain: (input) => explain({ ...input, policies }) };
+export function engineOver(policies: PolicySet, namespaceLabels?: NamespaceLabels): ExplainEngine {
+  return { explain: (input) => explain({ ...input, policies, ...(namespaceLabels === undefined ? {} : { namespaceLabels }) }) };
 }
 
 /** An Explainer that reads everything through `kubeConfig`'s credentials (needs get on pods/namespaces, list on policies). */

@@ -2,7 +2,7 @@
 
 import type { Logger } from "pino";
 import type { PolicyRef } from "../../../../api/token-policy.ts";
-import type { Decision, PolicyEvaluation, Subject } from "../../policy/types.ts";
+import type { AudienceEvaluation, Decision, PolicyEvaluation, Subject } from "../../policy/types.ts";
 import type { DecisionRecorder } from "./decision-recorder.ts";
 import { redact } from "./redaction.ts";
 
@@ -60,6 +60,20 @@ function evaluationSummary(evaluation: PolicyEvaluation): Record<string, unknown
   };
 }
 
+function audienceSummary(evaluation: AudienceEvaluation): Record<string, unknown> {
+  const { audience, ownedBy, assignedBy, contract, ownerTeam, ownerContact, admittedBy, scopesAdmitted } = evaluation;
+  return {
+    audience,
+    ownedBy,
+    ...(assignedBy === undefined ? {} : { assignedBy }),
+    ...(contract === undefined ? {} : { contract: `TokenAudience/${contract.namespace}/${contract.name}`, contractGeneration: contract.generation }),
+    ...(ownerTeam === undefined ? {} : { ownerTeam }),
+    ...(ownerContact === undefined ? {} : { ownerContact }),
+    ...(admittedBy === undefined ? {} : { admittedBy }),
+    ...(scopesAdmitted === undefined ? {} : { scopesAdmitted }),
+  };
+}
+
 /** The decision record's fields (before redaction); pure, exported for tests and for explain's raw view. */
 export function decisionRecord(decision: Decision, outcome: { jti?: string }): Record<string, unknown> {
   const common = {
@@ -73,6 +87,8 @@ export function decisionRecord(decision: Decision, outcome: { jti?: string }): R
     // and why each one did not select a subject is what explain answers.
     evaluations: decision.evaluations.filter((evaluation) => evaluation.selected).map(evaluationSummary),
     notSelecting: decision.evaluations.reduce((count, evaluation) => (evaluation.selected ? count : count + 1), 0),
+    // The owner side: who owns each audience and what its contract admitted, so a record names both parties.
+    audienceOwners: decision.audiences.map(audienceSummary),
   };
   if (decision.allowed) {
     return {
@@ -90,6 +106,7 @@ export function decisionRecord(decision: Decision, outcome: { jti?: string }): R
   return {
     ...common,
     reason: decision.reason,
+    deniedBy: decision.deniedBy,
     message: decision.message,
     ...(decision.policy === undefined ? {} : { policy: { ...decision.policy, ref: policyLabel(decision.policy) } }),
   };

@@ -28,6 +28,7 @@ const decider: Decider = {
       subject,
       request,
       evaluations: [],
+      audiences: [],
       allowed: true,
       policy: { kind: "TokenPolicy", namespace: "shop", name: "api", generation: 1 },
       grant: {

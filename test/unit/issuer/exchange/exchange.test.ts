@@ -52,8 +52,8 @@ const AGENT: PodInfo = { ...POD, namespace: "agents", name: "planner-0", uid: "p
 /** A test policy: audience "payments" with scopes read/write for shop/api, delegation to agents/planner only. */
 const testDecider: Decider = {
   decide({ subject, request, id, now }: DecideInput): Decision {
-    const common = { id, at: now.toISOString(), subject, request, evaluations: [] };
-    const deny = (reason: DenialReason, message: string): Decision => ({ ...common, allowed: false, reason, message });
+    const common = { id, at: now.toISOString(), subject, request, evaluations: [], audiences: [] };
+    const deny = (reason: DenialReason, message: string): Decision => ({ ...common, allowed: false, reason, message, deniedBy: "caller" });
     if (subject.serviceAccount.name !== "api") return deny("NoMatchingPolicy", "no policy selects this service account");
     if (!request.audiences.every((a) => a === "payments")) return deny("AudienceNotAllowed", "audience not allowed");
     if (!request.scopes.every((s) => s === "read" || s === "write")) return deny("ScopeNotAllowed", "scope not allowed");
@@ -227,6 +227,7 @@ describe("token exchange", () => {
     // The planner holds a Tessera token for Tessera's own audience, itself acting for a CI pipeline.
     const plannerToken = mintAccessToken({
       decision: {
+        audiences: [],
         id: "d-planner",
         at: NOW.toISOString(),
         subject: { ...SUBJECT, serviceAccount: { namespace: "agents", name: "planner" }, actors: [CI_ACTOR] },

@@ -22,6 +22,7 @@ function allowed(overrides: Partial<AllowedDecision> = {}, grant: Partial<Allowe
     subject: SUBJECT,
     request: { audiences: ["payments"], scopes: ["read"] },
     evaluations: [],
+    audiences: [],
     allowed: true,
     policy: { kind: "TokenPolicy", namespace: "shop", name: "api", generation: 3 },
     grant: { audiences: ["payments"], scopes: ["read"], ttlSeconds: 300, claims: { tenant: "acme" }, clamps: [], ...grant },

@@ -58,6 +58,33 @@ describe("explain", () => {
     expect(requestsFor({ namespace: "payments", pod: "api-7d9f", ...query }, pod)).toEqual(expected);
   });
 
+  it("names both sides of a denial: which party said no, and each audience's owner with its contact", () => {
+    const ownerDenial = {
+      ...denied,
+      reason: "AudienceOwnerDenied" as const,
+      deniedBy: "owner" as const,
+      message: "TokenPolicy/payments/ledger grants scope 'ledger.write', but TokenAudience ledger/ledger-api (team ledger, contact #ledger) admits service account payments/api for ledger.read only",
+      audiences: [
+        {
+          audience: "https://ledger.example",
+          ownedBy: "Contract" as const,
+          assignedBy: "ClusterTokenPolicy/owners",
+          contract: { namespace: "ledger", name: "ledger-api", generation: 2 },
+          ownerTeam: "ledger",
+          ownerContact: "#ledger",
+          admittedBy: ["payments"],
+          scopesAdmitted: ["ledger.read"],
+          conditions: [],
+        },
+      ],
+    };
+    const explained = explainDecision(ownerDenial, "https://tessera.example");
+    expect(explained).toMatchObject({ deniedBy: "owner", owners: [{ audience: "https://ledger.example", ownerTeam: "ledger", scopesAdmitted: ["ledger.read"] }] });
+    const text = formatExplainReport({ pod: { namespace: "payments", name: "api-0", uid: "u", serviceAccount: "payments/api" }, at: ownerDenial.at, requests: [explained] });
+    expect(text).toContain("DENIED: AudienceOwnerDenied (said by the audience's owner)");
+    expect(text).toContain("https://ledger.example: TokenAudience ledger/ledger-api (team ledger, #ledger), admits ledger.read [ClusterTokenPolicy/owners]");
+  });
+
   it("asks the engine once per request and mints nothing", async () => {
     const seen: string[] = [];
     const explainer = new Explainer({
@@ -106,7 +133,7 @@ describe("explain", () => {
     expect(text).toContain("  * TokenPolicy/payments/ledger  gen 3, selected, audience allowed\n");
     expect(text).toContain("      pass  production-only\n");
     expect(text).toContain("    ClusterTokenPolicy/baseline  gen 1, not selected, audience not allowed, skipped: namespaceSelector does not match\n");
-    expect(text).toContain("Decision  DENIED: ScopeNotAllowed\n");
+    expect(text).toContain("Decision  DENIED: ScopeNotAllowed (said by the caller's policy)\n");
     expect(text).toContain("      FAIL  production-only: only in prod\n");
     expect(text).toMatch(/\n {2}tenant {2,}acme\n/);
     expect(text.endsWith("\n")).toBe(true);
