@@ -57,6 +57,11 @@ export interface TokenAudienceSpec {
   readonly maxTtlSeconds?: number;
   /** Claims every token for this audience must carry (e.g. "tenant"); a grant without one is denied. */
   readonly requiredClaims?: readonly string[];
+  /**
+   * true: every token for this audience is DPoP-bound (RFC 9449) to the requesting sidecar's key, whatever the
+   * caller's policy says, so the owner's API never receives a bearer token from Tessera.
+   */
+  readonly requireDPoP?: boolean;
 }
 
 export interface TokenAudienceStatus {

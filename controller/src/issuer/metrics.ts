@@ -98,14 +98,15 @@ export class IssuerMetrics implements DecisionRecorder {
  * Wraps the exchange pipeline so every request's duration lands in tessera_issuance_duration_seconds, labelled by
  * outcome (200 allowed, a policy denial, anything else an error). `elapsed` is injected (performance.now in production).
  */
-export function timedExchange<Outcome extends { readonly status: number; readonly body: object }>(
-  exchange: (body: string) => Promise<Outcome>,
+export function timedExchange<Outcome extends { readonly status: number; readonly body: object }, Proof>(
+  exchange: (body: string, dpop?: Proof) => Promise<Outcome>,
   metrics: IssuerMetrics,
   elapsedMs: () => number,
-): (body: string) => Promise<Outcome> {
-  return async (body) => {
+): (body: string, dpop?: Proof) => Promise<Outcome> {
+  // The DPoP header goes through untouched: dropping it here would turn every bound exchange into a bearer one.
+  return async (body, dpop) => {
     const started = elapsedMs();
-    const outcome = await exchange(body);
+    const outcome = await exchange(body, dpop);
     const kind = outcome.status === 200 ? "allowed" : "tessera_reason" in outcome.body ? "denied" : "error";
     metrics.observeIssuance((elapsedMs() - started) / 1000, kind);
     return outcome;

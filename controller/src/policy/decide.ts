@@ -362,13 +362,19 @@ export function decide(input: DecideInput): Decision {
     }
   }
 
+  // Binding is required when the caller's policy asks for it or any audience's owner does: either party may demand
+  // it, and neither can waive the other's demand.
+  const dpopRequiredBy = [
+    ...(grants.requireDpop ? [under] : []),
+    ...admissions.filter(({ contract }) => contract.requireDpop).map(({ contract }) => describeOwner(contract)),
+  ];
   const grant: Grant = {
     audiences: [...request.audiences],
     scopes,
     ttlSeconds,
     claims,
     clamps,
-    ...(grants.requireDpop ? { requireDpop: true as const } : {}),
+    ...(dpopRequiredBy.length > 0 ? { dpopRequiredBy } : {}),
   };
   return { ...common, evaluations, audiences: audienceRecord, allowed: true, policy: policy.ref, grant };
 }

@@ -122,8 +122,11 @@ export interface Grant {
   readonly claims: Readonly<Record<string, JsonValue>>;
   /** Guardrails that narrowed the grant, e.g. "ttl clamped to 300s by ClusterTokenPolicy/baseline". */
   readonly clamps: readonly string[];
-  /** The policy requires the token to be DPoP-bound (spec.requireDPoP); absent means it does not. */
-  readonly requireDpop?: true;
+  /**
+   * Who requires the token to be DPoP-bound: the granting policy (its spec.requireDPoP) and every audience owner
+   * whose contract does; absent when nobody does.
+   */
+  readonly dpopRequiredBy?: readonly string[];
 }
 
 interface DecisionCommon {

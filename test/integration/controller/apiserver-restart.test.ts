@@ -5,7 +5,7 @@ import { API_GROUP, API_VERSION, RESOURCE_TOKEN_POLICIES } from "../../../api/co
 import type { TokenPolicy } from "../../../api/token-policy.ts";
 import type { ControllerCore } from "../../../controller/src/reconcile/controller.ts";
 import { startControlPlane, type ControlPlane } from "../../controlplane/harness.ts";
-import { applyCrds, controlPlaneInfo, freshNamespace, kubeClients, waitFor } from "../support/index.ts";
+import { applyCrds, controlPlaneInfo, freshNamespace, kubeClients, teardownSteps, waitFor } from "../support/index.ts";
 import { startController } from "./start-controller.ts";
 
 const OUTAGE_MS = 20_000;
@@ -52,8 +52,10 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await core.stop();
-  await plane.stop();
+  await teardownSteps([
+    ["the controller's stop", () => core.stop()],
+    ["the control plane's stop", () => plane.stop()],
+  ]);
 });
 
 describe("an apiserver outage", () => {

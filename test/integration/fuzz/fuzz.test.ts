@@ -39,18 +39,9 @@ interface FuzzRun {
   readonly requests: number;
   readonly serverErrors: number;
   readonly failures: readonly string[];
-  /** Runs the request generator itself crashed in (GENERATOR_CRASH), counted apart: no request of Tessera's caused them. */
-  readonly generatorCrashes: number;
   readonly seconds: number;
   readonly output: string;
 }
-
-/**
- * A crash inside the request generator, not an answer of Tessera's: CPython 3.11's parser raises this SystemError
- * when Hypothesis parses a lambda's source deep in its own recursion (to describe a strategy). The run ends early
- * and its requests still count; the next run starts with a new seed. Anything else schemathesis reports fails.
- */
-const GENERATOR_CRASH = /AST constructor recursion depth mismatch/;
 
 const clients = kubeClients();
 let python: string;
@@ -80,8 +71,11 @@ async function schemathesis(spec: string, url: string, extra: readonly string[],
     "--no-shrink",
     "--seed",
     String(seed),
+    // One worker: CPython 3.11 (the machine's python3) shares the AST parser's recursion counter between threads,
+    // and Hypothesis parses lambdas while drawing, so two workers now and then crash the generator itself with
+    // "SystemError: AST constructor recursion depth mismatch", a finding about the fuzzer, not about Tessera.
     "--workers",
-    "2",
+    "1",
     "--generation-database",
     "none",
     "--report",
@@ -105,17 +99,8 @@ async function schemathesis(spec: string, url: string, extra: readonly string[],
   if (ndjson === undefined || json === undefined) throw new Error(`schemathesis wrote no report:\n${output.slice(-4000)}`);
   const statuses = [...(await readFile(join(reportDir, ndjson), "utf8")).matchAll(/"status_code":\s*(\d{3})/g)].map((m) => Number(m[1]));
   const report = JSON.parse(await readFile(join(reportDir, json), "utf8")) as { failures?: unknown[]; errors?: unknown[] };
-  const errors = (report.errors ?? []).map((f) => JSON.stringify(f));
-  const crashes = errors.filter((e) => GENERATOR_CRASH.test(e));
-  const failures = [...(report.failures ?? []).map((f) => JSON.stringify(f)), ...errors.filter((e) => !GENERATOR_CRASH.test(e))].map((f) => f.slice(0, 400));
-  return {
-    requests: statuses.length,
-    serverErrors: statuses.filter((s) => s >= 500 && s !== 503).length,
-    failures,
-    generatorCrashes: crashes.length > 0 ? 1 : 0,
-    seconds,
-    output,
-  };
+  const failures = [...(report.failures ?? []), ...(report.errors ?? [])].map((f) => JSON.stringify(f).slice(0, 400));
+  return { requests: statuses.length, serverErrors: statuses.filter((s) => s >= 500 && s !== 503).length, failures, seconds, output };
 }
 
 /** Most runs a fuzz may take to reach its floor; each run explores with another seed. */
@@ -126,14 +111,13 @@ const MAX_RUNS = 16;
  * tried what it can think of for it, so one run sends fewer requests than the examples asked for.
  */
 async function fuzzUntil(spec: string, url: string, extra: readonly string[], minRequests: number): Promise<FuzzRun> {
-  let total: FuzzRun = { requests: 0, serverErrors: 0, failures: [], generatorCrashes: 0, seconds: 0, output: "" };
+  let total: FuzzRun = { requests: 0, serverErrors: 0, failures: [], seconds: 0, output: "" };
   for (let seed = 1; seed <= MAX_RUNS && total.requests < minRequests; seed++) {
     const run = await schemathesis(spec, url, extra, seed);
     total = {
       requests: total.requests + run.requests,
       serverErrors: total.serverErrors + run.serverErrors,
       failures: [...total.failures, ...run.failures],
-      generatorCrashes: total.generatorCrashes + run.generatorCrashes,
       seconds: total.seconds + run.seconds,
       output: run.failures.length > 0 || run.serverErrors > 0 ? `${total.output}${run.output}` : total.output || run.output,
     };
@@ -142,8 +126,7 @@ async function fuzzUntil(spec: string, url: string, extra: readonly string[], mi
 }
 
 function describeRun(run: FuzzRun): string {
-  const crashes = run.generatorCrashes === 0 ? "" : `, ${String(run.generatorCrashes)} run(s) cut short by the generator's own crash`;
-  return `${String(run.requests)} requests in ${run.seconds.toFixed(1)} s, ${String(run.serverErrors)} server errors${crashes}`;
+  return `${String(run.requests)} requests in ${run.seconds.toFixed(1)} s, ${String(run.serverErrors)} server errors`;
 }
 
 beforeAll(async () => {

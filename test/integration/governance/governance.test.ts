@@ -1,8 +1,10 @@
 // Two-sided governance against a real apiserver and the real controller process: the audience's owner decides who
 // may hold its scopes, operators cannot be bypassed, and every spelling trick is refused.
+import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   API_GROUP,
@@ -88,14 +90,28 @@ async function contractCondition(namespace: string, name: string, type: string):
   return obj.status?.conditions?.find((c) => c.type === type);
 }
 
-function ask(audience: string, scope?: string): Promise<HttpAnswer> {
-  return exchange(stack.issuer, {
-    grant_type: GRANT_TYPE_TOKEN_EXCHANGE,
-    subject_token: billingToken,
-    subject_token_type: TOKEN_TYPE_JWT,
-    audience,
-    ...(scope === undefined ? {} : { scope }),
-  });
+function ask(audience: string, scope?: string, headers: Readonly<Record<string, string>> = {}): Promise<HttpAnswer> {
+  return exchange(
+    stack.issuer,
+    {
+      grant_type: GRANT_TYPE_TOKEN_EXCHANGE,
+      subject_token: billingToken,
+      subject_token_type: TOKEN_TYPE_JWT,
+      audience,
+      ...(scope === undefined ? {} : { scope }),
+    },
+    headers,
+  );
+}
+
+/** A DPoP proof (RFC 9449) for the issuer's token endpoint, signed by a fresh key; returns it with the key's thumbprint. */
+async function tokenEndpointProof(): Promise<{ readonly proof: string; readonly jkt: string }> {
+  const { privateKey, publicKey } = await generateKeyPair("ES256");
+  const jwk = await exportJWK(publicKey);
+  const proof = await new SignJWT({ htm: "POST", htu: `${stack.issuer.url}/v1/token`, iat: Math.floor(Date.now() / 1000), jti: randomUUID() })
+    .setProtectedHeader({ alg: "ES256", typ: "dpop+jwt", jwk })
+    .sign(privateKey);
+  return { proof, jkt: await calculateJwkThumbprint(jwk) };
 }
 
 /** "200 orders.read" (the minted token's scope claim), or "403 access_denied", from an exchange answer. */
@@ -196,6 +212,25 @@ describe("the audience's owner decides who may hold its scopes", () => {
     const answer = await ask(ORDERS, "admin");
     expect(outcome(answer)).toBe("403 access_denied");
     expect(description(answer)).toContain("does not define it");
+  });
+
+  it("once team-a's contract requires DPoP, team-b gets orders.read only as a token bound to its key, though its own policy does not ask", async () => {
+    await applyContract(teamA, "orders", {
+      callers: [{ name: "billing-reads", serviceAccounts: [{ namespace: teamB, name: "billing" }], scopes: ["orders.read"] }],
+      requireDPoP: true,
+    });
+    const refused = await expectEventually(() => ask(ORDERS, "orders.read"), "400 invalid_dpop_proof");
+    expect(description(refused)).toContain(`TokenAudience ${teamA}/orders (team orders, contact #orders-oncall) allows ${ORDERS} only as DPoP-bound tokens`);
+    const { proof, jkt } = await tokenEndpointProof();
+    const bound = await ask(ORDERS, "orders.read", { dpop: proof });
+    const body = bound.body as { access_token?: string; token_type?: string };
+    expect([bound.status, body.token_type], description(bound)).toEqual([200, "DPoP"]);
+    expect(decodeJwt(body.access_token ?? "")["cnf"]).toEqual({ jkt });
+    // The owner lifts its requirement: a bearer token may be issued again.
+    await applyContract(teamA, "orders", {
+      callers: [{ name: "billing-reads", serviceAccounts: [{ namespace: teamB, name: "billing" }], scopes: ["orders.read"] }],
+    });
+    await expectEventually(() => ask(ORDERS, "orders.read"), "200 orders.read");
   });
 
   it("every spelling of the audience reaches the same owner", async () => {

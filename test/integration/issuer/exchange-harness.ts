@@ -154,8 +154,12 @@ export function call(
   });
 }
 
-/** POSTs a token-exchange form. */
-export function exchange(issuer: Pick<TestIssuer, "url" | "caPem">, params: Record<string, string | readonly string[]>): Promise<HttpAnswer> {
+/** POSTs a token-exchange form, with any extra headers (a DPoP proof). */
+export function exchange(
+  issuer: Pick<TestIssuer, "url" | "caPem">,
+  params: Record<string, string | readonly string[]>,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<HttpAnswer> {
   const form = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
     for (const v of typeof value === "string" ? [value] : value) form.append(key, v);
@@ -163,6 +167,6 @@ export function exchange(issuer: Pick<TestIssuer, "url" | "caPem">, params: Reco
   return call(issuer, "/v1/token", {
     method: "POST",
     body: form.toString(),
-    headers: { "content-type": "application/x-www-form-urlencoded" },
+    headers: { ...headers, "content-type": "application/x-www-form-urlencoded" },
   });
 }

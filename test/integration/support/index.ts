@@ -4,5 +4,6 @@ export { applyCrds, CRDS_DIR, EXAMPLES_DIR, REPO_ROOT } from "./crds.ts";
 export { freshNamespace, TEST_NAMESPACE_LABEL } from "./namespaces.ts";
 export { mintProjectedToken, writeProjectedTokenFile, type ProjectedTokenParams } from "./tokens.ts";
 export { waitFor, type WaitForOptions } from "./wait-for.ts";
+export { teardownSteps } from "./teardown.ts";
 export { createPod, createServiceAccount, deletePod, type PodParams } from "./workloads.ts";
 export { kubeBody } from "../../controlplane/plain.ts";

@@ -81,4 +81,19 @@ describe("timed exchange", () => {
     expect(await timed("body")).toBe(outcome);
     expect(await registry.metrics()).toContain(`tessera_issuance_duration_seconds_bucket{le="0.01",outcome="${label}"} 1`);
   });
+
+  it("hands the request's DPoP header to the exchange, so timing never unbinds a token", async () => {
+    const { timedExchange } = await import("../../../controller/src/issuer/metrics.ts");
+    const seen: unknown[] = [];
+    const timed = timedExchange(
+      (_body: string, dpop?: readonly string[]) => {
+        seen.push(dpop);
+        return Promise.resolve({ status: 200, body: {} });
+      },
+      new IssuerMetrics({ registry: new Registry() }),
+      () => 0,
+    );
+    await timed("body", ["proof"]);
+    expect(seen).toEqual([["proof"]]);
+  });
 });

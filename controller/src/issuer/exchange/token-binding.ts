@@ -4,12 +4,11 @@ import type { AllowedDecision } from "../../policy/types.ts";
 import { IssuerError } from "../errors.ts";
 
 /**
- * Whether tokens for this decision must be bound. Today the policy that granted decides (spec.requireDPoP); when
- * audience contracts exist, the audience's owner will be able to require it too: add that here, and every caller
- * (the exchange, explain, the docs' promise that no bearer token is ever issued) follows.
+ * Whether tokens for this decision must be bound: the decision says who requires it (the granting policy, an
+ * audience owner's contract, or both), and every caller (the exchange, explain) asks here.
  */
 export function bindingRequired(decision: AllowedDecision): boolean {
-  return decision.grant.requireDpop === true;
+  return (decision.grant.dpopRequiredBy ?? []).length > 0;
 }
 
 export type Binding = { readonly tokenType: typeof TOKEN_TYPE_BEARER } | { readonly tokenType: typeof TOKEN_TYPE_DPOP; readonly jkt: string };
@@ -17,12 +16,12 @@ export type Binding = { readonly tokenType: typeof TOKEN_TYPE_BEARER } | { reado
 /** The binding of the token to mint: bound whenever the request proved a key; refused when required and it did not. */
 export function bindingFor(decision: AllowedDecision, proofJkt: string | undefined): Binding {
   if (proofJkt !== undefined) return { tokenType: TOKEN_TYPE_DPOP, jkt: proofJkt };
-  if (bindingRequired(decision)) {
-    const { kind, namespace, name } = decision.policy;
-    const ref = namespace === undefined ? `${kind}/${name}` : `${kind}/${namespace}/${name}`;
+  const requiredBy = decision.grant.dpopRequiredBy ?? [];
+  if (requiredBy.length > 0) {
+    const verb = requiredBy.length === 1 ? "allows" : "allow";
     throw new IssuerError(
       "DpopProofRequired",
-      `${ref} grants ${decision.grant.audiences.join(", ")} only as DPoP-bound tokens; send a DPoP proof (RFC 9449) with the request`,
+      `${requiredBy.join(" and ")} ${verb} ${decision.grant.audiences.join(", ")} only as DPoP-bound tokens; send a DPoP proof (RFC 9449) with the request`,
     );
   }
   return { tokenType: TOKEN_TYPE_BEARER };

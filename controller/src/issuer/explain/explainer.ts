@@ -63,7 +63,13 @@ export interface ExplainedRequest {
   readonly guardrails: readonly string[];
   /** Guardrails that actually narrowed this grant. */
   readonly clamps: readonly string[];
-  readonly granted?: { readonly audiences: readonly string[]; readonly scopes: readonly string[]; readonly ttlSeconds: number };
+  readonly granted?: {
+    readonly audiences: readonly string[];
+    readonly scopes: readonly string[];
+    readonly ttlSeconds: number;
+    /** Who requires the token to be DPoP-bound; absent when a bearer token may be issued. */
+    readonly dpopRequiredBy?: readonly string[];
+  };
   /** The claims a token would carry (without the per-token jti, iat, nbf, exp). */
   readonly claims?: Readonly<Record<string, unknown>>;
 }
@@ -118,8 +124,8 @@ export function explainDecision(decision: Decision, issuer: string, guardrails: 
   const claims = Object.fromEntries(
     Object.entries(accessTokenClaims(decision, issuer, new Date(decision.at))).filter(([name]) => !PER_TOKEN_CLAIMS.has(name)),
   );
-  const { audiences, scopes, ttlSeconds, clamps } = decision.grant;
-  return { ...base, clamps, granted: { audiences, scopes, ttlSeconds }, claims };
+  const { audiences, scopes, ttlSeconds, clamps, dpopRequiredBy } = decision.grant;
+  return { ...base, clamps, granted: { audiences, scopes, ttlSeconds, ...(dpopRequiredBy === undefined ? {} : { dpopRequiredBy }) }, claims };
 }
 
 export interface ExplainerOptions {

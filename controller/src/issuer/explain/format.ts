@@ -56,6 +56,8 @@ function requestLines(explained: ExplainedRequest): string[] {
   for (const owner of explained.owners ?? []) head.push(["Owner", ownerText(owner)]);
   if (explained.granted !== undefined) {
     head.push(["Granted", `scopes ${list(explained.granted.scopes)}; ttl ${explained.granted.ttlSeconds}s`]);
+    const requiredBy = explained.granted.dpopRequiredBy ?? [];
+    head.push(["Binding", requiredBy.length === 0 ? "bearer, or DPoP-bound when the request carries a proof" : `DPoP-bound only, required by ${requiredBy.join(" and ")}`]);
   }
   if (explained.clamps.length > 0) head.push(["Clamped", explained.clamps.join("; ")]);
   if (explained.guardrails.length > 0) head.push(["Guardrails", explained.guardrails.join("; ")]);

@@ -37,6 +37,8 @@ export interface CompiledContract {
   readonly callers: readonly CompiledCaller[];
   readonly maxTtlSeconds?: number;
   readonly requiredClaims: readonly string[];
+  /** Tokens for this audience must be DPoP-bound (spec.requireDPoP). */
+  readonly requireDpop: boolean;
 }
 
 export type ContractCompileResult =
@@ -104,6 +106,8 @@ export function compileContract(obj: TokenAudience, expressions: ExpressionCompi
     const problem = claimNameProblem(name);
     if (problem !== undefined) errors.push({ path: `spec.requiredClaims[${i}]`, message: problem });
   });
+  const requireDpop: unknown = spec.requireDPoP;
+  if (requireDpop !== undefined && typeof requireDpop !== "boolean") errors.push({ path: "spec.requireDPoP", message: "requireDPoP is true or false" });
   if (errors.length > 0 || spec.audience === undefined || spec.owner === undefined) return { ok: false, ref, errors };
   return {
     ok: true,
@@ -115,6 +119,7 @@ export function compileContract(obj: TokenAudience, expressions: ExpressionCompi
       callers,
       ...(ttl === undefined ? {} : { maxTtlSeconds: ttl }),
       requiredClaims,
+      requireDpop: requireDpop === true,
     },
   };
 }

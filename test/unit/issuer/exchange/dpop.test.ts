@@ -37,7 +37,7 @@ const decider: Decider = {
         ttlSeconds: 300,
         claims: {},
         clamps: [],
-        ...(request.audiences.includes("ledger") ? { requireDpop: true as const } : {}),
+        ...(request.audiences.includes("ledger") ? { dpopRequiredBy: ["TokenPolicy/shop/api"] } : {}),
       },
     };
   },
@@ -112,7 +112,7 @@ describe("DPoP at the token endpoint", () => {
     const outcome = await exchange(form("ledger"));
     expect(outcome.status).toBe(400);
     expect((outcome.body as OAuthErrorResponse).error).toBe("invalid_dpop_proof");
-    expect((outcome.body as OAuthErrorResponse).error_description).toMatch(/TokenPolicy\/shop\/api grants ledger only as DPoP-bound tokens/);
+    expect((outcome.body as OAuthErrorResponse).error_description).toMatch(/TokenPolicy\/shop\/api allows ledger only as DPoP-bound tokens/);
   });
 
   it("refuses a proof used a second time", async () => {

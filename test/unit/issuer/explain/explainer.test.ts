@@ -129,6 +129,7 @@ describe("explain", () => {
     expect(text).toContain("Pod              payments/api-7d9f (uid uid-1)\n");
     expect(text).toContain("Decision    ALLOWED under TokenPolicy/payments/ledger (generation 3)\n");
     expect(text).toContain("Clamped     ttl clamped to 300s by ClusterTokenPolicy/baseline\n");
+    expect(text).toContain("Binding     bearer, or DPoP-bound when the request carries a proof\n");
     expect(text).toContain("Guardrails  maxTtlSeconds 300 (ClusterTokenPolicy/baseline)\n");
     expect(text).toContain("  * TokenPolicy/payments/ledger  gen 3, selected, audience allowed\n");
     expect(text).toContain("      pass  production-only\n");
@@ -137,6 +138,14 @@ describe("explain", () => {
     expect(text).toContain("      FAIL  production-only: only in prod\n");
     expect(text).toMatch(/\n {2}tenant {2,}acme\n/);
     expect(text.endsWith("\n")).toBe(true);
+  });
+
+  it("says who requires a DPoP-bound token when someone does", () => {
+    const bound = { ...allowed, grant: { ...allowed.grant, dpopRequiredBy: ["TokenAudience ledger/ledger (team ledger)"] } };
+    const explained = explainDecision(bound, ISSUER);
+    expect(explained.granted?.dpopRequiredBy).toEqual(["TokenAudience ledger/ledger (team ledger)"]);
+    const text = formatExplainReport({ pod: { namespace: "payments", name: "api-7d9f", uid: "uid-1", serviceAccount: "api" }, at: "2026-11-23T01:00:00.000Z", requests: [explained] });
+    expect(text).toMatch(/\nBinding +DPoP-bound only, required by TokenAudience ledger\/ledger \(team ledger\)\n/);
   });
 
   it.each([

@@ -150,6 +150,28 @@ describe("the audience's owner decides who may hold its scopes", () => {
     expect(asBilling(set([withTenant, owners(ownedByTeamA)], [requiring]), ["orders.read"]).allowed).toBe(true);
   });
 
+  it.each<[string, boolean, boolean, readonly string[] | undefined]>([
+    ["neither party requires binding: a bearer token may be issued", false, false, undefined],
+    ["the owner requires binding though the caller's policy does not", false, true, ["TokenAudience team-a/orders (team orders, contact #orders-oncall)"]],
+    ["the caller's policy requires binding though the owner does not", true, false, ["TokenPolicy/team-b/orders-please"]],
+    [
+      "both require binding: each is named",
+      true,
+      true,
+      ["TokenPolicy/team-b/orders-please", "TokenAudience team-a/orders (team orders, contact #orders-oncall)"],
+    ],
+  ])("%s", (_name, policyRequires, ownerRequires, requiredBy) => {
+    const caller = tokenPolicy("orders-please", { ...squatter.spec, requireDPoP: policyRequires }, "team-b");
+    const ownerContract = { ...admitBillingForReads, spec: { ...admitBillingForReads.spec, requireDPoP: ownerRequires } };
+    const d = asBilling(set([caller, owners(ownedByTeamA)], [ownerContract]), ["orders.read"]);
+    expect(d.allowed && d.grant.dpopRequiredBy).toEqual(requiredBy);
+  });
+
+  it("refuses a contract whose requireDPoP is not a boolean", () => {
+    const result = compileContract({ ...admitBillingForReads, spec: { ...admitBillingForReads.spec, requireDPoP: "yes" as unknown as boolean } });
+    expect(result.ok ? [] : result.errors.map((e) => e.path)).toEqual(["spec.requireDPoP"]);
+  });
+
   it("runs a caller entry's CEL conditions over the caller's subject", () => {
     const prodOnly = contract("orders", "team-a", {
       callers: [
