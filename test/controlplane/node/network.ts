@@ -25,6 +25,31 @@ export async function createBridge(log: (line: string) => void): Promise<void> {
   await run("ip", ["link", "set", "dev", bridge, "up"]);
 }
 
+/** Marks the rule the tier adds to FORWARD, so teardown removes exactly it. */
+const FORWARD_RULE = ["FORWARD", "-i", NODE_NETWORK.bridge, "!", "-o", NODE_NETWORK.bridge, "-m", "comment", "--comment", "tessera node tier: pods reach only the bridge", "-j", "DROP"];
+
+/**
+ * Lets the node route between its pods, which a Service's ClusterIP needs (kube-proxy rewrites the address to a
+ * pod's on the same bridge): forwarding is switched on for packets arriving on the bridge only (the machine-wide
+ * setting stays as it was), and a FORWARD rule drops anything from the bridge bound elsewhere.
+ */
+export async function enablePodRouting(): Promise<void> {
+  await run("iptables", ["-I", ...FORWARD_RULE]);
+  await run("sysctl", ["-q", "-w", `net.ipv4.conf.${NODE_NETWORK.bridge}.forwarding=1`]);
+}
+
+/** Removes the FORWARD rule (forwarding goes with the bridge); absent already is fine. */
+export async function disablePodRouting(): Promise<void> {
+  for (;;) {
+    try {
+      await run("iptables", ["-C", ...FORWARD_RULE]);
+    } catch {
+      return;
+    }
+    await run("iptables", ["-D", ...FORWARD_RULE], { code: "TEARDOWN_INCOMPLETE" });
+  }
+}
+
 export async function deleteBridge(): Promise<void> {
   if (!(await linkExists(NODE_NETWORK.bridge))) return;
   await run("ip", ["link", "delete", "dev", NODE_NETWORK.bridge], { code: "TEARDOWN_INCOMPLETE" });
