@@ -68,3 +68,38 @@ export async function assertPodNetworkFree(): Promise<void> {
     );
   }
 }
+
+/** Chains kube-proxy's iptables mode creates that its --cleanup leaves behind, with the built-in chains jumping to them. */
+const LEFTOVER_CHAINS: readonly { readonly chain: string; readonly jumpsFrom: readonly string[] }[] = [
+  { chain: "KUBE-FIREWALL", jumpsFrom: ["INPUT", "OUTPUT"] },
+];
+
+async function chainExists(chain: string): Promise<boolean> {
+  try {
+    await run("iptables", ["-S", chain]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The leftover chains that exist now (recorded before the node starts, so teardown removes only new ones). */
+export async function existingLeftoverChains(): Promise<Set<string>> {
+  const present = new Set<string>();
+  for (const { chain } of LEFTOVER_CHAINS) if (await chainExists(chain)) present.add(chain);
+  return present;
+}
+
+/** Removes the leftover chains that did not exist before, jumps first. */
+export async function removeNewLeftoverChains(before: ReadonlySet<string>): Promise<void> {
+  for (const { chain, jumpsFrom } of LEFTOVER_CHAINS) {
+    if (before.has(chain) || !(await chainExists(chain))) continue;
+    for (const from of jumpsFrom) {
+      while (await run("iptables", ["-D", from, "-j", chain]).then(() => true, () => false)) {
+        // Each call removes one jump; repeat until none is left.
+      }
+    }
+    await run("iptables", ["-F", chain], { code: "TEARDOWN_INCOMPLETE" });
+    await run("iptables", ["-X", chain], { code: "TEARDOWN_INCOMPLETE" });
+  }
+}

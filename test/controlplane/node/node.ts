@@ -23,7 +23,15 @@ import { busyboxImage, cachedArchive, importImages, pauseImage, type CachedImage
 import { kubeletArgs, renderKubeletConfig } from "./kubelet-config.ts";
 import { NODE_NAME, NODE_NETWORK, nodeLayout, type NodeLayout } from "./layout.ts";
 import { unmountUnder } from "./mounts.ts";
-import { assertPodNetworkFree, createBridge, deleteBridge, disablePodRouting, enablePodRouting } from "./network.ts";
+import {
+  assertPodNetworkFree,
+  createBridge,
+  deleteBridge,
+  disablePodRouting,
+  enablePodRouting,
+  existingLeftoverChains,
+  removeNewLeftoverChains,
+} from "./network.ts";
 import { CLUSTER_DNS_IP, CLUSTER_DOMAIN, clusterDnsManifests, kubeProxyArgs, renderKubeProxyConfig } from "./services-config.ts";
 import { acquireNodeLock, type NodeLock } from "./node-lock.ts";
 import { ensurePackages, RUNTIME_FILES } from "./packages.ts";
@@ -111,6 +119,7 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
     sysctls?: SysctlSnapshot;
     netnsBefore?: Set<string>;
     cgroupsBefore?: Set<string>;
+    chainsBefore?: Set<string>;
     bridge?: boolean;
     routing?: boolean;
     kubeProxy?: ManagedProcess;
@@ -152,6 +161,7 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
       // kube-proxy's own clean-up mode removes every chain and rule it made.
       await step("remove kube-proxy's rules", async () => {
         await run(options.binaries["kube-proxy"], ["--cleanup"], { code: "TEARDOWN_INCOMPLETE" });
+        if (state.chainsBefore !== undefined) await removeNewLeftoverChains(state.chainsBefore);
       });
     }
     if (layout !== undefined && state.containerd !== undefined) {
@@ -217,6 +227,7 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
     state.sysctls = await recordSysctls();
     state.netnsBefore = await netnsEntries();
     state.cgroupsBefore = new Set(await kubeletCgroupDirs());
+    state.chainsBefore = await existingLeftoverChains();
     await createBridge(log);
     state.bridge = true;
     state.routing = true;
