@@ -14,7 +14,7 @@ export type AsEnforced = string | undefined;
 export function readAudited(value: unknown, path: string, errors: CompileError[]): boolean {
   if (value === undefined || value === ENFORCEMENT_ENFORCE) return false;
   if (value === ENFORCEMENT_AUDIT) return true;
-  errors.push({ path, message: `enforcement is ${ENFORCEMENT_ENFORCE} or ${ENFORCEMENT_AUDIT}, not '${String(value)}'` });
+  errors.push({ path, message: `enforcement is ${ENFORCEMENT_ENFORCE} or ${ENFORCEMENT_AUDIT}, not ${JSON.stringify(value)}` });
   return false;
 }
 
