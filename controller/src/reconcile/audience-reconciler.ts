@@ -9,6 +9,8 @@ import type { Leadership } from "./leader.ts";
 import type { LivePolicySet } from "./live-policy-set.ts";
 import type { CachedTokenAudience, SlimNamespace } from "./objects.ts";
 import type { Store } from "./store.ts";
+import type { AuditTracker } from "./audit-tracker.ts";
+import { auditedParts, storedCounts } from "./audit-status.ts";
 import type { ReconcileResult } from "./worker.ts";
 
 export interface AudienceReconcilerOptions<TC, TS> {
@@ -18,6 +20,8 @@ export interface AudienceReconcilerOptions<TC, TS> {
   readonly policySet: LivePolicySet<TC, TS>;
   readonly leadership: Leadership;
   readonly events: EventRecorder;
+  /** What audited rules would have changed, for status.audit. */
+  readonly audits?: AuditTracker;
   readonly now: () => Date;
   readonly log: Logger;
   readonly fieldManager: string;
@@ -37,9 +41,17 @@ export class AudienceReconciler<TC, TS> {
     if (contract === undefined || contract.metadata.deletionTimestamp !== undefined) return undefined;
     const outcome = policySet.compile(contract);
     const standing = outcome.ok ? policySet.contractStanding(outcome.compiled, (name) => namespaces.get(name)?.metadata.labels) : undefined;
+    const generation = contract.metadata.generation ?? 0;
+    const resource = { kind: KIND_TOKEN_AUDIENCE, namespace: contract.metadata.namespace ?? "", name: contract.metadata.name } as const;
     const decision = decideAudienceStatus(
       contract.status,
-      { generation: contract.metadata.generation, compileErrors: outcome.ok ? [] : outcome.errors, standing },
+      {
+        generation: contract.metadata.generation,
+        compileErrors: outcome.ok ? [] : outcome.errors,
+        standing,
+        audited: auditedParts(contract.spec),
+        audit: this.#opts.audits?.tally(resource, generation, storedCounts(contract.status?.audit, generation)),
+      },
       this.#opts.now(),
     );
     if (decision.changed) {

@@ -12,6 +12,7 @@ import type { AnyTokenPolicy } from "../../../api/token-policy.ts";
 import type { EventRecorder } from "./event-recorder.ts";
 import { gatherFacts, type Caches } from "./gather.ts";
 import type { IssuanceTracker } from "./issuance-tracker.ts";
+import type { AuditTracker } from "./audit-tracker.ts";
 import { expectOk, type KubeClient } from "../kube/kube-http.ts";
 import type { Leadership } from "./leader.ts";
 import type { CachedClusterTokenPolicy, CachedTokenPolicy, SlimPod } from "./objects.ts";
@@ -31,6 +32,8 @@ export interface PolicyReconcilerOptions<TC, TS> {
   readonly caches: Caches;
   readonly policySet: LivePolicySet<TC, TS>;
   readonly tracker: IssuanceTracker;
+  /** What audited rules would have changed, for status.audit; without it status.audit holds what it already holds. */
+  readonly audits?: AuditTracker;
   readonly leadership: Leadership;
   readonly events: EventRecorder;
   /** Pods already warned about (one Event per pod uid); shared by both kinds. */
@@ -64,7 +67,7 @@ export class PolicyReconciler<TC, TS> {
       return undefined;
     }
     if (policy.metadata.deletionTimestamp !== undefined) return undefined;
-    const gathered = gatherFacts(policy, this.#opts.caches, this.#opts.policySet, this.#opts.tracker);
+    const gathered = gatherFacts(policy, this.#opts.caches, this.#opts.policySet, this.#opts.tracker, this.#opts.audits);
     const decision = decideStatus(policy.status, gathered.facts, this.#opts.now());
     metrics?.uninjectedPods(kind, key, gathered.uninjected.length);
     if (decision.changed) {
