@@ -193,7 +193,7 @@ export function auditRecorder(tracker: Pick<AuditTracker, "record">): DecisionRe
           resource: { kind, name, ...(namespace === undefined ? {} : { namespace }) },
           generation,
           example: {
-            time: decision.at.replace(/\.\d{3}Z$/, "Z"),
+            time: decision.at,
             rule,
             wouldHave,
             reason: (entry.reason ?? "").slice(0, 64),

@@ -10,7 +10,7 @@ import type { LivePolicySet } from "./live-policy-set.ts";
 import type { CachedTokenAudience, SlimNamespace } from "./objects.ts";
 import type { Store } from "./store.ts";
 import type { AuditTracker } from "./audit-tracker.ts";
-import { auditedParts, storedCounts } from "./audit-status.ts";
+import { auditedParts, storedCounts, withAuditRemoval } from "./audit-status.ts";
 import type { ReconcileResult } from "./worker.ts";
 
 export interface AudienceReconcilerOptions<TC, TS> {
@@ -74,7 +74,7 @@ export class AudienceReconciler<TC, TS> {
     const path = `/apis/${API_GROUP_VERSION}/namespaces/${encodeURIComponent(namespace ?? "")}/${RESOURCE_TOKEN_AUDIENCES}/${encodeURIComponent(name)}/status`;
     // Merge patch replaces the whole status; the leader is the only status writer (as for policies).
     const res = await this.#opts.client.request("PATCH", `${path}?fieldManager=${encodeURIComponent(this.#opts.fieldManager)}`, {
-      body: { status },
+      body: { status: withAuditRemoval(status) },
       contentType: "application/merge-patch+json",
     });
     if (res.status === 404) return;

@@ -105,16 +105,21 @@ export function decideAuditStatus(
   };
 }
 
-/** Newest first, without repeats, at most AUDIT_STATUS_EXAMPLES. */
+/**
+ * The status to send in a merge patch: a JSON merge patch keeps a field the patch leaves out, so a status that no
+ * longer has `audit` says so with null.
+ */
+export function withAuditRemoval<S extends { readonly audit?: AuditStatus }>(status: S): S | (S & { readonly audit: null }) {
+  return status.audit === undefined ? { ...status, audit: null } : status;
+}
+
+/**
+ * Newest first, at most AUDIT_STATUS_EXAMPLES: this process's examples (each a distinct request), then stored ones
+ * older than all of them (a previous leader's; this process's own earlier ones are among the fresh already).
+ * Times have millisecond precision; two requests may still share every field, so nothing is deduplicated by value.
+ */
 function mergeExamples(fresh: readonly AuditExample[], stored: readonly AuditExample[]): AuditExample[] {
-  const seen = new Set<string>();
-  const out: AuditExample[] = [];
-  for (const example of [...fresh, ...stored].sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0))) {
-    const key = JSON.stringify(example);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(example);
-    if (out.length === AUDIT_STATUS_EXAMPLES) break;
-  }
-  return out;
+  const oldest = fresh.at(-1)?.time;
+  const older = oldest === undefined ? stored : stored.filter((e) => Date.parse(e.time) < Date.parse(oldest));
+  return [...fresh, ...older].slice(0, AUDIT_STATUS_EXAMPLES);
 }

@@ -19,6 +19,7 @@ import type { CachedClusterTokenPolicy, CachedTokenPolicy, SlimPod } from "./obj
 import type { LivePolicySet } from "./live-policy-set.ts";
 import { decideStatus } from "./policy-status.ts";
 import type { Store } from "./store.ts";
+import { withAuditRemoval } from "./audit-status.ts";
 import type { ReconcileResult } from "./worker.ts";
 
 export interface PolicyReconcilerMetrics {
@@ -95,7 +96,7 @@ export class PolicyReconciler<TC, TS> {
         : `/apis/${API_GROUP_VERSION}/${RESOURCE_CLUSTER_TOKEN_POLICIES}/${encodeURIComponent(name)}/status`;
     // Merge patch replaces the whole status (conditions is a list); the leader is the only status writer.
     const res = await this.#opts.client.request("PATCH", `${path}?fieldManager=${encodeURIComponent(this.#opts.fieldManager)}`, {
-      body: { status },
+      body: { status: withAuditRemoval(status) },
       contentType: "application/merge-patch+json",
     });
     if (res.status === 404) return;

@@ -122,6 +122,13 @@ describe("the Audited condition and status.audit", () => {
     expect(nextGeneration.audit).toEqual({ observedGeneration: 5, wouldHaveDenied: 0, wouldHaveClamped: 0, wouldHaveGranted: 0 });
   });
 
+  it("keeps two requests that look alike, and a previous leader's examples older than this process's", () => {
+    const stored: AuditStatus = { observedGeneration: 4, wouldHaveDenied: 2, wouldHaveClamped: 0, wouldHaveGranted: 0, examples: [example(5), example(1)] };
+    const tally = { counts: { wouldHaveDenied: 4, wouldHaveClamped: 0, wouldHaveGranted: 0 }, examples: [example(7), example(7), example(5)] };
+    const result = decideAuditStatus({ audit: stored }, [], { whole: true, conditions: [] }, tally, 4, NOW);
+    expect(result.audit?.examples).toEqual([example(7), example(7), example(5), example(1)]);
+  });
+
   it("writes nothing when a reconcile finds the same tally", () => {
     const facts = { ...healthy, audited: { whole: true, conditions: [] }, audit: { counts: { wouldHaveDenied: 1, wouldHaveClamped: 0, wouldHaveGranted: 0 }, examples: [example(1)] } };
     const { status } = decideStatus(undefined, facts, NOW);

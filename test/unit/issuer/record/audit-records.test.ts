@@ -63,7 +63,7 @@ describe("audit records", () => {
         resource: { kind: "ClusterTokenPolicy", name: "reserve-ledger" },
         generation: 2,
         example: {
-          time: "2026-11-23T01:00:00Z",
+          time: "2026-11-23T01:00:00.000Z",
           rule: "spec",
           wouldHave: "denied",
           reason: "GuardrailViolation",
