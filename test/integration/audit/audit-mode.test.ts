@@ -130,7 +130,9 @@ describe("an audited guardrail", () => {
     const deniedBefore = await metric("tessera_audit_would_change_total", `name="${RAILS}",effect="denied"`);
     for (const { who, scope } of REQUESTS) expect(outcome(await ask(who, scope)), `${who} ${scope}`).toBe(`200 ${scope}`);
 
-    // The decision records name the guardrail and what it would have done to each of these requests.
+    // The decision records name the guardrail and what it would have done to each of these requests (the log
+    // reaches the test through the controller's stdout, so the last lines may take a moment).
+    await waitFor(async () => Promise.resolve(auditedDecisionRecords().length >= before + REQUESTS.length), { timeoutMs: 10_000, description: "every decision record" });
     const records = auditedDecisionRecords().slice(before);
     expect(records.map((r) => [r.subject.serviceAccount.name, r.requested.scopes.join(" "), r.allowed, r.audit.map((a) => `${a.rule} ${a.wouldHave} ${a.reason ?? ""}`.trim())])).toEqual(
       REQUESTS.map(({ who, scope }) => [who, scope, true, [scope === "ledger.write" ? `ClusterTokenPolicy/${RAILS} denied ScopeNotAllowed` : `ClusterTokenPolicy/${RAILS} unchanged`]]),
