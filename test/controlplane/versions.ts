@@ -7,7 +7,27 @@ export const ETCD_VERSION = "v3.6.4";
 /** helm version, installed straight from its module (it has no replace directives). */
 export const HELM_VERSION = "v3.19.5";
 
-export type BinaryName = "kube-apiserver" | "etcd" | "helm";
+/** Version of the node tier's pause program (test/controlplane/pause); bump it when its source changes. */
+export const PAUSE_VERSION = "v1";
+
+export type BinaryName =
+  | "kube-apiserver"
+  | "etcd"
+  | "helm"
+  | "kubelet"
+  | "kube-controller-manager"
+  | "kube-scheduler"
+  | "pause";
+
+/** What the integration tests, the demo and the bench need: a control plane without nodes. */
+export const CONTROL_PLANE_BINARIES: readonly BinaryName[] = Object.freeze(["kube-apiserver", "etcd", "helm"]);
+/** What the node tier needs on top: a kubelet, the controllers a cluster relies on, and the sandbox's pause program. */
+export const NODE_BINARIES: readonly BinaryName[] = Object.freeze([
+  "kubelet",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "pause",
+]);
 
 /** How one binary is built: either from a helper module in this directory, or `go install pkg@version`. */
 export interface BinarySpec {
@@ -22,20 +42,27 @@ export interface BinarySpec {
 
 const kubeMinor = /^v1\.(\d+)\./.exec(KUBE_VERSION)?.[1] ?? "0";
 
-export const BINARIES: Readonly<Record<BinaryName, BinarySpec>> = Object.freeze({
-  "kube-apiserver": {
-    name: "kube-apiserver",
+// Without these, /version reports v0.0.0-master and version-gated clients misbehave (the kubelet reports it too).
+const KUBE_LDFLAGS = [
+  "-s -w",
+  `-X k8s.io/component-base/version.gitVersion=${KUBE_VERSION}`,
+  "-X k8s.io/component-base/version.gitMajor=1",
+  `-X k8s.io/component-base/version.gitMinor=${kubeMinor}`,
+].join(" ");
+
+/** A Kubernetes program built from the one helper module that pins k8s.io/kubernetes (kube-apiserver/go.mod). */
+function kubernetesBinary(name: BinaryName): BinarySpec {
+  return {
+    name,
     version: KUBE_VERSION,
     moduleDir: "kube-apiserver",
-    goPackage: "k8s.io/kubernetes/cmd/kube-apiserver",
-    // Without these, /version reports v0.0.0-master and version-gated clients misbehave.
-    ldflags: [
-      "-s -w",
-      `-X k8s.io/component-base/version.gitVersion=${KUBE_VERSION}`,
-      "-X k8s.io/component-base/version.gitMajor=1",
-      `-X k8s.io/component-base/version.gitMinor=${kubeMinor}`,
-    ].join(" "),
-  },
+    goPackage: `k8s.io/kubernetes/cmd/${name}`,
+    ldflags: KUBE_LDFLAGS,
+  };
+}
+
+export const BINARIES: Readonly<Record<BinaryName, BinarySpec>> = Object.freeze({
+  "kube-apiserver": kubernetesBinary("kube-apiserver"),
   etcd: {
     name: "etcd",
     version: ETCD_VERSION,
@@ -49,6 +76,16 @@ export const BINARIES: Readonly<Record<BinaryName, BinarySpec>> = Object.freeze(
     goPackage: "helm.sh/helm/v3/cmd/helm",
     // `go install` leaves `helm version` at the bare minor ("v3.19"); stamp the full version.
     ldflags: `-s -w -X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}`,
+  },
+  kubelet: kubernetesBinary("kubelet"),
+  "kube-controller-manager": kubernetesBinary("kube-controller-manager"),
+  "kube-scheduler": kubernetesBinary("kube-scheduler"),
+  pause: {
+    name: "pause",
+    version: PAUSE_VERSION,
+    moduleDir: "pause",
+    goPackage: "tessera.dev/test/controlplane/pause",
+    ldflags: "-s -w",
   },
 });
 
