@@ -1,4 +1,4 @@
-// `npm run controlplane:build`: builds kube-apiserver, etcd and helm into the cache unless already there.
+// `npm run controlplane:build`: builds kube-apiserver, etcd, helm and promtool into the cache unless already there.
 import { ensureBinaries } from "./build.ts";
 import { loadControlPlaneConfig } from "./config.ts";
 

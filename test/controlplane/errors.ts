@@ -7,7 +7,8 @@ export type ControlPlaneErrorCode =
   | "NOT_READY"
   | "NO_FREE_PORT"
   | "BAD_STATE"
-  | "HELM_FAILED";
+  | "HELM_FAILED"
+  | "PROMTOOL_FAILED";
 
 export class ControlPlaneError extends Error {
   readonly code: ControlPlaneErrorCode;

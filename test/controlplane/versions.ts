@@ -6,8 +6,19 @@ export const KUBE_VERSION = "v1.34.3";
 export const ETCD_VERSION = "v3.6.4";
 /** helm version, installed straight from its module (it has no replace directives). */
 export const HELM_VERSION = "v3.19.5";
+/**
+ * Prometheus' module version for promtool (the chart's alert tests). Prometheus 3.x publishes its Go module as
+ * v0.3MM.P for release 3.MM.P; like helm it has no replace directives, so it installs straight from its module.
+ */
+export const PROMETHEUS_MODULE_VERSION = "v0.316.0";
 
-export type BinaryName = "kube-apiserver" | "etcd" | "helm";
+export type BinaryName = "kube-apiserver" | "etcd" | "helm" | "promtool";
+
+/** Prometheus' release version (3.16.0) from its module version (v0.316.0), for `promtool --version`. */
+function prometheusRelease(moduleVersion: string): string {
+  const m = /^v0\.3(\d\d)\.(\d+)$/.exec(moduleVersion);
+  return m === null ? moduleVersion : `3.${String(Number(m[1]))}.${m[2] ?? "0"}`;
+}
 
 /** How one binary is built: either from a helper module in this directory, or `go install pkg@version`. */
 export interface BinarySpec {
@@ -49,6 +60,12 @@ export const BINARIES: Readonly<Record<BinaryName, BinarySpec>> = Object.freeze(
     goPackage: "helm.sh/helm/v3/cmd/helm",
     // `go install` leaves `helm version` at the bare minor ("v3.19"); stamp the full version.
     ldflags: `-s -w -X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}`,
+  },
+  promtool: {
+    name: "promtool",
+    version: PROMETHEUS_MODULE_VERSION,
+    goPackage: "github.com/prometheus/prometheus/cmd/promtool",
+    ldflags: `-s -w -X github.com/prometheus/common/version.Version=${prometheusRelease(PROMETHEUS_MODULE_VERSION)}`,
   },
 });
 

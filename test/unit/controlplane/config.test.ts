@@ -20,6 +20,7 @@ describe("loadControlPlaneConfig", () => {
       "kube-apiserver": "/c/bin/kube-apiserver-v1.34.3",
       etcd: "/c/bin/etcd-v3.6.4",
       helm: "/c/bin/helm-v3.19.5",
+      promtool: "/c/bin/promtool-v0.316.0",
     });
   });
 });
