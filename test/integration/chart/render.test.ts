@@ -354,6 +354,14 @@ describe("helm install --dry-run=server against the real apiserver", () => {
     expect(out.slice(out.indexOf("NOTES:")).includes("Set networkPolicy.apiserverCIDRs")).toBe(warns);
   });
 
+  it.each([
+    ["tells the operator which job the alerts read when the ServiceMonitor is off", { prometheusRule: { enabled: true } }, true],
+    ["says nothing of it when the chart's ServiceMonitor provides that job", { prometheusRule: { enabled: true }, serviceMonitor: { enabled: true } }, false],
+  ])("%s", async (_name, values, notes) => {
+    const out = await installDryRun("alerts", ns, { crds: { install: false }, ...values });
+    expect(out.slice(out.indexOf("NOTES:")).includes("the alerts read the job alerts-tessera-metrics")).toBe(notes);
+  });
+
   it("refuses CRDs applied outside Helm, and adopts them once they carry Helm's ownership metadata", async () => {
     await expect(installDryRun("adopt", ns)).rejects.toThrow(/CustomResourceDefinition "[a-z.]+" in namespace "" exists and cannot be imported into the current release/);
     // The fix docs/install.md gives.
