@@ -25,6 +25,11 @@ export const RESOURCE_CLUSTER_TOKEN_POLICIES = "clustertokenpolicies";
 export const KIND_TOKEN_AUDIENCE = "TokenAudience";
 /** Plural resource name of TokenAudience (used in REST paths and RBAC). */
 export const RESOURCE_TOKEN_AUDIENCES = "tokenaudiences";
+/**
+ * Kind of a policy test suite (`tessera test`), apiVersion API_GROUP_VERSION. A file format read by the CLI only:
+ * no CRD defines it and it is never applied to a cluster.
+ */
+export const KIND_TOKEN_POLICY_TEST = "TokenPolicyTest";
 
 // ---------------------------------------------------------------------------------------------------------
 // Policy conditions and status

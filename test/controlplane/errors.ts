@@ -8,6 +8,11 @@ export type ControlPlaneErrorCode =
   | "NO_FREE_PORT"
   | "BAD_STATE"
   | "HELM_FAILED"
+  | "NOT_ROOT"
+  | "PACKAGES_FAILED"
+  | "NODE_SETUP_FAILED"
+  | "NODE_BUSY"
+  | "TEARDOWN_INCOMPLETE"
   | "PROMTOOL_FAILED";
 
 export class ControlPlaneError extends Error {

@@ -12,7 +12,30 @@ export const HELM_VERSION = "v3.19.5";
  */
 export const PROMETHEUS_MODULE_VERSION = "v0.316.0";
 
-export type BinaryName = "kube-apiserver" | "etcd" | "helm" | "promtool";
+/** Version of the node tier's pause program (test/controlplane/pause); bump it when its source changes. */
+export const PAUSE_VERSION = "v1";
+
+export type BinaryName =
+  | "kube-apiserver"
+  | "etcd"
+  | "helm"
+  | "kubelet"
+  | "kube-controller-manager"
+  | "kube-scheduler"
+  | "pause"
+  | "promtool";
+
+/** What the integration tests, the demo and the bench need: a control plane without nodes. */
+export const CONTROL_PLANE_BINARIES: readonly BinaryName[] = Object.freeze(["kube-apiserver", "etcd", "helm"]);
+/** What the integration tests need besides: promtool for the chart's alerts (the demo and the bench do not). */
+export const CHECK_BINARIES: readonly BinaryName[] = Object.freeze(["promtool"]);
+/** What the node tier needs on top: a kubelet, the controllers a cluster relies on, and the sandbox's pause program. */
+export const NODE_BINARIES: readonly BinaryName[] = Object.freeze([
+  "kubelet",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "pause",
+]);
 
 /** Prometheus' release version (3.16.0) from its module version (v0.316.0), for `promtool --version`. */
 function prometheusRelease(moduleVersion: string): string {
@@ -33,20 +56,27 @@ export interface BinarySpec {
 
 const kubeMinor = /^v1\.(\d+)\./.exec(KUBE_VERSION)?.[1] ?? "0";
 
-export const BINARIES: Readonly<Record<BinaryName, BinarySpec>> = Object.freeze({
-  "kube-apiserver": {
-    name: "kube-apiserver",
+// Without these, /version reports v0.0.0-master and version-gated clients misbehave (the kubelet reports it too).
+const KUBE_LDFLAGS = [
+  "-s -w",
+  `-X k8s.io/component-base/version.gitVersion=${KUBE_VERSION}`,
+  "-X k8s.io/component-base/version.gitMajor=1",
+  `-X k8s.io/component-base/version.gitMinor=${kubeMinor}`,
+].join(" ");
+
+/** A Kubernetes program built from the one helper module that pins k8s.io/kubernetes (kube-apiserver/go.mod). */
+function kubernetesBinary(name: BinaryName): BinarySpec {
+  return {
+    name,
     version: KUBE_VERSION,
     moduleDir: "kube-apiserver",
-    goPackage: "k8s.io/kubernetes/cmd/kube-apiserver",
-    // Without these, /version reports v0.0.0-master and version-gated clients misbehave.
-    ldflags: [
-      "-s -w",
-      `-X k8s.io/component-base/version.gitVersion=${KUBE_VERSION}`,
-      "-X k8s.io/component-base/version.gitMajor=1",
-      `-X k8s.io/component-base/version.gitMinor=${kubeMinor}`,
-    ].join(" "),
-  },
+    goPackage: `k8s.io/kubernetes/cmd/${name}`,
+    ldflags: KUBE_LDFLAGS,
+  };
+}
+
+export const BINARIES: Readonly<Record<BinaryName, BinarySpec>> = Object.freeze({
+  "kube-apiserver": kubernetesBinary("kube-apiserver"),
   etcd: {
     name: "etcd",
     version: ETCD_VERSION,
@@ -60,6 +90,16 @@ export const BINARIES: Readonly<Record<BinaryName, BinarySpec>> = Object.freeze(
     goPackage: "helm.sh/helm/v3/cmd/helm",
     // `go install` leaves `helm version` at the bare minor ("v3.19"); stamp the full version.
     ldflags: `-s -w -X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}`,
+  },
+  kubelet: kubernetesBinary("kubelet"),
+  "kube-controller-manager": kubernetesBinary("kube-controller-manager"),
+  "kube-scheduler": kubernetesBinary("kube-scheduler"),
+  pause: {
+    name: "pause",
+    version: PAUSE_VERSION,
+    moduleDir: "pause",
+    goPackage: "tessera.dev/test/controlplane/pause",
+    ldflags: "-s -w",
   },
   promtool: {
     name: "promtool",

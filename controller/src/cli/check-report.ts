@@ -9,19 +9,9 @@ import {
   validateAgainstGuardrails,
   type GovernedResource,
 } from "../policy/index.ts";
+import type { LoadProblem, LoadedDocument } from "./manifests/documents.ts";
 
-/** One YAML document as loaded, with where it came from. */
-export interface LoadedDocument {
-  readonly file: string;
-  readonly index: number;
-  readonly value: unknown;
-}
-
-/** A file that could not be read or parsed. */
-export interface LoadProblem {
-  readonly file: string;
-  readonly message: string;
-}
+export type { LoadProblem, LoadedDocument } from "./manifests/documents.ts";
 
 export interface PolicyLine {
   readonly name: string;

@@ -1,9 +1,7 @@
 // `tessera check <dir>`: loads every YAML document under a directory and reports each policy's compile and guardrail errors.
 
-import { readFile, readdir } from "node:fs/promises";
-import { join, relative } from "node:path";
-import { parseAllDocuments } from "yaml";
-import { checkDocuments, formatReport, type LoadProblem, type LoadedDocument } from "./check-report.ts";
+import { checkDocuments, formatReport } from "./check-report.ts";
+import { loadYaml } from "./manifests/load.ts";
 
 export const CHECK_USAGE = `Usage: tessera check <dir>
 
@@ -29,37 +27,15 @@ export async function runCheck(argv: readonly string[], io: CheckIo): Promise<nu
     io.stderr(CHECK_USAGE);
     return 2;
   }
-  const documents: LoadedDocument[] = [];
-  const problems: LoadProblem[] = [];
-  let files: string[];
+  let loaded;
   try {
-    files = await yamlFiles(dir);
+    loaded = await loadYaml(dir);
   } catch (error) {
     io.stderr(`tessera check: cannot read ${dir}: ${error instanceof Error ? error.message : String(error)}\n`);
     return 2;
   }
-  for (const file of files) {
-    const shown = relative(process.cwd(), file) || file;
-    const text = await readFile(file, "utf8");
-    parseAllDocuments(text).forEach((doc, index) => {
-      const [first] = doc.errors;
-      if (first !== undefined) {
-        problems.push({ file: shown, message: `document ${index}: ${first.message}` });
-        return;
-      }
-      documents.push({ file: shown, index, value: doc.toJS() });
-    });
-  }
+  const { documents, problems } = loaded;
   const report = checkDocuments(documents, problems);
   io.stdout(formatReport(report));
   return report.ok ? 0 : 1;
-}
-
-/** Every .yaml/.yml file under dir, sorted, so the report reads the same on every machine. */
-async function yamlFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
 }

@@ -2,12 +2,14 @@
 
 import { runCheck } from "./check.ts";
 import { runExplain } from "./explain.ts";
+import { runTest } from "./test.ts";
 
 const USAGE = `Usage: tessera <command> [args]
 
 Commands:
   check <dir>   compile the policies under <dir> and check them against guardrails
   explain       what a pod would get, and why (tessera explain --help)
+  test <dir>... run the TokenPolicyTest suites under <dir> against the manifests there (tessera test --help)
 `;
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -22,6 +24,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return runCheck(rest, io);
     case "explain":
       return runExplain(rest, io);
+    case "test":
+      return runTest(rest, io);
     case "--help":
     case "-h":
     case "help":
