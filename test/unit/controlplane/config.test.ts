@@ -24,6 +24,7 @@ describe("loadControlPlaneConfig", () => {
       "kube-controller-manager": "/c/bin/kube-controller-manager-v1.34.3",
       "kube-scheduler": "/c/bin/kube-scheduler-v1.34.3",
       pause: "/c/bin/pause-v1",
+      promtool: "/c/bin/promtool-v0.316.0",
     });
   });
 });
