@@ -7,7 +7,9 @@
 
 import type {
   AnyTokenPolicy,
+  AuditStatus,
   Condition,
+  Enforcement,
   LabelSelector,
   ObjectMeta,
   PolicyCondition,
@@ -62,11 +64,18 @@ export interface TokenAudienceSpec {
    * caller's policy says, so the owner's API never receives a bearer token from Tessera.
    */
   readonly requireDPoP?: boolean;
+  /**
+   * Audit: the contract decides nothing (the audience is decided as if it did not exist) and decisions record what
+   * it would have refused, clamped or admitted. Default Enforce.
+   */
+  readonly enforcement?: Enforcement;
 }
 
 export interface TokenAudienceStatus {
   readonly observedGeneration?: number;
   readonly conditions?: readonly Condition[];
+  /** Present while anything in the contract is audited. */
+  readonly audit?: AuditStatus;
 }
 
 export interface TokenAudience {

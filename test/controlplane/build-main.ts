@@ -1,11 +1,12 @@
-// `npm run controlplane:build [-- --node]`: builds kube-apiserver, etcd and helm into the cache unless already
+// `npm run controlplane:build [-- --node]`: builds kube-apiserver, etcd, helm and promtool into the cache unless already
 // there; with --node also the node tier's kubelet, kube-controller-manager, kube-scheduler and pause.
 import { ensureBinaries } from "./build.ts";
 import { loadControlPlaneConfig } from "./config.ts";
-import { CONTROL_PLANE_BINARIES, NODE_BINARIES } from "./versions.ts";
+import { CHECK_BINARIES, CONTROL_PLANE_BINARIES, NODE_BINARIES } from "./versions.ts";
 
 const config = loadControlPlaneConfig(process.env);
-const names = process.argv.includes("--node") ? [...CONTROL_PLANE_BINARIES, ...NODE_BINARIES] : CONTROL_PLANE_BINARIES;
+const base = [...CONTROL_PLANE_BINARIES, ...CHECK_BINARIES];
+const names = process.argv.includes("--node") ? [...base, ...NODE_BINARIES] : base;
 try {
   const paths = await ensureBinaries({
     cacheDir: config.cacheDir,

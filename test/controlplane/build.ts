@@ -1,4 +1,4 @@
-// Builds the control plane binaries from Go modules into a version-keyed cache, only the ones that are missing.
+// Builds the control plane binaries (and the tools the tests use with them: helm, promtool) from Go modules into a version-keyed cache, only the ones that are missing.
 import { spawn } from "node:child_process";
 import { access, constants, mkdir, mkdtemp, readdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -38,6 +38,7 @@ export function binaryPaths(cacheDir: string): BinaryPaths {
     "kube-proxy": at("kube-proxy"),
     coredns: at("coredns"),
     pause: at("pause"),
+    promtool: at("promtool"),
   };
 }
 
@@ -101,7 +102,7 @@ async function buildOne(spec: BinarySpec, cacheDir: string, env: NodeJS.ProcessE
       );
       await rename(out, binaryPath(cacheDir, spec));
     } else {
-      // helm has no replace directives, so it installs straight from its module at a pinned version.
+      // helm and promtool have no replace directives, so they install straight from their modules at a pinned version.
       await runGo(
         ["install", "-trimpath", "-ldflags", spec.ldflags, `${spec.goPackage}@${spec.version}`],
         work,

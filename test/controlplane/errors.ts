@@ -12,7 +12,8 @@ export type ControlPlaneErrorCode =
   | "PACKAGES_FAILED"
   | "NODE_SETUP_FAILED"
   | "NODE_BUSY"
-  | "TEARDOWN_INCOMPLETE";
+  | "TEARDOWN_INCOMPLETE"
+  | "PROMTOOL_FAILED";
 
 export class ControlPlaneError extends Error {
   readonly code: ControlPlaneErrorCode;

@@ -6,6 +6,11 @@ export const KUBE_VERSION = "v1.34.3";
 export const ETCD_VERSION = "v3.6.4";
 /** helm version, installed straight from its module (it has no replace directives). */
 export const HELM_VERSION = "v3.19.5";
+/**
+ * Prometheus' module version for promtool (the chart's alert tests). Prometheus 3.x publishes its Go module as
+ * v0.3MM.P for release 3.MM.P; like helm it has no replace directives, so it installs straight from its module.
+ */
+export const PROMETHEUS_MODULE_VERSION = "v0.316.0";
 
 /** CoreDNS version of the node tier's cluster DNS; must match the pin in coredns/go.mod. */
 export const COREDNS_VERSION = "v1.12.4";
@@ -21,10 +26,13 @@ export type BinaryName =
   | "kube-scheduler"
   | "kube-proxy"
   | "coredns"
-  | "pause";
+  | "pause"
+  | "promtool";
 
 /** What the integration tests, the demo and the bench need: a control plane without nodes. */
 export const CONTROL_PLANE_BINARIES: readonly BinaryName[] = Object.freeze(["kube-apiserver", "etcd", "helm"]);
+/** What the integration tests need besides: promtool for the chart's alerts (the demo and the bench do not). */
+export const CHECK_BINARIES: readonly BinaryName[] = Object.freeze(["promtool"]);
 /**
  * What the node tier needs on top: a kubelet, the controllers a cluster relies on, Services (kube-proxy) and their
  * names (CoreDNS), and the sandbox's pause program.
@@ -37,6 +45,12 @@ export const NODE_BINARIES: readonly BinaryName[] = Object.freeze([
   "coredns",
   "pause",
 ]);
+
+/** Prometheus' release version (3.16.0) from its module version (v0.316.0), for `promtool --version`. */
+function prometheusRelease(moduleVersion: string): string {
+  const m = /^v0\.3(\d\d)\.(\d+)$/.exec(moduleVersion);
+  return m === null ? moduleVersion : `3.${String(Number(m[1]))}.${m[2] ?? "0"}`;
+}
 
 /** How one binary is built: either from a helper module in this directory, or `go install pkg@version`. */
 export interface BinarySpec {
@@ -103,6 +117,12 @@ export const BINARIES: Readonly<Record<BinaryName, BinarySpec>> = Object.freeze(
     moduleDir: "pause",
     goPackage: "tessera.dev/test/controlplane/pause",
     ldflags: "-s -w",
+  },
+  promtool: {
+    name: "promtool",
+    version: PROMETHEUS_MODULE_VERSION,
+    goPackage: "github.com/prometheus/prometheus/cmd/promtool",
+    ldflags: `-s -w -X github.com/prometheus/common/version.Version=${prometheusRelease(PROMETHEUS_MODULE_VERSION)}`,
   },
 });
 

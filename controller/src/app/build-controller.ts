@@ -14,6 +14,7 @@ import { CallerAuthenticator } from "../issuer/audit/caller-auth.ts";
 import { RevocationStore } from "../issuer/audit/revocation.ts";
 import type { Issuer, IssuerConfig } from "../issuer/issuer.ts";
 import { SecretKeyStore } from "../issuer/keys/key-store.ts";
+import { signingKeyMetrics } from "../issuer/keys/metrics.ts";
 import { IssuerMetrics } from "../issuer/metrics.ts";
 import { DecisionLog } from "../issuer/record/decision-log.ts";
 import { DenialEventRecorder, KubernetesEventSink } from "../issuer/record/denial-events.ts";
@@ -37,6 +38,7 @@ import {
   enginePolicyChooser,
   enginePolicyCompiler,
   engineGuardrailChecker,
+  auditRecorder,
   issuanceRecorder,
   tesseraPolicyEngine,
   type CompiledResource,
@@ -199,7 +201,7 @@ async function startIssuer(w: Wiring, tls: () => TlsMaterial): Promise<{ readonl
       bearer: () => (existsSync(IN_CLUSTER_TOKEN) ? readFileSync(IN_CLUSTER_TOKEN, "utf8").trim() : undefined),
     }),
     tokenReviewer,
-    recorders: [new DecisionLog({ logger: w.log.child({ area: "decisions" }) }), issuerMetrics, denialEvents, issuanceRecorder(core.tracker)],
+    recorders: [new DecisionLog({ logger: w.log.child({ area: "decisions" }) }), issuerMetrics, denialEvents, issuanceRecorder(core.tracker), auditRecorder(core.audits)],
     audit: {
       auth: new CallerAuthenticator({ reviewer: tokenReviewer, audience: config.subjectAudience, allowlist: config.callers, now }),
       revocations,
@@ -215,6 +217,7 @@ async function startIssuer(w: Wiring, tls: () => TlsMaterial): Promise<{ readonl
     now,
     newId: randomUUID,
   });
+  signingKeyMetrics(registry, issuer.keys, config.signing.rotationSeconds);
   // The key Secret is watched: every replica reloads as soon as the leader writes it, and a new leader rotates at once
   // (the first replica of a fresh install creates the first key without waiting for the reload interval).
   const refreshKeys = async (rotate: boolean): Promise<void> => {

@@ -26,6 +26,7 @@ describe("loadControlPlaneConfig", () => {
       "kube-proxy": "/c/bin/kube-proxy-v1.34.3",
       coredns: "/c/bin/coredns-v1.12.4",
       pause: "/c/bin/pause-v1",
+      promtool: "/c/bin/promtool-v0.316.0",
     });
   });
 });
