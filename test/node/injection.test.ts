@@ -1,26 +1,16 @@
 // A user's first workload on a cluster running Tessera's chart: a labelled Deployment's pod gets the sidecar from
 // the webhook, the sidecar is running before the application starts, and the application's tokens (from the local
 // endpoint and from the file) verify against the issuer's JWKS as a downstream service would check them.
-import { AppsV1Api, type V1Deployment, type V1Pod, type V1ServiceAccount } from "@kubernetes/client-node";
+import { AppsV1Api, type V1Deployment, type V1Pod } from "@kubernetes/client-node";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  ANNOTATION_AUDIENCES,
-  API_GROUP,
-  API_VERSION,
-  CLAIM_POD,
-  INJECT_ENABLED,
-  LABEL_NAMESPACE_INJECT,
-  RESOURCE_CLUSTER_TOKEN_POLICIES,
-  RESOURCE_TOKEN_POLICIES,
-  SIDECAR_CONTAINER_NAME,
-} from "../../api/constants.ts";
+import { ANNOTATION_AUDIENCES, CLAIM_POD, SIDECAR_CONTAINER_NAME } from "../../api/constants.ts";
 import { kubeBody } from "../controlplane/plain.ts";
 import { fetchIssuerJwks, verifyAccessToken } from "../e2e/token-checks.ts";
 import { adminKubeConfig, kubeClients, type KubeClients } from "../integration/support/control-plane.ts";
-import { freshNamespace } from "../integration/support/namespaces.ts";
 import { waitFor } from "../integration/support/wait-for.ts";
 import { nodeTier, requireNode } from "./support.ts";
 import { TESSERA_NAMESPACE } from "./tessera-install.ts";
+import { isReady, optedInNamespace, WORKLOAD_SERVICE_ACCOUNT } from "./workloads.ts";
 
 const AUDIENCE = "https://orders.example";
 const APP_PORT = 8080;
@@ -45,7 +35,7 @@ function deployment(namespace: string, image: string): V1Deployment {
       template: {
         metadata: { labels, annotations: { [ANNOTATION_AUDIENCES]: AUDIENCE } },
         spec: {
-          serviceAccountName: "orders",
+          serviceAccountName: WORKLOAD_SERVICE_ACCOUNT,
           containers: [
             {
               name: "app",
@@ -70,41 +60,13 @@ describe.skipIf(!nodeTier().available)("an injected Deployment on the node tier"
   beforeAll(async () => {
     const node = requireNode();
     clients = kubeClients();
-    const namespace = await freshNamespace("node-orders", { [LABEL_NAMESPACE_INJECT]: INJECT_ENABLED });
-    // The operator's part: an external API's audience nobody in the cluster owns is open to policies.
-    await clients.custom.createClusterCustomObject({
-      group: API_GROUP,
-      version: API_VERSION,
-      plural: RESOURCE_CLUSTER_TOKEN_POLICIES,
-      body: {
-        apiVersion: `${API_GROUP}/${API_VERSION}`,
-        kind: "ClusterTokenPolicy",
-        metadata: { name: `${namespace}-audiences` },
-        spec: { owner: { team: "platform" }, audienceOwnership: [{ audiences: [AUDIENCE], ownedBy: "Open" }] },
-      },
-    });
-    await clients.core.createNamespacedServiceAccount({
-      namespace,
-      body: kubeBody<V1ServiceAccount>({ metadata: { name: "orders", namespace } }),
-    });
-    await clients.custom.createNamespacedCustomObject({
-      group: API_GROUP,
-      version: API_VERSION,
-      namespace,
-      plural: RESOURCE_TOKEN_POLICIES,
-      body: {
-        apiVersion: `${API_GROUP}/${API_VERSION}`,
-        kind: "TokenPolicy",
-        metadata: { name: "orders", namespace },
-        spec: { owner: { team: "orders" }, subjects: { serviceAccounts: ["orders"] }, audiences: [AUDIENCE] },
-      },
-    });
+    const namespace = await optedInNamespace(clients, "node-orders", AUDIENCE);
     const apps = adminKubeConfig().makeApiClient(AppsV1Api);
     await apps.createNamespacedDeployment({ namespace, body: deployment(namespace, node.images.busybox) });
     pod = await waitFor(
       async () => {
         const pods = await clients.core.listNamespacedPod({ namespace, labelSelector: "app=orders" });
-        return pods.items.find((p) => p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"));
+        return pods.items.find(isReady);
       },
       { timeoutMs: 180_000, intervalMs: 1_000, description: "the Deployment's pod to become Ready" },
     );
