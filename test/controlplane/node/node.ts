@@ -44,7 +44,10 @@ export interface NodeClusterOptions {
   readonly binaries: BinaryPaths;
   readonly cacheDir: string;
   readonly log?: (line: string) => void;
-  /** How long to wait for another node tier on this machine to finish. */
+  /**
+   * How long to wait for another node tier on this machine to finish (60 min by default: another checkout's whole
+   * test run holds the node while its tests run).
+   */
   readonly lockWaitMs?: number;
 }
 
@@ -114,7 +117,7 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
   if (unavailable !== undefined) throw new ControlPlaneError("NOT_ROOT", unavailable);
 
   const startedAt = Date.now();
-  const lock: NodeLock = await acquireNodeLock(log, options.lockWaitMs ?? 20 * 60_000);
+  const lock: NodeLock = await acquireNodeLock(log, options.lockWaitMs ?? 60 * 60_000);
   const state: {
     sysctls?: SysctlSnapshot;
     netnsBefore?: Set<string>;
