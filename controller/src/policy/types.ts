@@ -140,6 +140,15 @@ interface DecisionCommon {
   readonly evaluations: readonly PolicyEvaluation[];
   /** Each requested audience's owner and what it said; empty when the decision stopped before owners were asked. */
   readonly audiences: readonly AudienceEvaluation[];
+  /** When actors act for the subject and the policy accepted them: each link, current actor first, and why. */
+  readonly delegation?: readonly DelegationLink[];
+}
+
+/** One actor of a delegation chain and the rule of the subject's policy that let it act. */
+export interface DelegationLink {
+  readonly actor: string;
+  /** e.g. "TokenPolicy/workspaces/calendar spec.delegation.actors[0] (service account agents/planner)". */
+  readonly allowedBy: string;
 }
 
 export interface AllowedDecision extends DecisionCommon {
