@@ -2,7 +2,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import type { Registry } from "prom-client";
+import { Gauge, type Registry } from "prom-client";
 import { PATH_HEALTHZ, PATH_METRICS, PATH_READYZ } from "../../api/constants.ts";
 
 /** One readiness check: undefined when ready, else why not (shown on /readyz). */
@@ -33,8 +33,24 @@ export function readiness(checks: Readonly<Record<string, ReadinessCheck>>): { r
   return { ready: problems.length === 0, problems };
 }
 
+/**
+ * `tessera_ready`: 1 while /readyz would answer 200, read at scrape time. A replica that is up but not ready still
+ * serves /metrics, so the alert on it can say "not ready" rather than only "down".
+ */
+export function readinessMetric(registry: Registry, isReady: () => boolean): void {
+  new Gauge({
+    name: "tessera_ready",
+    help: "1 while this replica is ready (informer caches synced, signing keys loaded, servers listening, not draining).",
+    registers: [registry],
+    collect() {
+      this.set(isReady() ? 1 : 0);
+    },
+  });
+}
+
 export async function startHealthServer(opts: HealthServerOptions): Promise<HealthServer> {
   let draining = false;
+  readinessMetric(opts.registry, () => !draining && readiness(opts.readiness).ready);
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     res.setHeader("Cache-Control", "no-store");

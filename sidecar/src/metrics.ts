@@ -8,7 +8,8 @@ interface Family {
   readonly type: "counter" | "gauge";
 }
 
-const FAMILIES = {
+/** Every metric the sidecar exposes, by name: the dashboard and alert tests read this list. */
+export const FAMILIES = {
   tessera_sidecar_refreshes_total: { help: "Tokens obtained from the issuer.", type: "counter" },
   tessera_sidecar_refresh_failures_total: {
     help: "Exchanges that produced no token, by error code.",

@@ -1,10 +1,10 @@
-// Builds the control plane binaries from Go modules into a version-keyed cache, only the ones that are missing.
+// Builds the control plane binaries (and the tools the tests use with them: helm, promtool) from Go modules into a version-keyed cache, only the ones that are missing.
 import { spawn } from "node:child_process";
 import { access, constants, mkdir, mkdtemp, readdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ControlPlaneError } from "./errors.ts";
-import { BINARIES, binaryFileName, type BinaryName, type BinarySpec } from "./versions.ts";
+import { BINARIES, binaryFileName, CONTROL_PLANE_BINARIES, type BinaryName, type BinarySpec } from "./versions.ts";
 
 /** Directory of this file: the helper Go modules live beside it. */
 const CONTROL_PLANE_DIR = dirname(fileURLToPath(import.meta.url));
@@ -13,7 +13,7 @@ export type BinaryPaths = Readonly<Record<BinaryName, string>>;
 
 export interface BuildOptions {
   readonly cacheDir: string;
-  /** Which binaries to make sure of; all by default. */
+  /** Which binaries to make sure of; the control plane's (CONTROL_PLANE_BINARIES) by default. */
   readonly names?: readonly BinaryName[];
   /** Progress lines for a person; builds take minutes. */
   readonly log?: (line: string) => void;
@@ -25,11 +25,18 @@ export function binaryPath(cacheDir: string, spec: BinarySpec): string {
   return join(cacheDir, "bin", binaryFileName(spec));
 }
 
+/** Where every binary is (or will be) in the cache; only the ones ensureBinaries was asked for are built. */
 export function binaryPaths(cacheDir: string): BinaryPaths {
+  const at = (name: BinaryName): string => binaryPath(cacheDir, BINARIES[name]);
   return {
-    "kube-apiserver": binaryPath(cacheDir, BINARIES["kube-apiserver"]),
-    etcd: binaryPath(cacheDir, BINARIES.etcd),
-    helm: binaryPath(cacheDir, BINARIES.helm),
+    "kube-apiserver": at("kube-apiserver"),
+    etcd: at("etcd"),
+    helm: at("helm"),
+    kubelet: at("kubelet"),
+    "kube-controller-manager": at("kube-controller-manager"),
+    "kube-scheduler": at("kube-scheduler"),
+    pause: at("pause"),
+    promtool: at("promtool"),
   };
 }
 
@@ -45,7 +52,7 @@ async function isExecutable(path: string): Promise<boolean> {
 /** The names among `names` whose binary is not in the cache yet. */
 export async function missingBinaries(
   cacheDir: string,
-  names: readonly BinaryName[] = Object.keys(BINARIES) as BinaryName[],
+  names: readonly BinaryName[] = CONTROL_PLANE_BINARIES,
 ): Promise<BinaryName[]> {
   const missing: BinaryName[] = [];
   for (const name of names) {
@@ -93,7 +100,7 @@ async function buildOne(spec: BinarySpec, cacheDir: string, env: NodeJS.ProcessE
       );
       await rename(out, binaryPath(cacheDir, spec));
     } else {
-      // helm has no replace directives, so it installs straight from its module at a pinned version.
+      // helm and promtool have no replace directives, so they install straight from their modules at a pinned version.
       await runGo(
         ["install", "-trimpath", "-ldflags", spec.ldflags, `${spec.goPackage}@${spec.version}`],
         work,

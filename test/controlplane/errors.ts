@@ -7,7 +7,13 @@ export type ControlPlaneErrorCode =
   | "NOT_READY"
   | "NO_FREE_PORT"
   | "BAD_STATE"
-  | "HELM_FAILED";
+  | "HELM_FAILED"
+  | "NOT_ROOT"
+  | "PACKAGES_FAILED"
+  | "NODE_SETUP_FAILED"
+  | "NODE_BUSY"
+  | "TEARDOWN_INCOMPLETE"
+  | "PROMTOOL_FAILED";
 
 export class ControlPlaneError extends Error {
   readonly code: ControlPlaneErrorCode;

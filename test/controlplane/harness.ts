@@ -5,14 +5,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig, RbacAuthorizationV1Api, type V1ClusterRoleBinding } from "@kubernetes/client-node";
 import { DEFAULT_TESSERA_AUDIENCE } from "../../api/constants.ts";
-import { apiserverArgs, apiserverUrl, etcdArgs } from "./args.ts";
+import { apiserverArgs, apiserverUrl, etcdArgs, KUBERNETES_SERVICE_IP } from "./args.ts";
 import type { BinaryPaths } from "./build.ts";
 import { ControlPlaneError } from "./errors.ts";
 import { httpsGet } from "./https-get.ts";
 import type { ControlPlaneInfo } from "./info.ts";
 import { renderKubeconfig } from "./kubeconfig.ts";
 import { kubeBody } from "./plain.ts";
-import { generatePki, type ControlPlanePki } from "./pki.ts";
+import { generatePki, issueCertificate, type ControlPlanePki, type KeyPairPem } from "./pki.ts";
 import { freeLoopbackPorts } from "./ports.ts";
 import { ManagedProcess } from "./process.ts";
 
@@ -28,6 +28,16 @@ export interface ControlPlaneOptions {
   readonly authenticationConfig?: Readonly<Record<string, unknown>>;
   /** Audiences accepted in TokenReview besides the apiserver's own; Tessera's default audience when unset. */
   readonly apiAudiences?: readonly string[];
+  /**
+   * Address the apiserver binds to, advertises and puts in its issuer URL; loopback by default. The node tier passes
+   * its bridge address (a local address of this machine that its pods can reach too).
+   */
+  readonly bindAddress?: string;
+  /**
+   * Prepares the apiserver for kubelets (Node authorization, NodeRestriction, ServiceAccount admission since a
+   * controller-manager will make default ServiceAccounts, a client certificate to call kubelets with).
+   */
+  readonly forNodes?: boolean;
   /** How long to wait for /readyz (the apiserver needs up to a minute on two cores). */
   readonly readyTimeoutMs?: number;
   /** Progress lines for a person. */
@@ -35,8 +45,23 @@ export interface ControlPlaneOptions {
   readonly now?: () => Date;
 }
 
+/** Files of the control plane's PKI, for components that join it (the node tier's kubelet and controllers). */
+export interface PkiFiles {
+  readonly caCert: string;
+  /** The CA's private key, for the controller-manager's CSR signer; 0600 in the scratch directory. */
+  readonly caKey: string;
+  /** A serving certificate and key for 127.0.0.1 (the apiserver's own), reusable by other loopback servers. */
+  readonly servingCert: string;
+  readonly servingKey: string;
+  readonly saPublic: string;
+  readonly saPrivate: string;
+}
+
 export interface ControlPlane extends ControlPlaneInfo {
   readonly kubeConfig: KubeConfig;
+  /** The CA, to issue certificates for components that join the control plane. Never leaves this process. */
+  readonly ca: KeyPairPem;
+  readonly pkiFiles: PkiFiles;
   readonly logPaths: { readonly etcd: string; readonly apiserver: string };
   /** Serializable connection info for another process. */
   info(): ControlPlaneInfo;
@@ -101,14 +126,20 @@ async function waitReady(
   }
 }
 
-async function writePki(dir: string, pki: ControlPlanePki): Promise<Record<string, string>> {
+async function writePki(
+  dir: string,
+  pki: ControlPlanePki,
+  kubeletClient: KeyPairPem | undefined,
+): Promise<Record<string, string>> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const files: Record<string, string> = {
     caCert: pki.ca.certPem,
+    caKey: pki.ca.keyPem,
     servingCert: pki.serving.certPem,
     servingKey: pki.serving.keyPem,
     saPublic: pki.serviceAccount.publicKeyPem,
     saPrivate: pki.serviceAccount.privateKeyPem,
+    ...(kubeletClient !== undefined ? { kubeletClientCert: kubeletClient.certPem, kubeletClientKey: kubeletClient.keyPem } : {}),
   };
   const paths: Record<string, string> = {};
   for (const [name, pem] of Object.entries(files)) {
@@ -193,9 +224,17 @@ async function startControlPlaneOnce(options: ControlPlaneOptions): Promise<Cont
     if (etcdClientPort === undefined || etcdPeerPort === undefined || apiPort === undefined) {
       throw new ControlPlaneError("NO_FREE_PORT", "could not reserve three loopback ports");
     }
-    const url = apiserverUrl(apiPort);
-    const pki = await generatePki(now());
-    const pkiPaths = await writePki(join(tempDir, "pki"), pki);
+    const bindAddress = options.bindAddress ?? "127.0.0.1";
+    const url = apiserverUrl(apiPort, bindAddress);
+    const forNodes = options.forNodes === true;
+    // Pods dial the apiserver at the bound address or through the `kubernetes` Service's ClusterIP.
+    const servingIps = bindAddress === "127.0.0.1" ? [] : [bindAddress];
+    const pki = await generatePki(now(), 7, forNodes ? [...servingIps, KUBERNETES_SERVICE_IP] : servingIps);
+    // The apiserver's identity towards kubelets (logs, exec, port-forward); the Node authorizer is not involved.
+    const kubeletClient = forNodes
+      ? await issueCertificate(pki.ca, { subject: "CN=kube-apiserver-kubelet-client, O=system:masters", usage: "client" }, now())
+      : undefined;
+    const pkiPaths = await writePki(join(tempDir, "pki"), pki, kubeletClient);
     const logPaths = { etcd: join(tempDir, "etcd.log"), apiserver: join(tempDir, "kube-apiserver.log") };
 
     let authenticationConfigFile: string | undefined;
@@ -231,6 +270,16 @@ async function startControlPlaneOnce(options: ControlPlaneOptions): Promise<Cont
     const args = apiserverArgs({
       etcdUrl,
       securePort: apiPort,
+      bindAddress,
+      ...(forNodes
+        ? {
+            nodes: {
+              kubeletClientCertFile: requirePath(pkiPaths, "kubeletClientCert"),
+              kubeletClientKeyFile: requirePath(pkiPaths, "kubeletClientKey"),
+              kubeletCaFile: requirePath(pkiPaths, "caCert"),
+            },
+          }
+        : {}),
       certDir: join(tempDir, "apiserver-certs"),
       servingCertFile: requirePath(pkiPaths, "servingCert"),
       servingKeyFile: requirePath(pkiPaths, "servingKey"),
@@ -297,9 +346,19 @@ async function startControlPlaneOnce(options: ControlPlaneOptions): Promise<Cont
       tempDir,
       binaries: options.binaries,
     };
+    const pkiFiles: PkiFiles = {
+      caCert: requirePath(pkiPaths, "caCert"),
+      caKey: requirePath(pkiPaths, "caKey"),
+      servingCert: requirePath(pkiPaths, "servingCert"),
+      servingKey: requirePath(pkiPaths, "servingKey"),
+      saPublic: requirePath(pkiPaths, "saPublic"),
+      saPrivate: requirePath(pkiPaths, "saPrivate"),
+    };
     return {
       ...info,
       kubeConfig,
+      ca: pki.ca,
+      pkiFiles,
       logPaths,
       info: () => info,
       stopApiserver,

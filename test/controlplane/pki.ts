@@ -1,5 +1,5 @@
 // Throwaway PKI for one control plane: a CA, the apiserver's serving cert, an admin client cert and the SA signing key.
-import { KeyObject, randomBytes, webcrypto } from "node:crypto";
+import { createPrivateKey, KeyObject, randomBytes, webcrypto } from "node:crypto";
 import { x509 } from "../../controller/src/tls/x509.ts";
 
 export interface KeyPairPem {
@@ -9,7 +9,7 @@ export interface KeyPairPem {
 
 export interface ControlPlanePki {
   readonly ca: KeyPairPem;
-  /** Serving certificate of the apiserver: IP SAN 127.0.0.1 and DNS localhost. */
+  /** Serving certificate of the apiserver: IP SAN 127.0.0.1 (and any extra addresses asked for) and DNS localhost. */
   readonly serving: KeyPairPem;
   /** Client certificate CN=admin, O=system:masters: full access through RBAC's superuser group. */
   readonly admin: KeyPairPem;
@@ -76,8 +76,58 @@ async function leaf(
   return { certPem: cert.toString("pem"), keyPem: privateKeyPem(keys.privateKey) };
 }
 
-/** Generates a fresh PKI valid from a minute before `now` for `days` days. */
-export async function generatePki(now: Date, days = 7): Promise<ControlPlanePki> {
+/** What a certificate issued by issueCertificate() is for, and the names it carries. */
+export interface CertificateRequest {
+  /** Distinguished name, e.g. "CN=system:node:n1, O=system:nodes". */
+  readonly subject: string;
+  readonly usage: "client" | "server";
+  readonly ipAddresses?: readonly string[];
+  readonly dnsNames?: readonly string[];
+}
+
+function altNames(ipAddresses: readonly string[], dnsNames: readonly string[]): x509.JsonGeneralName[] {
+  return [
+    ...ipAddresses.map((value) => ({ type: "ip" as const, value })),
+    ...dnsNames.map((value) => ({ type: "dns" as const, value })),
+  ];
+}
+
+/**
+ * Issues one more certificate from an existing CA (the node tier's kubelet, controller-manager and scheduler
+ * identities), valid from a minute before `now` for `days` days.
+ */
+export async function issueCertificate(
+  ca: KeyPairPem,
+  request: CertificateRequest,
+  now: Date,
+  days = 7,
+): Promise<KeyPairPem> {
+  const caKey = await webcrypto.subtle.importKey(
+    "pkcs8",
+    createPrivateKey(ca.keyPem).export({ type: "pkcs8", format: "der" }),
+    EC_KEY,
+    false,
+    ["sign"],
+  );
+  const names = altNames(request.ipAddresses ?? [], request.dnsNames ?? []);
+  return leaf(
+    { cert: new x509.X509Certificate(ca.certPem), key: caKey },
+    {
+      subject: request.subject,
+      usage: request.usage === "client" ? x509.ExtendedKeyUsage.clientAuth : x509.ExtendedKeyUsage.serverAuth,
+      ...(names.length > 0 ? { altNames: names } : {}),
+    },
+    new Date(now.getTime() - 60_000),
+    new Date(now.getTime() + days * DAY_MS),
+  );
+}
+
+/**
+ * Generates a fresh PKI valid from a minute before `now` for `days` days. `servingIps` are further addresses of the
+ * apiserver's serving certificate: the node tier's bridge address and the `kubernetes` Service's ClusterIP, which
+ * pods dial.
+ */
+export async function generatePki(now: Date, days = 7, servingIps: readonly string[] = []): Promise<ControlPlanePki> {
   const notBefore = new Date(now.getTime() - 60_000);
   const notAfter = new Date(now.getTime() + days * DAY_MS);
   const caKeys = await ecKeyPair();
@@ -100,11 +150,10 @@ export async function generatePki(now: Date, days = 7): Promise<ControlPlanePki>
     {
       subject: "CN=kube-apiserver",
       usage: x509.ExtendedKeyUsage.serverAuth,
-      altNames: [
-        { type: "ip", value: "127.0.0.1" },
-        { type: "dns", value: "localhost" },
-        { type: "dns", value: "kubernetes.default.svc" },
-      ],
+      altNames: altNames(
+        ["127.0.0.1", ...servingIps],
+        ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"],
+      ),
     },
     notBefore,
     notAfter,

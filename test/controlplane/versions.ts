@@ -6,8 +6,42 @@ export const KUBE_VERSION = "v1.34.3";
 export const ETCD_VERSION = "v3.6.4";
 /** helm version, installed straight from its module (it has no replace directives). */
 export const HELM_VERSION = "v3.19.5";
+/**
+ * Prometheus' module version for promtool (the chart's alert tests). Prometheus 3.x publishes its Go module as
+ * v0.3MM.P for release 3.MM.P; like helm it has no replace directives, so it installs straight from its module.
+ */
+export const PROMETHEUS_MODULE_VERSION = "v0.316.0";
 
-export type BinaryName = "kube-apiserver" | "etcd" | "helm";
+/** Version of the node tier's pause program (test/controlplane/pause); bump it when its source changes. */
+export const PAUSE_VERSION = "v1";
+
+export type BinaryName =
+  | "kube-apiserver"
+  | "etcd"
+  | "helm"
+  | "kubelet"
+  | "kube-controller-manager"
+  | "kube-scheduler"
+  | "pause"
+  | "promtool";
+
+/** What the integration tests, the demo and the bench need: a control plane without nodes. */
+export const CONTROL_PLANE_BINARIES: readonly BinaryName[] = Object.freeze(["kube-apiserver", "etcd", "helm"]);
+/** What the integration tests need besides: promtool for the chart's alerts (the demo and the bench do not). */
+export const CHECK_BINARIES: readonly BinaryName[] = Object.freeze(["promtool"]);
+/** What the node tier needs on top: a kubelet, the controllers a cluster relies on, and the sandbox's pause program. */
+export const NODE_BINARIES: readonly BinaryName[] = Object.freeze([
+  "kubelet",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "pause",
+]);
+
+/** Prometheus' release version (3.16.0) from its module version (v0.316.0), for `promtool --version`. */
+function prometheusRelease(moduleVersion: string): string {
+  const m = /^v0\.3(\d\d)\.(\d+)$/.exec(moduleVersion);
+  return m === null ? moduleVersion : `3.${String(Number(m[1]))}.${m[2] ?? "0"}`;
+}
 
 /** How one binary is built: either from a helper module in this directory, or `go install pkg@version`. */
 export interface BinarySpec {
@@ -22,20 +56,27 @@ export interface BinarySpec {
 
 const kubeMinor = /^v1\.(\d+)\./.exec(KUBE_VERSION)?.[1] ?? "0";
 
-export const BINARIES: Readonly<Record<BinaryName, BinarySpec>> = Object.freeze({
-  "kube-apiserver": {
-    name: "kube-apiserver",
+// Without these, /version reports v0.0.0-master and version-gated clients misbehave (the kubelet reports it too).
+const KUBE_LDFLAGS = [
+  "-s -w",
+  `-X k8s.io/component-base/version.gitVersion=${KUBE_VERSION}`,
+  "-X k8s.io/component-base/version.gitMajor=1",
+  `-X k8s.io/component-base/version.gitMinor=${kubeMinor}`,
+].join(" ");
+
+/** A Kubernetes program built from the one helper module that pins k8s.io/kubernetes (kube-apiserver/go.mod). */
+function kubernetesBinary(name: BinaryName): BinarySpec {
+  return {
+    name,
     version: KUBE_VERSION,
     moduleDir: "kube-apiserver",
-    goPackage: "k8s.io/kubernetes/cmd/kube-apiserver",
-    // Without these, /version reports v0.0.0-master and version-gated clients misbehave.
-    ldflags: [
-      "-s -w",
-      `-X k8s.io/component-base/version.gitVersion=${KUBE_VERSION}`,
-      "-X k8s.io/component-base/version.gitMajor=1",
-      `-X k8s.io/component-base/version.gitMinor=${kubeMinor}`,
-    ].join(" "),
-  },
+    goPackage: `k8s.io/kubernetes/cmd/${name}`,
+    ldflags: KUBE_LDFLAGS,
+  };
+}
+
+export const BINARIES: Readonly<Record<BinaryName, BinarySpec>> = Object.freeze({
+  "kube-apiserver": kubernetesBinary("kube-apiserver"),
   etcd: {
     name: "etcd",
     version: ETCD_VERSION,
@@ -49,6 +90,22 @@ export const BINARIES: Readonly<Record<BinaryName, BinarySpec>> = Object.freeze(
     goPackage: "helm.sh/helm/v3/cmd/helm",
     // `go install` leaves `helm version` at the bare minor ("v3.19"); stamp the full version.
     ldflags: `-s -w -X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}`,
+  },
+  kubelet: kubernetesBinary("kubelet"),
+  "kube-controller-manager": kubernetesBinary("kube-controller-manager"),
+  "kube-scheduler": kubernetesBinary("kube-scheduler"),
+  pause: {
+    name: "pause",
+    version: PAUSE_VERSION,
+    moduleDir: "pause",
+    goPackage: "tessera.dev/test/controlplane/pause",
+    ldflags: "-s -w",
+  },
+  promtool: {
+    name: "promtool",
+    version: PROMETHEUS_MODULE_VERSION,
+    goPackage: "github.com/prometheus/prometheus/cmd/promtool",
+    ldflags: `-s -w -X github.com/prometheus/common/version.Version=${prometheusRelease(PROMETHEUS_MODULE_VERSION)}`,
   },
 });
 

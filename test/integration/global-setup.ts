@@ -4,6 +4,7 @@ import { ensureBinaries } from "../controlplane/build.ts";
 import { loadControlPlaneConfig } from "../controlplane/config.ts";
 import { startControlPlane } from "../controlplane/harness.ts";
 import type { ControlPlaneInfo } from "../controlplane/info.ts";
+import { CHECK_BINARIES, CONTROL_PLANE_BINARIES } from "../controlplane/versions.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -16,7 +17,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const log = (line: string): void => {
     console.log(`[control plane] ${line}`);
   };
-  const binaries = await ensureBinaries({ cacheDir: config.cacheDir, env: process.env, log });
+  // promtool too: the chart's alert tests run it (built once per machine and version, like the rest).
+  const binaries = await ensureBinaries({ cacheDir: config.cacheDir, env: process.env, log, names: [...CONTROL_PLANE_BINARIES, ...CHECK_BINARIES] });
   const controlPlane = await startControlPlane({ binaries, log });
   project.provide("controlPlane", controlPlane.info());
   return async () => {

@@ -14,6 +14,7 @@ import { CallerAuthenticator } from "../issuer/audit/caller-auth.ts";
 import { RevocationStore } from "../issuer/audit/revocation.ts";
 import type { Issuer, IssuerConfig } from "../issuer/issuer.ts";
 import { SecretKeyStore } from "../issuer/keys/key-store.ts";
+import { signingKeyMetrics } from "../issuer/keys/metrics.ts";
 import { IssuerMetrics } from "../issuer/metrics.ts";
 import { DecisionLog } from "../issuer/record/decision-log.ts";
 import { DenialEventRecorder, KubernetesEventSink } from "../issuer/record/denial-events.ts";
@@ -215,6 +216,7 @@ async function startIssuer(w: Wiring, tls: () => TlsMaterial): Promise<{ readonl
     now,
     newId: randomUUID,
   });
+  signingKeyMetrics(registry, issuer.keys, config.signing.rotationSeconds);
   // The key Secret is watched: every replica reloads as soon as the leader writes it, and a new leader rotates at once
   // (the first replica of a fresh install creates the first key without waiting for the reload interval).
   const refreshKeys = async (rotate: boolean): Promise<void> => {

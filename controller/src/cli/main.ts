@@ -1,8 +1,10 @@
+#!/usr/bin/env node
 // The `tessera` command: dispatches to one subcommand per file; no logic lives here.
 
 import { runCheck } from "./check.ts";
 import { runExplain } from "./explain.ts";
 import { runTest } from "./test.ts";
+import { runWhoCan } from "./who-can.ts";
 
 const USAGE = `Usage: tessera <command> [args]
 
@@ -10,6 +12,8 @@ Commands:
   check <dir>   compile the policies under <dir> and check them against guardrails
   explain       what a pod would get, and why (tessera explain --help)
   test <dir>... run the TokenPolicyTest suites under <dir> against the manifests there (tessera test --help)
+  who-can AUDIENCE [SCOPE]
+                which service accounts can obtain a token, from manifests or a cluster (tessera who-can --help)
 `;
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -26,6 +30,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return runExplain(rest, io);
     case "test":
       return runTest(rest, io);
+    case "who-can":
+      return runWhoCan(rest, io);
     case "--help":
     case "-h":
     case "help":

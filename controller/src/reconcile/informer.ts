@@ -18,6 +18,8 @@ export interface InformerEvent<T> {
 export interface InformerMetrics {
   watchRestart(resource: string, reason: "error" | "stalled" | "gone" | "closed"): void;
   cacheSize(resource: string, size: number): void;
+  /** False from start until the first list has filled the cache, then true for good (relists keep the cache). */
+  synced(resource: string, synced: boolean): void;
 }
 
 export interface InformerOptions<T extends CachedObject> {
@@ -84,6 +86,7 @@ export class SupervisedInformer<T extends CachedObject> {
   }
 
   start(): void {
+    if (this.#running === undefined && !this.#synced) this.#opts.metrics?.synced(this.#opts.resource, false);
     this.#running ??= this.#run();
   }
 
@@ -161,7 +164,10 @@ export class SupervisedInformer<T extends CachedObject> {
           const periodic = resourceVersion !== undefined;
           resourceVersion = await this.#list();
           nextResync = timers.now() + (this.#opts.resyncMs ?? 600_000);
-          if (!this.#synced) log.info({ resource: this.#opts.resource, size: this.store.size }, "informer synced");
+          if (!this.#synced) {
+            log.info({ resource: this.#opts.resource, size: this.store.size }, "informer synced");
+            this.#opts.metrics?.synced(this.#opts.resource, true);
+          }
           this.#synced = true;
           if (periodic) for (const h of this.#resyncHandlers) h();
         }

@@ -22,6 +22,7 @@ export function controllerMetrics(registry: Registry): ControllerMetrics {
   const registers = [registry];
   const restarts = new Counter({ name: "tessera_watch_restarts_total", help: "Watch restarts by resource and reason.", labelNames: ["resource", "reason"], registers });
   const cacheSize = new Gauge({ name: "tessera_cache_objects", help: "Objects in each informer cache.", labelNames: ["resource"], registers });
+  const synced = new Gauge({ name: "tessera_cache_synced", help: "1 once an informer's first list has filled its cache, 0 before.", labelNames: ["resource"], registers });
   const depth = new Gauge({ name: "tessera_workqueue_depth", help: "Keys waiting in each work queue.", labelNames: ["queue"], registers });
   const latency = new Histogram({
     name: "tessera_workqueue_queue_duration_seconds",
@@ -65,6 +66,7 @@ export function controllerMetrics(registry: Registry): ControllerMetrics {
     informer: {
       watchRestart: (resource, reason) => { restarts.inc({ resource, reason }); },
       cacheSize: (resource, size) => { cacheSize.set({ resource }, size); },
+      synced: (resource, done) => { synced.set({ resource }, done ? 1 : 0); },
     },
     worker: {
       reconciled: (controller, seconds, outcome) => {

@@ -11,6 +11,7 @@ import { dryRunApply, findObject, installDryRun, kubectl, lintChart, parseRender
 import { grantsOf } from "./grants.ts";
 
 const SERVICE_MONITOR_API = "monitoring.coreos.com/v1/ServiceMonitor";
+const MONITORING_APIS = [SERVICE_MONITOR_API, "monitoring.coreos.com/v1/PodMonitor", "monitoring.coreos.com/v1/PrometheusRule"];
 
 /** Grants of the default values (tokenreview mode, self-managed TLS). */
 const DEFAULT_CLUSTER_GRANTS = [
@@ -89,7 +90,7 @@ const VARIANTS: readonly Variant[] = [
     clusterGrants: DEFAULT_CLUSTER_GRANTS,
     namespaceGrants: DEFAULT_NAMESPACE_GRANTS,
     kinds: [...BASE_KINDS, "CustomResourceDefinition", "NetworkPolicy"],
-    absentKinds: ["Certificate", "Issuer", "ServiceMonitor"],
+    absentKinds: ["Certificate", "Issuer", "ServiceMonitor", "PodMonitor", "PrometheusRule", "ConfigMap"],
   },
   {
     name: "cert-manager TLS with the chart's own CA",
@@ -166,6 +167,29 @@ const VARIANTS: readonly Variant[] = [
     namespaceGrants: DEFAULT_NAMESPACE_GRANTS,
     kinds: BASE_KINDS,
     absentKinds: ["NetworkPolicy"],
+  },
+  {
+    name: "the monitoring kit on: ServiceMonitor, the sidecars' PodMonitor, the alerts and the dashboard",
+    values: {
+      sidecar: { metricsPort: 9464 },
+      serviceMonitor: { enabled: true },
+      podMonitor: { enabled: true, labels: { release: "prometheus" } },
+      prometheusRule: { enabled: true, labels: { release: "prometheus" }, issuanceP99Seconds: 0.1 },
+      dashboards: { enabled: true, annotations: { grafana_folder: "Tessera" } },
+    },
+    apiVersions: MONITORING_APIS,
+    clusterGrants: DEFAULT_CLUSTER_GRANTS,
+    namespaceGrants: DEFAULT_NAMESPACE_GRANTS,
+    kinds: [...BASE_KINDS, "ServiceMonitor", "PodMonitor", "PrometheusRule", "ConfigMap"],
+    absentKinds: [],
+  },
+  {
+    name: "alerts and the PodMonitor asked for where the Prometheus operator is absent, the dashboard still rendered",
+    values: { sidecar: { metricsPort: 9464 }, podMonitor: { enabled: true }, prometheusRule: { enabled: true }, dashboards: { enabled: true } },
+    clusterGrants: DEFAULT_CLUSTER_GRANTS,
+    namespaceGrants: DEFAULT_NAMESPACE_GRANTS,
+    kinds: [...BASE_KINDS, "ConfigMap"],
+    absentKinds: ["PodMonitor", "PrometheusRule"],
   },
   {
     name: "a ServiceMonitor asked for where the Prometheus operator is absent",
@@ -330,6 +354,14 @@ describe("helm install --dry-run=server against the real apiserver", () => {
     expect(out.slice(out.indexOf("NOTES:")).includes("Set networkPolicy.apiserverCIDRs")).toBe(warns);
   });
 
+  it.each([
+    ["tells the operator which job the alerts read when the ServiceMonitor is off", { prometheusRule: { enabled: true } }, true],
+    ["says nothing of it when the chart's ServiceMonitor provides that job", { prometheusRule: { enabled: true }, serviceMonitor: { enabled: true } }, false],
+  ])("%s", async (_name, values, notes) => {
+    const out = await installDryRun("alerts", ns, { crds: { install: false }, ...values });
+    expect(out.slice(out.indexOf("NOTES:")).includes("the alerts read the job alerts-tessera-metrics")).toBe(notes);
+  });
+
   it("refuses CRDs applied outside Helm, and adopts them once they carry Helm's ownership metadata", async () => {
     await expect(installDryRun("adopt", ns)).rejects.toThrow(/CustomResourceDefinition "[a-z.]+" in namespace "" exists and cannot be imported into the current release/);
     // The fix docs/install.md gives.
@@ -351,8 +383,27 @@ describe("values.schema.json", () => {
     { name: "a publish switch given as a string", values: { sidecar: { publishIssuerCa: "enabled" } }, message: /at '\/sidecar\/publishIssuerCa': got string, want boolean/ },
     { name: "two ports that are the same", values: { controller: { ports: { health: 8443 } } }, message: /must differ/ },
     { name: "a sidecar metrics port that is the sidecar's token port", values: { sidecar: { metricsPort: 8777 } }, message: /at '\/sidecar\/metricsPort'/ },
+    { name: "a denial ratio above 1", values: { prometheusRule: { denialRatio: 25 } }, message: /at '\/prometheusRule\/denialRatio'/ },
+    { name: "a runbook URL that is not http(s)", values: { prometheusRule: { runbookBaseUrl: "docs/runbooks.md" } }, message: /at '\/prometheusRule\/runbookBaseUrl'/ },
+    { name: "an alert duration Prometheus cannot read", values: { prometheusRule: { sidecarWithoutTokenFor: "five minutes" } }, message: /at '\/prometheusRule\/sidecarWithoutTokenFor'/ },
     { name: "an apiserver address without a prefix length", values: { networkPolicy: { apiserverCIDRs: ["10.0.0.1"] } }, message: /at '\/networkPolicy\/apiserverCIDRs\/0': '10.0.0.1' does not match pattern/ },
   ])("refuses $name at install time", async ({ values, message }) => {
     await expect(renderChartText({ namespace: ns, values })).rejects.toThrow(message);
+  });
+
+  it("refuses a sidecar PodMonitor without the sidecars' metrics port, saying what to set", async () => {
+    const values = { podMonitor: { enabled: true } };
+    await expect(renderChartText({ namespace: ns, values, apiVersions: MONITORING_APIS })).rejects.toThrow(/podMonitor.enabled needs sidecar.metricsPort/);
+  });
+});
+
+describe("the dashboard ConfigMap", () => {
+  it("carries the chart's dashboard JSON byte for byte under the Grafana sidecar's label, in the namespace asked for", async () => {
+    const values = { dashboards: { enabled: true, namespace: "monitoring", label: "grafana_dashboard", labelValue: "tessera" } };
+    const configMap = findObject(await renderChart({ namespace: ns, values }), "ConfigMap", "tessera-dashboards");
+    expect(configMap.metadata.namespace).toBe("monitoring");
+    expect((configMap.metadata as { labels?: Record<string, string> }).labels?.["grafana_dashboard"]).toBe("tessera");
+    const file = await readFile(join(REPO_ROOT, "charts", "tessera", "files", "dashboards", "tessera.json"), "utf8");
+    expect((configMap["data"] as Record<string, string>)["tessera.json"]).toBe(file.trimEnd());
   });
 });

@@ -3,6 +3,7 @@ import { Agent, request } from "node:https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LEADER_LEASE_NAME, PATH_INTROSPECT, PATH_JWKS } from "../../../api/constants.ts";
 import { freeControllerPorts, spawnController, type ControllerPorts, type SpawnedController } from "../support/controller-launcher.ts";
+import { controllerMetricNames } from "../../unit/chart/metric-names.ts";
 import { applyCrds, controlPlaneInfo, freshNamespace, kubeClients, waitFor } from "../support/index.ts";
 
 const clients = kubeClients();
@@ -81,6 +82,31 @@ describe("the controller process", () => {
     const text = await (await fetch(`http://127.0.0.1:${ports.health}/metrics`)).text();
     expect(text).toMatch(/^tessera_leader 1$/m);
     expect(text).toMatch(/^tessera_cache_objects\{resource="namespaces"\} \d+$/m);
+  });
+
+  it("reports itself ready, every cache synced and the signing key's age and rotation period on /metrics", async () => {
+    const text = await (await fetch(`http://127.0.0.1:${ports.health}/metrics`)).text();
+    expect(text).toMatch(/^tessera_ready 1$/m);
+    for (const resource of ["pods", "namespaces", "tokenpolicies", "clustertokenpolicies"]) {
+      expect(text).toMatch(new RegExp(`^tessera_cache_synced\\{resource="${resource}"\\} 1$`, "m"));
+    }
+    const activated = Number(/^tessera_signing_key_activated_timestamp_seconds (\S+)$/m.exec(text)?.[1]);
+    expect(Math.abs(Date.now() / 1000 - activated)).toBeLessThan(3600);
+    expect(text).toMatch(/^tessera_signing_key_rotation_period_seconds 604800$/m);
+    expect(text).toMatch(/^tessera_signing_keys\{state="signing"\} 1$/m);
+  });
+
+  it("serves every metric the dashboard and alert checks count as exported", async () => {
+    // Those checks build the metrics on a fresh registry; this proves the real process registers the same ones.
+    const text = await (await fetch(`http://127.0.0.1:${ports.health}/metrics`)).text();
+    const served = new Set<string>();
+    for (const [, name, type] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+      if (name === undefined) continue;
+      if (type === "histogram") for (const suffix of ["_bucket", "_sum", "_count"]) served.add(`${name}${suffix}`);
+      else if (type === "summary") for (const suffix of ["", "_sum", "_count"]) served.add(`${name}${suffix}`);
+      else served.add(name);
+    }
+    expect([...(await controllerMetricNames())].filter((name) => !served.has(name))).toEqual([]);
   });
 
   it("releases the lease and exits cleanly on SIGTERM", async () => {

@@ -39,3 +39,17 @@ describe("health server", () => {
     expect(code).toBe(200);
   });
 });
+
+describe("the readiness gauge", () => {
+  it.each([
+    ["reads 0 while a check fails", { caches: () => "pods not synced" }, false, 0],
+    ["reads 1 when every check passes", { caches: () => undefined }, false, 1],
+    ["reads 0 once draining, though every check passes", { caches: () => undefined }, true, 0],
+  ])("%s", async (_name, checks, drain, expected) => {
+    const registry = new Registry();
+    server = await startHealthServer({ host: "127.0.0.1", port: 0, registry, readiness: checks, log: pino({ level: "silent" }) });
+    if (drain) server.drain();
+    const res = await fetch(`http://127.0.0.1:${server.port}/metrics`);
+    expect(await res.text()).toContain(`\ntessera_ready ${String(expected)}\n`);
+  });
+});

@@ -20,6 +20,11 @@ describe("loadControlPlaneConfig", () => {
       "kube-apiserver": "/c/bin/kube-apiserver-v1.34.3",
       etcd: "/c/bin/etcd-v3.6.4",
       helm: "/c/bin/helm-v3.19.5",
+      kubelet: "/c/bin/kubelet-v1.34.3",
+      "kube-controller-manager": "/c/bin/kube-controller-manager-v1.34.3",
+      "kube-scheduler": "/c/bin/kube-scheduler-v1.34.3",
+      pause: "/c/bin/pause-v1",
+      promtool: "/c/bin/promtool-v0.316.0",
     });
   });
 });

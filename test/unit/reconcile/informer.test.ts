@@ -76,6 +76,7 @@ const BACKOFF_MAX_MS = 20;
 function start(observed: Observed, client: KubeClient, extra: { stallGraceMs?: number; resyncMs?: number } = {}) {
   const events: string[] = [];
   const restarts: string[] = [];
+  const synced: boolean[] = [];
   const timers = new ManualTimers();
   const metrics: InformerMetrics = {
     watchRestart: (_resource, reason) => {
@@ -83,6 +84,9 @@ function start(observed: Observed, client: KubeClient, extra: { stallGraceMs?: n
       observed.notify();
     },
     cacheSize: () => undefined,
+    synced: (_resource, done) => {
+      synced.push(done);
+    },
   };
   informer = new SupervisedInformer({
     resource: "namespaces",
@@ -103,7 +107,7 @@ function start(observed: Observed, client: KubeClient, extra: { stallGraceMs?: n
     observed.notify();
   });
   informer.start();
-  return { informer, events, restarts, timers };
+  return { informer, events, restarts, timers, synced };
 }
 
 const watchCount = (calls: readonly string[]): number => calls.filter((c) => c.startsWith("watch")).length;
@@ -112,9 +116,10 @@ describe("SupervisedInformer", () => {
   it("fills the cache from the list, reports synced and applies watch events", async () => {
     const observed = new Observed();
     const { client } = scriptedClient(observed, [[ns("a", "1")]], [(emit) => { emit("ADDED", ns("b", "2")); emit("DELETED", ns("a", "3")); }]);
-    const { informer: inf, events } = start(observed, client);
+    const { informer: inf, events, synced } = start(observed, client);
     await observed.until(() => events.length === 3);
     expect(inf.hasSynced()).toBe(true);
+    expect(synced).toEqual([false, true]);
     expect(events).toEqual(["added a", "added b", "deleted a"]);
     expect(inf.store.keys()).toEqual(["b"]);
   });

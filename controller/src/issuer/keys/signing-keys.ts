@@ -20,6 +20,16 @@ export interface SigningKeysLoop {
   readonly intervalMs: number;
 }
 
+/** What this replica has loaded, for metrics: when the signing key took over, and how many keys are in each state. */
+export interface KeySetStatus {
+  /** Activation time of the key that signs now; undefined before the first key. */
+  readonly signingSince: Date | undefined;
+  /** Published, activating later (a successor being pre-published). */
+  readonly pending: number;
+  /** Published, superseded, kept until the last token it signed expires. */
+  readonly retiring: number;
+}
+
 export class SigningKeys {
   readonly #options: SigningKeysOptions;
   #keys: readonly SigningKey[] = [];
@@ -40,6 +50,14 @@ export class SigningKeys {
     const view = signingRecord(this.#keys.map(asRecordView), this.#options.now());
     if (view === undefined) throw new IssuerError("KeysUnavailable", "the issuer has no signing key yet; retry shortly");
     return view.key;
+  }
+
+  status(): KeySetStatus {
+    const now = this.#options.now();
+    const signing = signingRecord(this.#keys.map(asRecordView), now);
+    const pending = this.#keys.filter((k) => k.activateAt.getTime() > now.getTime()).length;
+    const retiring = this.#keys.length - pending - (signing === undefined ? 0 : 1);
+    return { signingSince: signing?.key.activateAt, pending, retiring };
   }
 
   /** Every published key: pending, signing and retiring ones. */
