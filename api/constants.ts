@@ -420,3 +420,14 @@ export const DPOP_SIGNING_ALGORITHMS = ["ES256", "EdDSA"] as const;
 export const ENV_DPOP = "TESSERA_DPOP";
 /** Sidecar endpoint that signs a DPoP proof for the workload: POST { method, url, access_token?, nonce? } -> { proof }. */
 export const SIDECAR_PATH_PROOF = "/v1/proof";
+/**
+ * Sidecar local API: GET ?actor=SUB&audience=A[&scope=S]: a delegation grant minted for this pod, naming the actor (a
+ * service account's subject) that may use it for audience A with at most scopes S. Hand the grant to the actor; never
+ * this pod's own token.
+ */
+export const SIDECAR_PATH_DELEGATION = "/v1/delegation";
+/**
+ * Sidecar local API: POST {"grant", "audience", "scope"?}: exchanges a delegation grant this pod received for a token,
+ * this pod's own projected token attached as the actor's proof of identity.
+ */
+export const SIDECAR_PATH_ACT = "/v1/act";
