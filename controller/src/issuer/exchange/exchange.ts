@@ -121,7 +121,11 @@ export function createTokenExchange(deps: ExchangeDeps): (body: string, dpop?: D
     try {
       claims = verifyAccessToken(token, deps.keys, { issuer: deps.issuer, audience: deps.issuer, leewaySeconds: DEFAULT_LEEWAY_SECONDS }, nowSeconds()).claims;
     } catch (error) {
-      if (isIssuerError(error)) throw new IssuerError("GrantInvalid", `subject_token: ${error.message}`, { cause: error });
+      if (isIssuerError(error)) {
+        throw new IssuerError("GrantInvalid", `subject_token: a Tessera access token is a subject token only as a delegation grant; ${error.message}`, {
+          cause: error,
+        });
+      }
       throw error;
     }
     const grant = readGrant(claims);
