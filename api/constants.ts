@@ -46,6 +46,15 @@ export const CONDITION_OWNER = "Owner";
  * CostLimitExceeded) once the issuer denied one for it; an edit of the policy (a new generation) clears it.
  */
 export const CONDITION_WITHIN_COST_BUDGET = "WithinCostBudget";
+/**
+ * Status condition of a resource with anything in audit mode (spec.enforcement or a condition's enforcement is
+ * Audit): True, with how many requests its audited rules would have changed. Absent when everything is enforced.
+ */
+export const CONDITION_AUDITED = "Audited";
+/** spec.enforcement (and a condition's enforcement) value: the rule takes effect. The default. */
+export const ENFORCEMENT_ENFORCE = "Enforce";
+/** spec.enforcement (and a condition's enforcement) value: the rule is evaluated and reported, never applied. */
+export const ENFORCEMENT_AUDIT = "Audit";
 
 // ---------------------------------------------------------------------------------------------------------
 // Token claims (RFC 7519, RFC 9068, RFC 8693) and Tessera's own claims

@@ -7,7 +7,9 @@
 
 import type {
   AnyTokenPolicy,
+  AuditStatus,
   Condition,
+  Enforcement,
   LabelSelector,
   ObjectMeta,
   PolicyCondition,
@@ -72,11 +74,18 @@ export interface TokenAudienceSpec {
   readonly requireDPoP?: boolean;
   /** What the owner accepts from delegated callers; absent leaves it to the callers' policies. */
   readonly delegation?: AudienceDelegation;
+  /**
+   * Audit: the contract decides nothing (the audience is decided as if it did not exist) and decisions record what
+   * it would have refused, clamped or admitted. Default Enforce.
+   */
+  readonly enforcement?: Enforcement;
 }
 
 export interface TokenAudienceStatus {
   readonly observedGeneration?: number;
   readonly conditions?: readonly Condition[];
+  /** Present while anything in the contract is audited. */
+  readonly audit?: AuditStatus;
 }
 
 export interface TokenAudience {

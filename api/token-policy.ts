@@ -53,6 +53,13 @@ export interface PolicyClaim {
   readonly expression: string;
 }
 
+/**
+ * Whether a rule takes effect. Enforce (the default): it does. Audit: it is evaluated for every request it would
+ * apply to and what it would have decided is recorded (decision record, metric, the resource's status), but the
+ * decision is made as if the rule were absent; an audited rule never widens what is granted.
+ */
+export type Enforcement = "Enforce" | "Audit";
+
 /** A named CEL condition that must hold for the policy to grant anything. */
 export interface PolicyCondition {
   /** Short name shown in decisions and explain output, e.g. "production-only". */
@@ -61,6 +68,8 @@ export interface PolicyCondition {
   readonly expression: string;
   /** Message shown to the caller when the condition is false. */
   readonly message: string;
+  /** Audit: the condition is evaluated and a false result recorded, but it denies nothing. Default Enforce. */
+  readonly enforcement?: Enforcement;
 }
 
 /** A Kubernetes service account by namespace and name. */
@@ -115,6 +124,12 @@ export interface PolicySpecCommon {
    * audiences. false or absent: a request with a proof gets a bound token, one without gets a bearer token.
    */
   readonly requireDPoP?: boolean;
+  /**
+   * Audit: the policy grants nothing; decisions record what it would have granted (or refused, where it would
+   * have been chosen and denied). For a ClusterTokenPolicy this covers its grants and its guardrails, which then
+   * narrow nothing and record what they would have refused or clamped. Default Enforce.
+   */
+  readonly enforcement?: Enforcement;
 }
 
 export interface TokenPolicySpec extends PolicySpecCommon {
@@ -194,9 +209,43 @@ export interface Condition {
   readonly lastTransitionTime: string;
 }
 
+/** What an audited rule would have done to one request, as the status keeps it: who asked for what, never a token. */
+export interface AuditExample {
+  /** When the request was decided (RFC 3339). */
+  readonly time: string;
+  /** The audited rule: "spec" for the whole resource, or the condition, e.g. "spec.conditions[tenant-labelled]". */
+  readonly rule: string;
+  readonly wouldHave: "denied" | "clamped" | "granted";
+  /** The denial reason it would have given, or Clamped, Granted. */
+  readonly reason: string;
+  /** The requesting service account and pod, "namespace/serviceaccount (pod name)". */
+  readonly subject: string;
+  readonly audiences: readonly string[];
+  readonly scopes: readonly string[];
+  readonly message: string;
+}
+
+/** What the resource's audited rules would have changed, counted from the issuer's decisions for one generation. */
+export interface AuditStatus {
+  /** The generation these counts are for; an edit of the resource starts them again. */
+  readonly observedGeneration: number;
+  /** Requests that were allowed and would have been denied. */
+  readonly wouldHaveDenied: number;
+  /** Requests that were allowed and would have been granted less (fewer scopes, a shorter TTL, a required binding). */
+  readonly wouldHaveClamped: number;
+  /** Requests that were denied, or granted under another policy, and that an audited policy would have granted. */
+  readonly wouldHaveGranted: number;
+  /** The last time a request would have changed (RFC 3339). */
+  readonly lastChangeTime?: string;
+  /** The most recent requests it would have changed, newest first (at most AUDIT_STATUS_EXAMPLES). */
+  readonly examples?: readonly AuditExample[];
+}
+
 export interface PolicyStatus {
   readonly observedGeneration?: number;
   readonly conditions?: readonly Condition[];
+  /** Present while anything in the policy is audited. */
+  readonly audit?: AuditStatus;
   /** Pods this policy currently selects. */
   readonly podsMatched?: number;
   /** Pods that opted in and match but run without the sidecar (injection was bypassed). */

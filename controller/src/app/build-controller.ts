@@ -38,6 +38,7 @@ import {
   enginePolicyChooser,
   enginePolicyCompiler,
   engineGuardrailChecker,
+  auditRecorder,
   issuanceRecorder,
   tesseraPolicyEngine,
   type CompiledResource,
@@ -200,7 +201,7 @@ async function startIssuer(w: Wiring, tls: () => TlsMaterial): Promise<{ readonl
       bearer: () => (existsSync(IN_CLUSTER_TOKEN) ? readFileSync(IN_CLUSTER_TOKEN, "utf8").trim() : undefined),
     }),
     tokenReviewer,
-    recorders: [new DecisionLog({ logger: w.log.child({ area: "decisions" }) }), issuerMetrics, denialEvents, issuanceRecorder(core.tracker)],
+    recorders: [new DecisionLog({ logger: w.log.child({ area: "decisions" }) }), issuerMetrics, denialEvents, issuanceRecorder(core.tracker), auditRecorder(core.audits)],
     audit: {
       auth: new CallerAuthenticator({ reviewer: tokenReviewer, audience: config.subjectAudience, allowlist: config.callers, now }),
       revocations,

@@ -32,6 +32,7 @@ import {
 } from "../policy/index.ts";
 import type { Caches } from "../reconcile/gather.ts";
 import type { IssuanceTracker } from "../reconcile/issuance-tracker.ts";
+import type { AuditTracker } from "../reconcile/audit-tracker.ts";
 import type { SlimNamespace, SlimPod } from "../reconcile/objects.ts";
 import type { CompileOutcome, PolicyEngine } from "../reconcile/policy-engine.ts";
 import type { Store } from "../reconcile/store.ts";
@@ -167,6 +168,41 @@ export function issuanceRecorder(tracker: Pick<IssuanceTracker, "record" | "reco
       if (decision.allowed) tracker.record(decision.policy, new Date(decision.at));
       else if (decision.reason === "CostLimitExceeded" && decision.policy !== undefined) {
         tracker.recordCostLimit(decision.policy, new Date(decision.at), decision.message);
+      }
+    },
+  };
+}
+
+/** Longest audit example message kept in status (the CRD's bound). */
+const MAX_EXAMPLE_MESSAGE = 1024;
+
+/**
+ * Feeds each request an audited rule would have changed into the tally that status.audit reads: who asked for
+ * what and what the rule would have done, never a token.
+ */
+export function auditRecorder(tracker: Pick<AuditTracker, "record">): DecisionRecorder {
+  return {
+    record(decision) {
+      for (const entry of decision.audit ?? []) {
+        const { wouldHave } = entry;
+        if (wouldHave !== "denied" && wouldHave !== "clamped" && wouldHave !== "granted") continue;
+        const { kind, namespace, name, generation, rule } = entry.rule;
+        const sa = decision.subject.serviceAccount;
+        const message = entry.message ?? "";
+        tracker.record({
+          resource: { kind, name, ...(namespace === undefined ? {} : { namespace }) },
+          generation,
+          example: {
+            time: decision.at,
+            rule,
+            wouldHave,
+            reason: (entry.reason ?? "").slice(0, 64),
+            subject: `${sa.namespace}/${sa.name} (pod ${decision.subject.pod.name})`,
+            audiences: decision.request.audiences,
+            scopes: decision.request.scopes,
+            message: message.length > MAX_EXAMPLE_MESSAGE ? `${message.slice(0, MAX_EXAMPLE_MESSAGE - 3)}...` : message,
+          },
+        });
       }
     },
   };

@@ -20,7 +20,9 @@ export class IssuerMetrics implements DecisionRecorder {
   readonly #duration: Histogram<"outcome">;
   readonly #introspections: Counter<"result" | "reason">;
   readonly #revocations: Counter;
+  readonly #auditChanges: Counter<"kind" | "namespace" | "name" | "effect">;
   readonly #policies = new Set<string>();
+  readonly #auditedResources = new Set<string>();
   readonly #maxPolicies: number;
 
   /**
@@ -60,6 +62,14 @@ export class IssuerMetrics implements DecisionRecorder {
       help: "Tokens revoked by jti through the revocation endpoint.",
       registers,
     });
+    this.#auditChanges = new Counter({
+      name: "tessera_audit_would_change_total",
+      help:
+        "Requests an audited resource (spec.enforcement or a condition's enforcement set to Audit) would have changed had it " +
+        "been enforced, by resource and effect (denied, clamped, granted; unevaluated past the per-request limit).",
+      labelNames: ["kind", "namespace", "name", "effect"],
+      registers,
+    });
   }
 
   #policy(label: string): string {
@@ -70,12 +80,27 @@ export class IssuerMetrics implements DecisionRecorder {
   }
 
   record(decision: Decision): void {
+    for (const entry of decision.audit ?? []) {
+      if (entry.wouldHave === "unchanged") continue;
+      // Conditions are not a label (a resource may audit up to 16): the resource and the effect say enough to alert on.
+      const { kind, namespace = "", name } = entry.rule;
+      const known = this.#audited(`${kind}/${namespace}/${name}`);
+      this.#auditChanges.inc({ kind, namespace: known ? namespace : OTHER_POLICY, name: known ? name : OTHER_POLICY, effect: entry.wouldHave });
+    }
     if (decision.allowed) {
       this.#issued.inc({ policy: this.#policy(policyLabel(decision.policy)) });
       return;
     }
     const policy = decision.policy === undefined ? NO_POLICY : this.#policy(policyLabel(decision.policy));
     this.#denied.inc({ policy, reason: decision.reason });
+  }
+
+  /** Audited resources get their own bound, like policies: a churn of them must not grow the series without end. */
+  #audited(key: string): boolean {
+    if (this.#auditedResources.has(key)) return true;
+    if (this.#auditedResources.size >= this.#maxPolicies) return false;
+    this.#auditedResources.add(key);
+    return true;
   }
 
   /** Observes one exchange's duration; outcome is "allowed", "denied" or "error" (bounded). */

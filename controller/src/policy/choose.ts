@@ -2,6 +2,7 @@
 import type { CompiledPolicy } from "./compiled-policy.ts";
 import type { PolicySet } from "./policy-set.ts";
 import { formatRef } from "./refs.ts";
+import type { AsEnforced } from "./enforcement.ts";
 import type { DenialReason, PolicyEvaluation, Subject, TokenRequest } from "./types.ts";
 
 export type Choice =
@@ -13,9 +14,9 @@ export type Choice =
  * delegation, conditions, scopes or claims. `request` is as decide sees it (audiences and scopes deduplicated).
  * Admission previews a pod with this alone: only these denials can be fixed by writing a policy.
  */
-export function choosePolicy(subject: Subject, request: TokenRequest, policies: PolicySet): Choice {
+export function choosePolicy(subject: Subject, request: TokenRequest, policies: PolicySet, asEnforced?: AsEnforced): Choice {
   if (request.audiences.length === 0) return deny("AudienceNotAllowed", "the request names no audience", []);
-  const matched = policies.match(subject, request);
+  const matched = policies.match(subject, request, asEnforced);
   switch (matched.outcome) {
     case "no-match": {
       const { rejected, evaluations } = matched;

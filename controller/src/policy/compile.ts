@@ -19,6 +19,7 @@ import { audienceSpellingProblem } from "./audience/canonical.ts";
 import { compileOwnershipRule, type CompiledOwnershipRule } from "./audience/ownership.ts";
 import { claimNameProblem, isClusterReservedClaim } from "./claim-names.ts";
 import { formatRef } from "./refs.ts";
+import { auditedCondition, readAudited } from "./enforcement.ts";
 import type {
   CompileError,
   CompileResult,
@@ -45,9 +46,11 @@ export function compilePolicy(obj: AnyTokenPolicy, options: CompileOptions = {})
     obj.kind === "ClusterTokenPolicy" &&
     typeof obj.spec === "object" &&
     (obj.spec.guardrails !== undefined || obj.spec.audienceOwnership !== undefined);
+  // Read before anything can fail, so a broken audited policy stays as invisible to decisions as a working one.
+  const audited = typeof obj.spec === "object" && readAudited((obj.spec as { enforcement?: unknown }).enforcement, "spec.enforcement", errors);
   const kind: unknown = obj.kind;
   if (kind !== KIND_TOKEN_POLICY && kind !== KIND_CLUSTER_TOKEN_POLICY) {
-    return { ok: false, ref, hasGuardrails, errors: [{ path: "kind", message: `unknown kind '${String(kind)}'` }] };
+    return { ok: false, ref, hasGuardrails, audited, errors: [{ path: "kind", message: `unknown kind '${String(kind)}'` }] };
   }
   if (typeof obj.metadata.name !== "string" || obj.metadata.name === "") {
     errors.push({ path: "metadata.name", message: "name is required" });
@@ -60,7 +63,7 @@ export function compilePolicy(obj: AnyTokenPolicy, options: CompileOptions = {})
   }
   const spec = obj.spec as Partial<PolicySpecCommon> & { owner?: { team?: unknown } } | undefined;
   if (spec === undefined || typeof spec !== "object") {
-    return { ok: false, ref, hasGuardrails, errors: [...errors, { path: "spec", message: "spec is required" }] };
+    return { ok: false, ref, hasGuardrails, audited, errors: [...errors, { path: "spec", message: "spec is required" }] };
   }
   if (typeof spec.owner?.team !== "string" || spec.owner.team === "") {
     errors.push({ path: "spec.owner.team", message: "every policy names the team that owns it" });
@@ -83,7 +86,7 @@ export function compilePolicy(obj: AnyTokenPolicy, options: CompileOptions = {})
   let allowTokenPolicies: boolean | undefined;
   if (obj.kind === "TokenPolicy") {
     const subjects = compileSubjects(obj.spec.subjects, undefined, errors);
-    grants = compileGrants(obj.spec, subjects, errors, expressions);
+    grants = compileGrants(obj.spec, subjects, errors, expressions, ref);
     (obj.spec.claims ?? []).forEach((claim, i) => {
       if (isClusterReservedClaim(claim.name)) {
         errors.push({
@@ -101,6 +104,14 @@ export function compilePolicy(obj: AnyTokenPolicy, options: CompileOptions = {})
       });
     }
     if (audienceOwnership !== undefined) {
+      if (audited) {
+        errors.push({
+          path: "spec.enforcement",
+          message:
+            "audience ownership cannot be audited (it decides who is asked, not what is granted); keep " +
+            "spec.audienceOwnership in a ClusterTokenPolicy of its own that is enforced",
+        });
+      }
       const by = formatRef(ref);
       ownership = audienceOwnership.map((rule, i) => compileOwnershipRule(rule, `spec.audienceOwnership[${i}]`, by, errors));
     }
@@ -117,13 +128,13 @@ export function compilePolicy(obj: AnyTokenPolicy, options: CompileOptions = {})
         errors,
         true,
       );
-      grants = compileGrants(obj.spec, compileSubjects(subjects, namespaceSelector, errors), errors, expressions);
+      grants = compileGrants(obj.spec, compileSubjects(subjects, namespaceSelector, errors), errors, expressions, ref);
     } else {
       checkNoGrantFields(obj.spec, errors);
     }
     if (rails !== undefined) guardrails = compileGuardrails(rails, errors);
   }
-  if (errors.length > 0) return { ok: false, ref, errors, hasGuardrails };
+  if (errors.length > 0) return { ok: false, ref, errors, hasGuardrails, audited };
   return {
     ok: true,
     policy: {
@@ -135,6 +146,7 @@ export function compilePolicy(obj: AnyTokenPolicy, options: CompileOptions = {})
       ...(ownership === undefined ? {} : { ownership }),
       ...(allowTokenPolicies === undefined ? {} : { allowTokenPolicies }),
       ...(revokeBefore === undefined ? {} : { revokeBefore }),
+      ...(audited ? { audited: true as const } : {}),
     },
   };
 }
@@ -215,6 +227,7 @@ function compileGrants(
   subjects: CompiledSubjects,
   errors: CompileError[],
   expressions: ExpressionCompiler,
+  ref: PolicyRef,
 ): CompiledGrants {
   if (spec.audiences === undefined || spec.audiences.length === 0) {
     errors.push({ path: "spec.audiences", message: "at least one audience is required" });
@@ -245,7 +258,7 @@ function compileGrants(
     });
   }
   const claims = compileClaims(spec.claims ?? [], errors, expressions);
-  const conditions = compileConditions(spec.conditions ?? [], errors, expressions);
+  const conditions = compileConditions(spec.conditions ?? [], errors, expressions, ref);
   if (spec.delegation !== undefined) checkDelegation(spec.delegation, spec.scopes?.allowed ?? [], errors);
   return {
     subjects,
@@ -283,6 +296,7 @@ function compileConditions(
   conditions: NonNullable<PolicySpecCommon["conditions"]>,
   errors: CompileError[],
   expressions: ExpressionCompiler,
+  ref: PolicyRef,
 ): CompiledCondition[] {
   const out: CompiledCondition[] = [];
   const seen = new Set<string>();
@@ -295,12 +309,19 @@ function compileConditions(
     if (condition.message.trim() === "") {
       errors.push({ path: `${path}.message`, message: "say what the caller can do when this condition fails" });
     }
+    const audited = readAudited(condition.enforcement, `${path}.enforcement`, errors);
     const compiled = expressions(condition.expression, "condition");
     if (!compiled.ok) {
       errors.push({ path: `${path}.expression`, message: compiled.message });
       return;
     }
-    out.push({ name: condition.name, message: condition.message, path, expression: compiled.expression });
+    out.push({
+      name: condition.name,
+      message: condition.message,
+      path,
+      expression: compiled.expression,
+      ...(audited ? { audit: auditedCondition(ref, `spec.conditions[${condition.name}]`) } : {}),
+    });
   });
   return out;
 }
@@ -388,5 +409,5 @@ function uniqueStrings(values: readonly string[], path: string, errors: CompileE
 
 /** What a PolicySet keeps of a policy that failed to compile (with hasGuardrails, so unknown limits fail closed). */
 export function rejectionOf(failure: Extract<CompileResult, { ok: false }>): RejectedPolicy {
-  return { ref: failure.ref, errors: failure.errors, hasGuardrails: failure.hasGuardrails };
+  return { ref: failure.ref, errors: failure.errors, hasGuardrails: failure.hasGuardrails, ...(failure.audited ? { audited: true } : {}) };
 }

@@ -3,6 +3,7 @@
 import type { AnyTokenPolicy, PolicyDelegation, PolicyGuardrails, PolicyRef } from "../../../api/token-policy.ts";
 import type { CompiledExpression } from "./cel/expression.ts";
 import type { CompileError } from "./compile-error.ts";
+import type { AuditedCondition } from "./enforcement.ts";
 import type { CompiledSelector } from "./selector.ts";
 import type { CompiledOwnershipRule } from "./audience/ownership.ts";
 
@@ -19,6 +20,8 @@ export interface CompiledCondition {
   readonly message: string;
   readonly path: string;
   readonly expression: CompiledExpression;
+  /** Set when the condition's enforcement is Audit: it is evaluated and recorded, and denies nothing. */
+  readonly audit?: AuditedCondition;
 }
 
 /** Who a granting policy selects. Every part present must match. */
@@ -68,6 +71,11 @@ export interface CompiledPolicy {
   readonly allowTokenPolicies?: boolean;
   /** Tokens issued under this policy before this instant are revoked. */
   readonly revokeBefore?: Date;
+  /**
+   * spec.enforcement is Audit: decisions are made as if the policy (grants and guardrails) did not exist, and record
+   * what it would have decided.
+   */
+  readonly audited?: true;
 }
 
 export type CompileResult =
@@ -81,6 +89,8 @@ export type CompileResult =
        * spec.audienceOwnership), which are now unknown.
        */
       readonly hasGuardrails: boolean;
+      /** spec.enforcement says Audit: the broken policy is as invisible to decisions as a working audited one. */
+      readonly audited: boolean;
     };
 
 /** A policy that failed to compile, kept in a PolicySet so denials can say why it did not apply. */
@@ -92,4 +102,6 @@ export interface RejectedPolicy {
    * grants anything (fail closed), since the limits it would have to respect are unknown.
    */
   readonly hasGuardrails?: boolean;
+  /** Pass CompileResult.audited: an audited policy that does not compile fails nothing closed. */
+  readonly audited?: boolean;
 }

@@ -7,6 +7,9 @@
 //   audiences and claims (TokenPolicies only) -> delegation -> conditions -> scopes -> TTL -> owners' contracts
 //   (admission, scopes, TTL) -> claims evaluated -> claims the owners require. Every condition is evaluated even
 //   after one fails, so the record shows all of them.
+// Audit mode (enforcement.ts, audit.ts): the decision is made as if every audited rule did not exist; then, for
+// each audited rule that could apply, the same function decides again with that one rule enforced, and the
+// difference is recorded in `audit`. One copy of each rule: the counterfactual runs exactly this code.
 
 import type { PolicyActor } from "../../../api/token-policy.ts";
 import type { CompiledCondition, CompiledPolicy } from "./compiled-policy.ts";
@@ -17,6 +20,9 @@ import { bindingsFor, type Bindings } from "./cel/variables.ts";
 import { isIssuerOwnedClaim } from "./claim-names.ts";
 import { audienceProblem, claimProblem, scopeAllowed, type EffectiveGuardrails } from "./guardrails.ts";
 import type { PolicySet } from "./policy-set.ts";
+import { auditedRulesFor, auditRecord, canonicalRequest, MAX_AUDITED_RULES_PER_DECISION, unevaluatedRecord } from "./audit.ts";
+import { combineGuardrails } from "./guardrails.ts";
+import { conditionApplies, type AsEnforced } from "./enforcement.ts";
 import { formatRef } from "./refs.ts";
 import { admit, firstFailure, type Admission } from "./audience/admit.ts";
 import { canonicalAudience } from "./audience/canonical.ts";
@@ -70,9 +76,27 @@ export interface ExplainInput {
 export interface Explanation {
   readonly decision: Decision;
   readonly guardrails: readonly string[];
+  /** Audited guardrails over the subject's namespace: reported, never applied. */
+  readonly auditedGuardrails: readonly string[];
 }
 
 export function decide(input: DecideInput): Decision {
+  const meter = input.meter ?? new CostMeter();
+  const decision = decideAs(input, meter, undefined);
+  const request = canonicalRequest(input.request);
+  if (request === undefined) return decision;
+  const rules = auditedRulesFor(input.policies, input.subject, request);
+  if (rules.length === 0) return decision;
+  // Each counterfactual is the decision this request would get with that rule enforced, so it has that decision's
+  // own budget: charging the real decision's meter would let an audited rule deny a request (CostLimitExceeded).
+  const audit = rules.map((rule, i) =>
+    i < MAX_AUDITED_RULES_PER_DECISION ? auditRecord(rule, decision, decideAs(input, new CostMeter(meter.budget), rule.key)) : unevaluatedRecord(rule),
+  );
+  return { ...decision, audit };
+}
+
+/** One decision, with every audited rule left out except `asEnforced`, which is applied as if enforced. */
+function decideAs(input: DecideInput, meter: CostMeter, asEnforced: AsEnforced): Decision {
   const { subject, policies, now, id } = input;
   const common = { id, at: now.toISOString(), subject, request: input.request };
   let audienceRecord: AudienceEvaluation[] = [];
@@ -108,7 +132,7 @@ export function decide(input: DecideInput): Decision {
   const labelsOf = input.namespaceLabels ?? ((name: string) => (name === subject.namespace.name ? subject.namespace.labels : undefined));
   const owners: AudienceOwner[] = [];
   for (const audience of request.audiences) {
-    const owner = resolveOwner(audience, policies.ownershipOf(audience), (a) => policies.contractsFor(a), labelsOf);
+    const owner = resolveOwner(audience, policies.ownershipOf(audience), (a) => policies.contractsFor(a, asEnforced), labelsOf);
     if (!owner.ok) {
       audienceRecord.push({ audience, ownedBy: "Unowned" });
       return deny(owner.reason, owner.message, [], undefined, "owner");
@@ -117,7 +141,7 @@ export function decide(input: DecideInput): Decision {
   }
   audienceRecord = owners.map(ownerRecord);
 
-  const matched = choosePolicy(subject, request, policies);
+  const matched = choosePolicy(subject, request, policies, asEnforced);
   if (!matched.chosen) {
     const byOperator = matched.evaluations.some((e) => e.selected && e.skippedBecause?.includes("ClusterTokenPolic") === true);
     return deny(matched.reason, matched.message, matched.evaluations, undefined, byOperator ? "operator" : "caller");
@@ -131,7 +155,7 @@ export function decide(input: DecideInput): Decision {
   if (grants === undefined) return deny("NoMatchingPolicy", "the matched policy grants nothing", matched.evaluations);
   const under = formatRef(policy.ref);
   const isNamespaced = policy.ref.kind === "TokenPolicy";
-  const guardrails = isNamespaced ? policies.guardrailsFor(subject.namespace.labels) : undefined;
+  const guardrails = isNamespaced ? policies.guardrailsFor(subject.namespace.labels, asEnforced) : undefined;
 
   // Fail closed: unknown guardrails or ownership rules cannot be respected.
   const brokenRails = isNamespaced ? policies.rejectedGuardrails() : [];
@@ -199,9 +223,8 @@ export function decide(input: DecideInput): Decision {
 
   // Conditions: all evaluated for the record; the first failure decides, unless the budget ran out: then the
   // record is incomplete and the policy, not the caller, has to change.
-  const meter = input.meter ?? new CostMeter();
   const bindings = bindingsFor(subject, request);
-  const evaluated = grants.conditions.map((c) => evaluateCondition(c, bindings, meter));
+  const evaluated = grants.conditions.filter((c) => conditionApplies(c, asEnforced)).map((c) => evaluateCondition(c, bindings, meter));
   const conditions = evaluated.map((e) => e.result);
   const overBudget = evaluated.find((e) => e.costLimitExceeded);
   if (overBudget !== undefined) {
@@ -276,7 +299,7 @@ export function decide(input: DecideInput): Decision {
     if (owner.kind !== "Contract") continue;
     const { contract } = owner;
     // The owner's conditions charge the same per-decision budget as the caller's policy.
-    const admission = admit(contract, subject, bindings, (c, b) => evaluateCondition(c, b, meter));
+    const admission = admit(contract, subject, bindings, (c, b) => evaluateCondition(c, b, meter), asEnforced);
     admissions.push(admission);
     audienceRecord = audienceRecord.map((r) => (r.audience === owner.audience ? withAdmission(r, admission) : r));
     const ownerName = describeOwner(contract);
@@ -426,7 +449,10 @@ export function decide(input: DecideInput): Decision {
 /** The same evaluations as decide, for people: nothing is minted and nothing is recorded as issued. */
 export function explain(input: ExplainInput): Explanation {
   const decision = decide({ ...input, id: input.id ?? "explain" });
-  return { decision, guardrails: describeGuardrails(input.policies.guardrailsFor(input.subject.namespace.labels)) };
+  const labels = input.subject.namespace.labels;
+  const audited = input.policies.allGuardrails().filter((p) => p.audited === true);
+  const auditedRails = audited.length === 0 ? [] : describeGuardrails(combineGuardrails(audited, labels), false);
+  return { decision, guardrails: describeGuardrails(input.policies.guardrailsFor(labels)), auditedGuardrails: auditedRails };
 }
 
 function evaluateCondition(
@@ -497,7 +523,7 @@ function actorAllowed(rule: PolicyActor, actor: Actor): boolean {
   );
 }
 
-function describeGuardrails(g: EffectiveGuardrails): string[] {
+function describeGuardrails(g: EffectiveGuardrails, withBuiltIn = true): string[] {
   const lines: string[] = [];
   if (g.maxTtlSeconds !== undefined) lines.push(`maxTtlSeconds ${g.maxTtlSeconds.value} (${g.maxTtlSeconds.by})`);
   if (g.maxDelegationChainLength !== undefined) {
@@ -509,7 +535,9 @@ function describeGuardrails(g: EffectiveGuardrails): string[] {
   if (g.allowedScopes !== undefined) lines.push(`allowedScopes ${[...g.allowedScopes.value].join(", ")} (${g.allowedScopes.by})`);
   if (g.allowedClaims !== undefined) lines.push(`allowedClaims ${[...g.allowedClaims.value].join(", ")} (${g.allowedClaims.by})`);
   for (const [audience, by] of g.reservedAudiences) lines.push(`reserved audience ${audience} (${by})`);
-  for (const [claim, by] of g.reservedClaims) lines.push(`reserved claim ${claim} (${by})`);
+  for (const [claim, by] of g.reservedClaims) {
+    if (withBuiltIn || g.sources.some((ref) => by.includes(formatRef(ref)))) lines.push(`reserved claim ${claim} (${by})`);
+  }
   return lines;
 }
 

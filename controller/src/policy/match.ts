@@ -13,6 +13,7 @@
 
 import type { CompiledPolicy, RejectedPolicy } from "./compiled-policy.ts";
 import { formatRef } from "./refs.ts";
+import type { AsEnforced } from "./enforcement.ts";
 import type { PolicyEvaluation, Subject, TokenRequest } from "./types.ts";
 
 export type MatchResult =
@@ -61,24 +62,25 @@ export function disallowedAudiences(policy: CompiledPolicy, request: TokenReques
 
 /** What matching reads of a PolicySet (which satisfies it): the candidates of one namespace, in precedence order. */
 export interface MatchCandidates {
-  candidates(namespace: string): readonly CompiledPolicy[];
+  /** Enforced candidates, and the audited one named by asEnforced (enforcement.ts). */
+  candidates(namespace: string, asEnforced?: AsEnforced): readonly CompiledPolicy[];
   rejected(namespace: string): readonly RejectedPolicy[];
   /** Why TokenPolicies may not grant this audience in a namespace with these labels (operator exclusivity). */
-  tokenPolicyExclusion(audience: string, namespaceLabels: Readonly<Record<string, string>>): string | undefined;
+  tokenPolicyExclusion(audience: string, namespaceLabels: Readonly<Record<string, string>>, asEnforced?: AsEnforced): string | undefined;
 }
 
-export function match(policies: MatchCandidates, subject: Subject, request: TokenRequest): MatchResult {
+export function match(policies: MatchCandidates, subject: Subject, request: TokenRequest, asEnforced?: AsEnforced): MatchResult {
   const evaluations: PolicyEvaluation[] = [];
   const selecting: CompiledPolicy[] = [];
   let chosen: CompiledPolicy | undefined;
   let rival: CompiledPolicy | undefined;
   let exclusion: string | undefined;
-  for (const policy of policies.candidates(subject.namespace.name)) {
+  for (const policy of policies.candidates(subject.namespace.name, asEnforced)) {
     const selected = selects(policy, subject);
     const missing = selected ? disallowedAudiences(policy, request) : request.audiences;
     const excluded =
       selected && missing.length === 0 && policy.ref.kind === "TokenPolicy"
-        ? firstDefined(request.audiences, (a) => policies.tokenPolicyExclusion(a, subject.namespace.labels))
+        ? firstDefined(request.audiences, (a) => policies.tokenPolicyExclusion(a, subject.namespace.labels, asEnforced))
         : undefined;
     const audienceAllowed = selected && missing.length === 0 && request.audiences.length > 0 && excluded === undefined;
     if (selected) selecting.push(policy);

@@ -3,6 +3,9 @@
 // TokenPolicies are grouped by namespace and ClusterTokenPolicies kept apart, each list sorted once in
 // precedence order (priority descending, then name), so matching is a walk over one namespace's policies
 // plus the cluster ones, whatever the total.
+//
+// Every query takes `asEnforced`: audited resources are left out of every answer (a decision is made as if they did
+// not exist), except the one audited rule a counterfactual decision asks about, which is answered as if enforced.
 
 import type { PolicyRef } from "../../../api/token-policy.ts";
 import type { CompiledPolicy, RejectedPolicy } from "./compiled-policy.ts";
@@ -11,6 +14,7 @@ import { match, type MatchResult } from "./match.ts";
 import type { CompiledContract, ContractRef } from "./audience/contract.ts";
 import { resolveOwnership, type CompiledOwnershipRule, type Ownership } from "./audience/ownership.ts";
 import { formatRef, refKey } from "./refs.ts";
+import { resourceApplies, type AsEnforced } from "./enforcement.ts";
 import type { Subject, TokenRequest } from "./types.ts";
 
 export class PolicySet {
@@ -44,7 +48,8 @@ export class PolicySet {
     this.#guardrails = all.filter((p) => p.guardrails !== undefined).sort(byPrecedence);
     this.#rejected = rejected;
     this.#all = all;
-    this.#ownership = all.flatMap((p) => p.ownership ?? []);
+    // Ownership is never audited (compile refuses it); an audited policy's rules are left out all the same.
+    this.#ownership = all.flatMap((p) => (p.audited === true ? [] : (p.ownership ?? [])));
     this.#exclusive = this.#clusterGrants.filter((p) => p.allowTokenPolicies !== true);
     const byAudience = new Map<string, CompiledContract[]>();
     for (const contract of contracts) {
@@ -85,7 +90,12 @@ export class PolicySet {
   }
 
   /** Every compiled TokenAudience for a canonical audience, wherever it lives (owner resolution picks among them). */
-  contractsFor(audience: string): readonly CompiledContract[] {
+  contractsFor(audience: string, asEnforced?: AsEnforced): readonly CompiledContract[] {
+    return (this.#contracts.get(audience) ?? []).filter((c) => resourceApplies(c, asEnforced));
+  }
+
+  /** Every compiled TokenAudience for a canonical audience, audited ones included (for audit and status). */
+  allContractsFor(audience: string): readonly CompiledContract[] {
     return this.#contracts.get(audience) ?? [];
   }
 
@@ -102,12 +112,13 @@ export class PolicySet {
    * Why no TokenPolicy in a namespace with these labels may grant this audience, or undefined when one may: the
    * operator owns it (ownedBy Cluster), or a ClusterTokenPolicy selecting the namespace grants it exclusively.
    */
-  tokenPolicyExclusion(audience: string, namespaceLabels: Readonly<Record<string, string>>): string | undefined {
+  tokenPolicyExclusion(audience: string, namespaceLabels: Readonly<Record<string, string>>, asEnforced?: AsEnforced): string | undefined {
     const ownership = this.ownershipOf(audience);
     if (ownership.kind === "Cluster") {
       return `audience '${audience}' is owned by the cluster (${ownership.by} spec.audienceOwnership); only ClusterTokenPolicies grant it`;
     }
     for (const policy of this.#exclusive) {
+      if (!resourceApplies(policy, asEnforced)) continue;
       const grants = policy.grants;
       if (grants?.audiences.has(audience) !== true) continue;
       if (grants.subjects.namespaceSelector?.matches(namespaceLabels) !== true) continue;
@@ -126,23 +137,36 @@ export class PolicySet {
   }
 
   /** Granting policies that could apply in a namespace, in precedence order: its TokenPolicies, then cluster ones. */
-  candidates(namespace: string): readonly CompiledPolicy[] {
+  candidates(namespace: string, asEnforced?: AsEnforced): readonly CompiledPolicy[] {
+    return [...(this.#byNamespace.get(namespace) ?? []), ...this.#clusterGrants].filter((p) => resourceApplies(p, asEnforced));
+  }
+
+  /** Granting policies that could apply in a namespace, audited ones included, in precedence order. */
+  allCandidates(namespace: string): readonly CompiledPolicy[] {
     return [...(this.#byNamespace.get(namespace) ?? []), ...this.#clusterGrants];
   }
 
-  /** Policies that failed to compile and would have been candidates in this namespace. */
+  /** Policies that failed to compile and would have been candidates in this namespace (audited ones are not). */
   rejected(namespace: string): readonly RejectedPolicy[] {
-    return this.#rejected.filter((r) => r.ref.kind === "ClusterTokenPolicy" || r.ref.namespace === namespace);
+    return this.#rejected.filter((r) => r.audited !== true && (r.ref.kind === "ClusterTokenPolicy" || r.ref.namespace === namespace));
   }
 
-  /** ClusterTokenPolicies whose guardrails failed to compile: while any exists, TokenPolicies grant nothing. */
+  /**
+   * ClusterTokenPolicies whose guardrails failed to compile: while any exists, TokenPolicies grant nothing. An
+   * audited one is not among them: it could not have narrowed anything.
+   */
   rejectedGuardrails(): readonly RejectedPolicy[] {
-    return this.#rejected.filter((r) => r.ref.kind === "ClusterTokenPolicy" && r.hasGuardrails === true);
+    return this.#rejected.filter((r) => r.ref.kind === "ClusterTokenPolicy" && r.hasGuardrails === true && r.audited !== true);
   }
 
   /** The combined guardrails over TokenPolicies of a namespace with these labels. */
-  guardrailsFor(namespaceLabels: Readonly<Record<string, string>>): EffectiveGuardrails {
-    return combineGuardrails(this.#guardrails, namespaceLabels);
+  guardrailsFor(namespaceLabels: Readonly<Record<string, string>>, asEnforced?: AsEnforced): EffectiveGuardrails {
+    return combineGuardrails(this.#guardrails.filter((p) => resourceApplies(p, asEnforced)), namespaceLabels);
+  }
+
+  /** ClusterTokenPolicies with guardrails, audited ones included, in precedence order. */
+  allGuardrails(): readonly CompiledPolicy[] {
+    return this.#guardrails;
   }
 
   get(ref: Pick<PolicyRef, "kind" | "namespace" | "name">): CompiledPolicy | undefined {
@@ -151,8 +175,8 @@ export class PolicySet {
   }
 
   /** The policy that applies to this subject and request, in documented precedence (see match.ts). */
-  match(subject: Subject, request: TokenRequest): MatchResult {
-    return match(this, subject, request);
+  match(subject: Subject, request: TokenRequest, asEnforced?: AsEnforced): MatchResult {
+    return match(this, subject, request, asEnforced);
   }
 }
 

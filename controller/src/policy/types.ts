@@ -129,6 +129,34 @@ export interface Grant {
   readonly dpopRequiredBy?: readonly string[];
 }
 
+/**
+ * What one audited rule would have done to this request had it been enforced (every other audited rule staying
+ * audited): denied a request that was allowed, clamped what was granted, granted a request that was denied (or
+ * granted it under another policy), or nothing. unevaluated: the decision reached MAX_AUDITED_RULES_PER_DECISION
+ * before this rule.
+ */
+export type AuditEffect = "denied" | "clamped" | "granted" | "unchanged" | "unevaluated";
+
+/** An audited rule: a whole resource ("spec") or one of its conditions. */
+export interface AuditedRuleRef {
+  readonly kind: "TokenPolicy" | "ClusterTokenPolicy" | "TokenAudience";
+  readonly namespace?: string;
+  readonly name: string;
+  readonly generation: number;
+  /** "spec" for the whole resource, or the condition by name: spec.conditions[NAME], spec.callers[CALLER].conditions[NAME]. */
+  readonly rule: string;
+}
+
+/** One entry of a decision's audit list. */
+export interface AuditRecord {
+  readonly rule: AuditedRuleRef;
+  readonly wouldHave: AuditEffect;
+  /** denied: the denial reason it would have given; clamped: Clamped; granted: Granted; unevaluated: AuditLimitExceeded. */
+  readonly reason?: string;
+  /** What it would have said: the denial message, the clamps, or the grant. */
+  readonly message?: string;
+}
+
 interface DecisionCommon {
   /** Unique id; equals the minted token's jti when allowed. */
   readonly id: string;
@@ -142,6 +170,11 @@ interface DecisionCommon {
   readonly audiences: readonly AudienceEvaluation[];
   /** When actors act for the subject and the policy accepted them: each link, current actor first, and why. */
   readonly delegation?: readonly DelegationLink[];
+  /**
+   * Every audited rule that could apply to this request and what it would have done; absent when none could. The
+   * rest of the decision is made as if these rules did not exist.
+   */
+  readonly audit?: readonly AuditRecord[];
 }
 
 /** One actor of a delegation chain and the rule of the subject's policy that let it act. */

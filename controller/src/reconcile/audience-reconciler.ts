@@ -9,6 +9,8 @@ import type { Leadership } from "./leader.ts";
 import type { LivePolicySet } from "./live-policy-set.ts";
 import type { CachedTokenAudience, SlimNamespace } from "./objects.ts";
 import type { Store } from "./store.ts";
+import type { AuditTracker } from "./audit-tracker.ts";
+import { auditedParts, storedCounts, withAuditRemoval } from "./audit-status.ts";
 import type { ReconcileResult } from "./worker.ts";
 
 export interface AudienceReconcilerOptions<TC, TS> {
@@ -18,6 +20,8 @@ export interface AudienceReconcilerOptions<TC, TS> {
   readonly policySet: LivePolicySet<TC, TS>;
   readonly leadership: Leadership;
   readonly events: EventRecorder;
+  /** What audited rules would have changed, for status.audit. */
+  readonly audits?: AuditTracker;
   readonly now: () => Date;
   readonly log: Logger;
   readonly fieldManager: string;
@@ -37,9 +41,17 @@ export class AudienceReconciler<TC, TS> {
     if (contract === undefined || contract.metadata.deletionTimestamp !== undefined) return undefined;
     const outcome = policySet.compile(contract);
     const standing = outcome.ok ? policySet.contractStanding(outcome.compiled, (name) => namespaces.get(name)?.metadata.labels) : undefined;
+    const generation = contract.metadata.generation ?? 0;
+    const resource = { kind: KIND_TOKEN_AUDIENCE, namespace: contract.metadata.namespace ?? "", name: contract.metadata.name } as const;
     const decision = decideAudienceStatus(
       contract.status,
-      { generation: contract.metadata.generation, compileErrors: outcome.ok ? [] : outcome.errors, standing },
+      {
+        generation: contract.metadata.generation,
+        compileErrors: outcome.ok ? [] : outcome.errors,
+        standing,
+        audited: auditedParts(contract.spec),
+        audit: this.#opts.audits?.tally(resource, generation, storedCounts(contract.status?.audit, generation)),
+      },
       this.#opts.now(),
     );
     if (decision.changed) {
@@ -62,7 +74,7 @@ export class AudienceReconciler<TC, TS> {
     const path = `/apis/${API_GROUP_VERSION}/namespaces/${encodeURIComponent(namespace ?? "")}/${RESOURCE_TOKEN_AUDIENCES}/${encodeURIComponent(name)}/status`;
     // Merge patch replaces the whole status; the leader is the only status writer (as for policies).
     const res = await this.#opts.client.request("PATCH", `${path}?fieldManager=${encodeURIComponent(this.#opts.fieldManager)}`, {
-      body: { status },
+      body: { status: withAuditRemoval(status) },
       contentType: "application/merge-patch+json",
     });
     if (res.status === 404) return;

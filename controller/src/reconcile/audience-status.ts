@@ -4,12 +4,17 @@ import type { TokenAudienceStatus } from "../../../api/token-audience.ts";
 import { findCondition, setCondition } from "./conditions.ts";
 import type { ContractStanding, PathMessage } from "./policy-engine.ts";
 import { REASON_ACCEPTED, REASON_COMPILE_FAILED, type StatusEvent } from "./policy-status.ts";
+import { decideAuditStatus, type AuditTally, type AuditedParts } from "./audit-status.ts";
 
 export interface AudienceFacts {
   readonly generation: number | undefined;
   readonly compileErrors: readonly PathMessage[];
   /** Undefined when the contract did not compile. */
   readonly standing: ContractStanding | undefined;
+  /** What in the contract is audited; undefined when everything is enforced. */
+  readonly audited?: AuditedParts | undefined;
+  /** What its audited rules would have changed under this generation, as the issuer counted it. */
+  readonly audit?: AuditTally | undefined;
 }
 
 export interface AudienceStatusDecision {
@@ -40,7 +45,13 @@ export function decideAudienceStatus(current: TokenAudienceStatus | undefined, f
     facts.generation,
     now,
   );
-  const status: TokenAudienceStatus = { ...(facts.generation === undefined ? {} : { observedGeneration: facts.generation }), conditions };
+  const audited = decideAuditStatus(current, conditions, facts.audited, facts.audit, facts.generation ?? 0, now);
+  conditions = audited.conditions;
+  const status: TokenAudienceStatus = {
+    ...(facts.generation === undefined ? {} : { observedGeneration: facts.generation }),
+    conditions,
+    ...(audited.audit === undefined ? {} : { audit: audited.audit }),
+  };
   const events: StatusEvent[] = [];
   const before = findCondition(current?.conditions, CONDITION_OWNER);
   const after = findCondition(conditions, CONDITION_OWNER);

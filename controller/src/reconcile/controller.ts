@@ -18,6 +18,7 @@ import { EventRecorder } from "./event-recorder.ts";
 import type { Caches } from "./gather.ts";
 import { SupervisedInformer, type InformerEvent } from "./informer.ts";
 import { IssuanceTracker } from "./issuance-tracker.ts";
+import { AuditTracker } from "./audit-tracker.ts";
 import { IssuerCaPublisher } from "./issuer-ca-publisher.ts";
 import type { KubeClient } from "../kube/kube-http.ts";
 import { LeaderElector } from "./leader.ts";
@@ -90,6 +91,8 @@ export class ControllerCore<TC, TS> {
   readonly caches: Caches;
   readonly policySet: LivePolicySet<TC, TS>;
   readonly tracker = new IssuanceTracker();
+  /** What audited rules would have changed, fed by the issuer's decisions, read into status.audit. */
+  readonly audits: AuditTracker;
   readonly feed: CacheEntitlementFeed;
   readonly leader: LeaderElector;
   readonly events: EventRecorder;
@@ -104,6 +107,7 @@ export class ControllerCore<TC, TS> {
   constructor(opts: ControllerCoreOptions<TC, TS>) {
     this.#opts = opts;
     const { client, timers, random, log, metrics } = opts;
+    this.audits = new AuditTracker({ timers });
     const common = {
       client,
       timers,
@@ -320,6 +324,11 @@ export class ControllerCore<TC, TS> {
       if (ref.kind === "TokenPolicy") this.#tpQueue.add(`${ref.namespace ?? ""}/${ref.name}`);
       else this.#ctpQueue.add(ref.name);
     });
+    this.audits.onChange((r) => {
+      if (r.kind === "TokenPolicy") this.#tpQueue.add(`${r.namespace ?? ""}/${r.name}`);
+      else if (r.kind === "TokenAudience") this.#taQueue.add(`${r.namespace ?? ""}/${r.name}`);
+      else this.#ctpQueue.add(r.name);
+    });
     this.leader.onLeadershipChange((isLeader) => {
       metrics?.leader(isLeader);
       if (isLeader) {
@@ -338,6 +347,7 @@ export class ControllerCore<TC, TS> {
       caches: this.caches,
       policySet: this.policySet,
       tracker: this.tracker,
+      audits: this.audits,
       leadership: this.leader,
       events: this.events,
       warnedPods,
@@ -355,6 +365,7 @@ export class ControllerCore<TC, TS> {
       policySet: this.policySet,
       leadership: this.leader,
       events: this.events,
+      audits: this.audits,
       now: this.#opts.now,
       log: log.child({ controller: "tokenaudience" }),
       fieldManager: this.#opts.fieldManager ?? "tessera-controller",

@@ -1,6 +1,8 @@
 // The gather step: reads the caches and the engine's compile results into StatusFacts (no writes, no decisions).
 import type { AnyTokenPolicy, PolicySpecCommon } from "../../../api/token-policy.ts";
 import type { IssuanceTracker } from "./issuance-tracker.ts";
+import type { AuditTracker } from "./audit-tracker.ts";
+import { auditedParts, storedCounts } from "./audit-status.ts";
 import type { CachedClusterTokenPolicy, CachedTokenAudience, CachedTokenPolicy, SlimNamespace, SlimPod } from "./objects.ts";
 import { isActive, isUninjected, subjectsSelector } from "./pod-match.ts";
 import { labelSelectorMatcher } from "../policy/selector.ts";
@@ -77,7 +79,13 @@ function conflicts<TC, TS>(
   return out;
 }
 
-export function gatherFacts<TC, TS>(policy: AnyTokenPolicy, caches: Caches, set: LivePolicySet<TC, TS>, tracker: IssuanceTracker): Gathered {
+export function gatherFacts<TC, TS>(
+  policy: AnyTokenPolicy,
+  caches: Caches,
+  set: LivePolicySet<TC, TS>,
+  tracker: IssuanceTracker,
+  audits?: AuditTracker,
+): Gathered {
   const outcome = set.compile(policy);
   const compileErrors = outcome.ok ? [] : outcome.errors;
   const clusterPolicies = caches.clusterTokenPolicies.list();
@@ -98,6 +106,8 @@ export function gatherFacts<TC, TS>(policy: AnyTokenPolicy, caches: Caches, set:
       podsUninjected: uninjected.length,
       lastIssuance: tracker.last(ref),
       costLimit: tracker.costLimit(ref),
+      audited: auditedParts(policy.spec),
+      audit: audits?.tally(ref, policy.metadata.generation ?? 0, storedCounts(policy.status?.audit, policy.metadata.generation ?? 0)),
     },
     uninjected,
   };

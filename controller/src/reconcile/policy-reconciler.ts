@@ -12,12 +12,14 @@ import type { AnyTokenPolicy } from "../../../api/token-policy.ts";
 import type { EventRecorder } from "./event-recorder.ts";
 import { gatherFacts, type Caches } from "./gather.ts";
 import type { IssuanceTracker } from "./issuance-tracker.ts";
+import type { AuditTracker } from "./audit-tracker.ts";
 import { expectOk, type KubeClient } from "../kube/kube-http.ts";
 import type { Leadership } from "./leader.ts";
 import type { CachedClusterTokenPolicy, CachedTokenPolicy, SlimPod } from "./objects.ts";
 import type { LivePolicySet } from "./live-policy-set.ts";
 import { decideStatus } from "./policy-status.ts";
 import type { Store } from "./store.ts";
+import { withAuditRemoval } from "./audit-status.ts";
 import type { ReconcileResult } from "./worker.ts";
 
 export interface PolicyReconcilerMetrics {
@@ -31,6 +33,8 @@ export interface PolicyReconcilerOptions<TC, TS> {
   readonly caches: Caches;
   readonly policySet: LivePolicySet<TC, TS>;
   readonly tracker: IssuanceTracker;
+  /** What audited rules would have changed, for status.audit; without it status.audit holds what it already holds. */
+  readonly audits?: AuditTracker;
   readonly leadership: Leadership;
   readonly events: EventRecorder;
   /** Pods already warned about (one Event per pod uid); shared by both kinds. */
@@ -64,7 +68,7 @@ export class PolicyReconciler<TC, TS> {
       return undefined;
     }
     if (policy.metadata.deletionTimestamp !== undefined) return undefined;
-    const gathered = gatherFacts(policy, this.#opts.caches, this.#opts.policySet, this.#opts.tracker);
+    const gathered = gatherFacts(policy, this.#opts.caches, this.#opts.policySet, this.#opts.tracker, this.#opts.audits);
     const decision = decideStatus(policy.status, gathered.facts, this.#opts.now());
     metrics?.uninjectedPods(kind, key, gathered.uninjected.length);
     if (decision.changed) {
@@ -92,7 +96,7 @@ export class PolicyReconciler<TC, TS> {
         : `/apis/${API_GROUP_VERSION}/${RESOURCE_CLUSTER_TOKEN_POLICIES}/${encodeURIComponent(name)}/status`;
     // Merge patch replaces the whole status (conditions is a list); the leader is the only status writer.
     const res = await this.#opts.client.request("PATCH", `${path}?fieldManager=${encodeURIComponent(this.#opts.fieldManager)}`, {
-      body: { status },
+      body: { status: withAuditRemoval(status) },
       contentType: "application/merge-patch+json",
     });
     if (res.status === 404) return;

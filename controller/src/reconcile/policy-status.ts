@@ -3,6 +3,7 @@ import { CONDITION_ACCEPTED, CONDITION_READY, CONDITION_WITHIN_COST_BUDGET } fro
 import type { PolicyStatus } from "../../../api/token-policy.ts";
 import { findCondition, setCondition } from "./conditions.ts";
 import type { PathMessage } from "./policy-engine.ts";
+import { decideAuditStatus, type AuditTally, type AuditedParts } from "./audit-status.ts";
 
 /** Condition reasons (CamelCase, as Kubernetes conventions ask). */
 export const REASON_ACCEPTED = "Accepted";
@@ -13,6 +14,7 @@ export const REASON_NOT_ACCEPTED = "NotAccepted";
 export const REASON_CONFLICT = "Conflict";
 export const REASON_WITHIN_BUDGET = "WithinBudget";
 export const REASON_COST_LIMIT_EXCEEDED = "CostLimitExceeded";
+export const REASON_AUDITING = "Auditing";
 
 /** The last decision under a policy denied for the CEL cost budget (CostLimitExceeded), as the issuer saw it. */
 export interface CostLimitRecord {
@@ -34,6 +36,10 @@ export interface StatusFacts {
   readonly lastIssuance: Date | undefined;
   /** The issuer's last CostLimitExceeded denial under the policy, of whatever generation. */
   readonly costLimit?: CostLimitRecord | undefined;
+  /** What in the policy is audited; undefined when everything is enforced. */
+  readonly audited?: AuditedParts | undefined;
+  /** What its audited rules would have changed under this generation, as the issuer counted it. */
+  readonly audit?: AuditTally | undefined;
 }
 
 export interface StatusEvent {
@@ -83,16 +89,24 @@ export function decideStatus(current: PolicyStatus | undefined, facts: StatusFac
       ? { status: "False" as const, reason: REASON_NOT_ACCEPTED, message: "The policy is not accepted; no token is issued under it." }
       : facts.conflicts.length > 0
         ? { status: "False" as const, reason: REASON_CONFLICT, message: facts.conflicts.join("; ").slice(0, MAX_MESSAGE) }
-        : { status: "True" as const, reason: REASON_SERVING, message: `Tokens are issued under this policy; ${facts.podsMatched} pod(s) selected.` };
+        : facts.audited?.whole === true
+          ? {
+              status: "True" as const,
+              reason: REASON_AUDITING,
+              message: `spec.enforcement is Audit: no token is issued and nothing is limited under this policy; decisions record what it would do (${facts.podsMatched} pod(s) selected).`,
+            }
+          : { status: "True" as const, reason: REASON_SERVING, message: `Tokens are issued under this policy; ${facts.podsMatched} pod(s) selected.` };
 
   let conditions = setCondition(current?.conditions, { type: CONDITION_ACCEPTED, ...accepted }, gen, now);
   conditions = setCondition(conditions, { type: CONDITION_READY, ...ready }, gen, now);
   const budget = costBudgetCondition(facts);
   conditions = setCondition(conditions, { type: CONDITION_WITHIN_COST_BUDGET, ...budget }, gen, now);
+  const audited = decideAuditStatus(current, conditions, facts.audited, facts.audit, gen ?? 0, now);
   const issued = lastIssuanceTime(current?.lastIssuanceTime, facts.lastIssuance);
   const status: PolicyStatus = {
     ...(gen === undefined ? {} : { observedGeneration: gen }),
-    conditions,
+    conditions: audited.conditions,
+    ...(audited.audit === undefined ? {} : { audit: audited.audit }),
     podsMatched: facts.podsMatched,
     podsUninjected: facts.podsUninjected,
     ...(issued === undefined ? {} : { lastIssuanceTime: issued }),

@@ -17,6 +17,8 @@ export interface GovernanceStack {
   readonly controlPlane: ControlPlane;
   readonly clients: KubeClients;
   readonly issuer: { readonly url: string; readonly caPem: string };
+  /** The controller's health server (/healthz, /readyz, /metrics). */
+  readonly healthUrl: string;
   output(): string;
   stop(): Promise<void>;
 }
@@ -65,6 +67,7 @@ export async function startGovernanceStack(scratchDir: string): Promise<Governan
       controlPlane,
       clients,
       issuer: { url: issuerUrlOf({ issuerHost: "127.0.0.1", ports }), caPem: pki.ca.certPem },
+      healthUrl: `http://127.0.0.1:${String(ports.health)}`,
       output: () => running.output(),
       async stop() {
         await running.stop();

@@ -19,6 +19,8 @@ export interface ExplainEngine {
   explain(input: { subject: Subject; request: TokenRequest; now: Date; id: string }): {
     readonly decision: Decision;
     readonly guardrails: readonly string[];
+    /** Audited guardrails over the subject's namespace: reported, never applied. */
+    readonly auditedGuardrails?: readonly string[];
   };
 }
 
@@ -80,6 +82,23 @@ export interface ExplainedRequest {
   readonly claims?: Readonly<Record<string, unknown>>;
   /** The delegation chain, current actor first, and the rule that let each actor act. */
   readonly delegation?: readonly DelegationLink[];
+  /**
+   * Audited rules that could apply and what each would have done if enforced; the decision above is made without
+   * them. Optional on the wire: an issuer older than audit mode sends none.
+   */
+  readonly audited?: readonly ExplainedAudit[];
+  /** Audited guardrails over the pod's namespace, listed apart from those in force. */
+  readonly auditedGuardrails?: readonly string[];
+}
+
+/** One audited rule and its would-be outcome. */
+export interface ExplainedAudit {
+  /** "ClusterTokenPolicy/baseline", or with the condition: "TokenPolicy/ns/p spec.conditions[tenant]". */
+  readonly rule: string;
+  readonly generation: number;
+  readonly wouldHave: string;
+  readonly reason?: string;
+  readonly message?: string;
 }
 
 export interface ExplainReport {
@@ -114,7 +133,12 @@ function actorOf(sub: string): Actor {
 }
 
 /** Pure: a decision reshaped for people. */
-export function explainDecision(decision: Decision, issuer: string, guardrails: readonly string[] = []): ExplainedRequest {
+export function explainDecision(
+  decision: Decision,
+  issuer: string,
+  guardrails: readonly string[] = [],
+  auditedGuardrails: readonly string[] = [],
+): ExplainedRequest {
   const chosen = decision.policy === undefined ? undefined : policyLabel(decision.policy);
   const policies = decision.evaluations.map((evaluation): ExplainedPolicy => {
     const label = policyLabel(evaluation.policy);
@@ -136,6 +160,18 @@ export function explainDecision(decision: Decision, issuer: string, guardrails: 
     policies,
     guardrails,
     owners: decision.audiences.map(({ conditions: _conditions, ...owner }) => owner),
+    ...(decision.audit === undefined
+      ? {}
+      : {
+          audited: decision.audit.map(({ rule, wouldHave, reason, message }): ExplainedAudit => ({
+            rule: `${policyLabel(rule)}${rule.rule === "spec" ? "" : ` ${rule.rule}`}`,
+            generation: rule.generation,
+            wouldHave,
+            ...(reason === undefined ? {} : { reason }),
+            ...(message === undefined ? {} : { message }),
+          })),
+        }),
+    ...(auditedGuardrails.length === 0 ? {} : { auditedGuardrails }),
   };
   if (!decision.allowed) return { ...base, reason: decision.reason, message: decision.message, deniedBy: decision.deniedBy, clamps: [] };
   const claims = Object.fromEntries(
@@ -180,8 +216,8 @@ export class Explainer {
       pod: { namespace: pod.namespace, name: pod.name, uid: pod.uid, serviceAccount: pod.serviceAccountName },
       at: now.toISOString(),
       requests: requests.map((request) => {
-        const { decision, guardrails } = o.engine.explain({ subject, request, now, id: `explain-${randomUUID()}` });
-        return explainDecision(decision, o.issuer, guardrails);
+        const { decision, guardrails, auditedGuardrails } = o.engine.explain({ subject, request, now, id: `explain-${randomUUID()}` });
+        return explainDecision(decision, o.issuer, guardrails, auditedGuardrails);
       }),
     };
   }

@@ -1,6 +1,6 @@
 // Renders an explain report as aligned, readable text for `tessera explain` (the JSON form is the report itself).
 
-import type { ExplainReport, ExplainedOwner, ExplainedPolicy, ExplainedRequest } from "./explainer.ts";
+import type { ExplainReport, ExplainedAudit, ExplainedOwner, ExplainedPolicy, ExplainedRequest } from "./explainer.ts";
 
 function rows(pairs: readonly (readonly [string, string])[], indent = ""): string[] {
   const width = Math.max(0, ...pairs.map(([label]) => label.length));
@@ -43,6 +43,18 @@ function ownerText(owner: ExplainedOwner): string {
   return `${owner.audience}: TokenAudience ${owner.contract.namespace}/${owner.contract.name} (team ${owner.ownerTeam ?? "?"}${contact})${admits}${by}`;
 }
 
+/** "would have denied (GuardrailViolation): ..." */
+function auditText(audit: ExplainedAudit): string {
+  const outcome =
+    audit.wouldHave === "unchanged"
+      ? "would not change this decision"
+      : audit.wouldHave === "unevaluated"
+        ? "not evaluated"
+        : `would have ${audit.wouldHave}`;
+  const reason = audit.reason === undefined || audit.wouldHave === "unevaluated" ? "" : ` (${audit.reason})`;
+  return `${audit.rule} (gen ${audit.generation}): ${outcome}${reason}${audit.message === undefined ? "" : `: ${audit.message}`}`;
+}
+
 function requestLines(explained: ExplainedRequest): string[] {
   const decision = explained.allowed
     ? `ALLOWED under ${explained.policy?.ref ?? "?"} (generation ${explained.policy?.generation ?? "?"})`
@@ -63,6 +75,9 @@ function requestLines(explained: ExplainedRequest): string[] {
   }
   if (explained.clamps.length > 0) head.push(["Clamped", explained.clamps.join("; ")]);
   if (explained.guardrails.length > 0) head.push(["Guardrails", explained.guardrails.join("; ")]);
+  // Audited rules are shown with what they would have done; the Decision line above is made without them.
+  if ((explained.auditedGuardrails ?? []).length > 0) head.push(["Audited guardrails", (explained.auditedGuardrails ?? []).join("; ")]);
+  for (const audit of explained.audited ?? []) head.push(["Audited", auditText(audit)]);
   return [
     ...rows(head),
     "",

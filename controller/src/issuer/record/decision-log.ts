@@ -2,7 +2,7 @@
 
 import type { Logger } from "pino";
 import type { PolicyRef } from "../../../../api/token-policy.ts";
-import type { AudienceEvaluation, Decision, PolicyEvaluation, Subject } from "../../policy/types.ts";
+import type { AudienceEvaluation, AuditRecord, Decision, PolicyEvaluation, Subject } from "../../policy/types.ts";
 import type { DecisionRecorder } from "./decision-recorder.ts";
 import { redact } from "./redaction.ts";
 
@@ -10,7 +10,7 @@ import { redact } from "./redaction.ts";
 export const DECISION_LOG_MESSAGE = "token decision";
 
 /** "TokenPolicy/ns/name" or "ClusterTokenPolicy/name": the one spelling of a policy in logs, metrics and explain. */
-export function policyLabel(ref: Pick<PolicyRef, "kind" | "namespace" | "name">): string {
+export function policyLabel(ref: { readonly kind: PolicyRef["kind"] | "TokenAudience"; readonly namespace?: string | undefined; readonly name: string }): string {
   return ref.namespace === undefined ? `${ref.kind}/${ref.name}` : `${ref.kind}/${ref.namespace}/${ref.name}`;
 }
 
@@ -74,6 +74,17 @@ function audienceSummary(evaluation: AudienceEvaluation): Record<string, unknown
   };
 }
 
+function auditSummary(record: AuditRecord): Record<string, unknown> {
+  const { rule, wouldHave, reason, message } = record;
+  return {
+    rule: `${policyLabel(rule)}${rule.rule === "spec" ? "" : ` ${rule.rule}`}`,
+    generation: rule.generation,
+    wouldHave,
+    ...(reason === undefined ? {} : { reason }),
+    ...(message === undefined ? {} : { message }),
+  };
+}
+
 /** The decision record's fields (before redaction); pure, exported for tests and for explain's raw view. */
 export function decisionRecord(decision: Decision, outcome: { jti?: string }): Record<string, unknown> {
   const common = {
@@ -89,6 +100,8 @@ export function decisionRecord(decision: Decision, outcome: { jti?: string }): R
     notSelecting: decision.evaluations.reduce((count, evaluation) => (evaluation.selected ? count : count + 1), 0),
     // The owner side: who owns each audience and what its contract admitted, so a record names both parties.
     audienceOwners: decision.audiences.map(audienceSummary),
+    // Audited rules that could apply and what each would have done; absent when none could (docs/issuer.md).
+    ...(decision.audit === undefined ? {} : { audit: decision.audit.map(auditSummary) }),
   };
   if (decision.allowed) {
     return {

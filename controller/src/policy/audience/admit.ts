@@ -4,6 +4,7 @@ import type { Bindings } from "../cel/variables.ts";
 import type { ConditionResult, Subject } from "../types.ts";
 import type { CompiledCaller, CompiledContract } from "./contract.ts";
 import type { CompiledCondition } from "../compiled-policy.ts";
+import { conditionApplies, type AsEnforced } from "../enforcement.ts";
 
 export interface CallerResult {
   readonly name: string;
@@ -28,14 +29,21 @@ export type ConditionEvaluator = (
   bindings: Bindings,
 ) => { readonly result: ConditionResult; readonly costLimitExceeded: boolean };
 
-export function admit(contract: CompiledContract, subject: Subject, bindings: Bindings, evaluate: ConditionEvaluator): Admission {
+export function admit(
+  contract: CompiledContract,
+  subject: Subject,
+  bindings: Bindings,
+  evaluate: ConditionEvaluator,
+  asEnforced?: AsEnforced,
+): Admission {
   const callers: CallerResult[] = [];
   const scopes = new Set<string>();
   let costLimitExceeded: Admission["costLimitExceeded"];
   for (const caller of contract.callers) {
     const selected = selects(caller, subject);
     // Conditions of entries that do not select the caller are not run: they could not admit it anyway.
-    const evaluated = selected ? caller.conditions.map((c) => evaluate(c, bindings)) : [];
+    // Audited conditions are not run here: the decision is made as if they did not exist (enforcement.ts).
+    const evaluated = selected ? caller.conditions.filter((c) => conditionApplies(c, asEnforced)).map((c) => evaluate(c, bindings)) : [];
     const conditions = evaluated.map((e) => e.result);
     const over = evaluated.find((e) => e.costLimitExceeded);
     if (over !== undefined) costLimitExceeded ??= { caller: caller.name, condition: over.result };

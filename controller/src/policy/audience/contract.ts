@@ -9,6 +9,7 @@ import type { CompiledCondition } from "../compiled-policy.ts";
 import { claimNameProblem } from "../claim-names.ts";
 import { compileSelector, type CompiledSelector } from "../selector.ts";
 import { audienceSpellingProblem } from "./canonical.ts";
+import { auditedCondition, readAudited } from "../enforcement.ts";
 
 /** A contract as decisions name it. */
 export interface ContractRef {
@@ -41,6 +42,8 @@ export interface CompiledContract {
   readonly requireDpop: boolean;
   /** What the owner accepts from delegated callers (spec.delegation); absent leaves it to the callers' policies. */
   readonly delegation?: { readonly maxChainLength: number; readonly scopes?: ReadonlySet<string> };
+  /** spec.enforcement is Audit: the audience is decided as if the contract did not exist; what it would decide is recorded. */
+  readonly audited?: true;
 }
 
 export type ContractCompileResult =
@@ -69,6 +72,7 @@ export function compileContract(obj: TokenAudience, expressions: ExpressionCompi
   if ((obj.metadata.namespace ?? "") === "") errors.push({ path: "metadata.namespace", message: "a TokenAudience lives in its owner's namespace" });
   const spec = obj.spec as Partial<TokenAudience["spec"]> | undefined;
   if (spec === undefined || typeof spec !== "object") return { ok: false, ref, errors: [...errors, { path: "spec", message: "spec is required" }] };
+  const audited = readAudited(spec.enforcement, "spec.enforcement", errors);
   if (typeof spec.audience !== "string") {
     errors.push({ path: "spec.audience", message: "the audience is required" });
   } else {
@@ -97,7 +101,7 @@ export function compileContract(obj: TokenAudience, expressions: ExpressionCompi
   const callers = (spec.callers ?? []).map((caller, i) => {
     if (seen.has(caller.name)) errors.push({ path: `spec.callers[${i}].name`, message: `caller '${caller.name}' is named twice` });
     seen.add(caller.name);
-    return compileCaller(caller, `spec.callers[${i}]`, scopes, errors, expressions);
+    return compileCaller(caller, `spec.callers[${i}]`, scopes, errors, expressions, ref);
   });
   const ttl = spec.maxTtlSeconds;
   if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < MIN_TTL_SECONDS || ttl > MAX_TTL_SECONDS)) {
@@ -124,6 +128,7 @@ export function compileContract(obj: TokenAudience, expressions: ExpressionCompi
       requiredClaims,
       requireDpop: requireDpop === true,
       ...(delegation === undefined ? {} : { delegation }),
+      ...(audited ? { audited: true as const } : {}),
     },
   };
 }
@@ -153,6 +158,7 @@ function compileCaller(
   defined: ReadonlyMap<string, string>,
   errors: CompileError[],
   expressions: ExpressionCompiler,
+  ref: ContractRef,
 ): CompiledCaller {
   if (typeof caller.name !== "string" || caller.name === "") errors.push({ path: `${path}.name`, message: "name the caller entry" });
   if (caller.serviceAccounts === undefined && caller.namespaceSelector === undefined) {
@@ -175,9 +181,18 @@ function compileCaller(
     if (typeof condition.message !== "string" || condition.message.trim() === "") {
       errors.push({ path: `${at}.message`, message: "say what the caller can do when this condition fails" });
     }
+    const audited = readAudited(condition.enforcement, `${at}.enforcement`, errors);
     const compiled = expressions(condition.expression, "condition");
     if (!compiled.ok) errors.push({ path: `${at}.expression`, message: compiled.message });
-    else conditions.push({ name: condition.name, message: condition.message, path: at, expression: compiled.expression });
+    else {
+      conditions.push({
+        name: condition.name,
+        message: condition.message,
+        path: at,
+        expression: compiled.expression,
+        ...(audited ? { audit: auditedCondition(ref, `spec.callers[${caller.name}].conditions[${condition.name}]`) } : {}),
+      });
+    }
   });
   const scopes = new Set<string>();
   const listed: unknown = caller.scopes;

@@ -2,6 +2,7 @@
 import type { PolicySet } from "../policy-set.ts";
 import type { CompiledContract } from "./contract.ts";
 import { resolveOwner, type NamespaceLabels } from "./owner.ts";
+import { resourceRuleKey } from "../enforcement.ts";
 
 export interface Standing {
   readonly owner: boolean;
@@ -13,7 +14,9 @@ export interface Standing {
 export function contractStanding(contract: CompiledContract, set: PolicySet, namespaceLabels: NamespaceLabels): Standing {
   const { audience, ref } = contract;
   const ownership = set.ownershipOf(audience);
-  const result = resolveOwner(audience, ownership, (a) => set.contractsFor(a), namespaceLabels);
+  // An audited contract's standing is the one it would have if enforced, so its owner knows whether switching counts.
+  const asEnforced = contract.audited === true ? resourceRuleKey(contract.ref) : undefined;
+  const result = resolveOwner(audience, ownership, (a) => set.contractsFor(a, asEnforced), namespaceLabels);
   if (!result.ok) {
     const contested = result.message.includes("claimed by both") || ownership.kind === "Conflict";
     return { owner: false, reason: contested ? "Contested" : "NotAssigned", message: result.message };
