@@ -80,7 +80,7 @@ export interface ServiceAccountRef {
 
 /** One kind of actor that may act for the subject (RFC 8693 `act`); exactly one field is set. */
 export interface PolicyActor {
-  /** Actor is a Kubernetes service account (its projected token is the actor_token). */
+  /** Actor is a Kubernetes service account (it proves itself with its own projected token beside the grant). */
   readonly serviceAccount?: ServiceAccountRef;
   /** Actor is a Tessera access token holder whose `sub` equals this value. */
   readonly subject?: string;
@@ -90,6 +90,8 @@ export interface PolicyActor {
 export interface PolicyDelegation {
   /** Actors allowed to act for the subject; a request with any other actor is denied. */
   readonly actors: readonly PolicyActor[];
+  /** Scopes an actor may be given (each among scopes.allowed); absent means every scope the policy allows. */
+  readonly scopes?: readonly string[];
   /** Longest `act` chain allowed, counting the new actor (1 = direct delegation only), 1..8. */
   readonly maxChainLength: number;
 }

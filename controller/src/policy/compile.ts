@@ -259,7 +259,7 @@ function compileGrants(
   }
   const claims = compileClaims(spec.claims ?? [], errors, expressions);
   const conditions = compileConditions(spec.conditions ?? [], errors, expressions, ref);
-  if (spec.delegation !== undefined) checkDelegation(spec.delegation, errors);
+  if (spec.delegation !== undefined) checkDelegation(spec.delegation, spec.scopes?.allowed ?? [], errors);
   return {
     subjects,
     audiences,
@@ -326,7 +326,12 @@ function compileConditions(
   return out;
 }
 
-function checkDelegation(delegation: PolicyDelegation, errors: CompileError[]): void {
+function checkDelegation(delegation: PolicyDelegation, allowedScopes: readonly string[], errors: CompileError[]): void {
+  (delegation.scopes ?? []).forEach((scope, i) => {
+    if (!allowedScopes.includes(scope)) {
+      errors.push({ path: `spec.delegation.scopes[${i}]`, message: `scope '${scope}' is not among scopes.allowed; an actor can be given only what the policy grants` });
+    }
+  });
   if (delegation.actors.length === 0) {
     errors.push({ path: "spec.delegation.actors", message: "name at least one actor, or omit delegation" });
   }

@@ -230,6 +230,33 @@ describe("delegation", () => {
     ]);
   });
 
+  it("records each link of the chain and the rule that let it act, current actor first", () => {
+    const alice = { sub: "user:alice", iss: "https://tessera.example" };
+    expect(run(policySet(delegating), subject({ actors: [planner, alice] })).delegation).toEqual([
+      { actor: "system:serviceaccount:agents:planner", allowedBy: "TokenPolicy/payments/p spec.delegation.actors[0] (service account agents/planner)" },
+      { actor: "user:alice", allowedBy: "TokenPolicy/payments/p spec.delegation.actors[1] (subject user:alice)" },
+    ]);
+  });
+
+  it.each([
+    ["grants an actor a delegable scope", ["read"], "allowed"],
+    ["refuses an actor a scope the policy keeps for the subject itself", ["write"], "DelegationNotAllowed"],
+  ])("%s", (_name, scopes, expected) => {
+    const narrowing = tokenPolicy("p", {
+      scopes: { allowed: ["read", "write"] },
+      delegation: { actors: [{ serviceAccount: { namespace: "agents", name: "planner" } }], maxChainLength: 1, scopes: ["read"] },
+    });
+    const d = run(policySet(narrowing), subject({ actors: [planner] }), request(undefined, scopes));
+    expect(d.allowed ? "allowed" : d.reason).toBe(expected);
+    // The subject itself keeps every scope its policy allows.
+    expect(run(policySet(narrowing), subject(), request(undefined, scopes)).allowed).toBe(true);
+  });
+
+  it("refuses to compile a delegable scope the policy does not allow", () => {
+    const result = compilePolicy(tokenPolicy("p", { scopes: { allowed: ["read"] }, delegation: { actors: [{ subject: "x" }], maxChainLength: 1, scopes: ["admin"] } }));
+    expect(result.ok ? [] : result.errors.map((e) => e.path)).toEqual(["spec.delegation.scopes[0]"]);
+  });
+
   it("denies delegation entirely where the guardrail sets the chain length to zero", () => {
     const d = run(policySet(baseline({ maxDelegationChainLength: 0 }), delegating), subject({ actors: [planner] }));
     expect(denial(d)).toEqual(["DelegationChainTooLong", expect.stringContaining("exceeds 0")]);
