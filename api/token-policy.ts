@@ -84,6 +84,15 @@ export interface PolicyActor {
   readonly serviceAccount?: ServiceAccountRef;
   /** Actor is a Tessera access token holder whose `sub` equals this value. */
   readonly subject?: string;
+  /** Actor is any service account in the namespaces this selects (by their labels), optionally only those names. */
+  readonly serviceAccounts?: ActorServiceAccounts;
+}
+
+/** A set of service accounts that may act, by namespace labels and optionally by name. */
+export interface ActorServiceAccounts {
+  readonly namespaceSelector: LabelSelector;
+  /** Only these service account names in the selected namespaces; absent means any. */
+  readonly names?: readonly string[];
 }
 
 /** Who may act for the subject and how long the chain may grow. */

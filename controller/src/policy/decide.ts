@@ -24,6 +24,7 @@ import { auditedRulesFor, auditRecord, canonicalRequest, MAX_AUDITED_RULES_PER_D
 import { combineGuardrails } from "./guardrails.ts";
 import { conditionApplies, type AsEnforced } from "./enforcement.ts";
 import { formatRef } from "./refs.ts";
+import type { CompiledSelector } from "./selector.ts";
 import { admit, firstFailure, type Admission } from "./audience/admit.ts";
 import { canonicalAudience } from "./audience/canonical.ts";
 import { describeOwner, resolveOwner, type AudienceOwner, type NamespaceLabels } from "./audience/owner.ts";
@@ -192,7 +193,8 @@ function decideAs(input: DecideInput, meter: CostMeter, asEnforced: AsEnforced):
     if (delegation === undefined) {
       return deny("DelegationNotAllowed", `${under} accepts no actor for this subject`, matched.evaluations, policy);
     }
-    const stranger = subject.actors.find((actor) => actorRule(delegation.actors, actor) < 0);
+    const ruleOf = (actor: Actor): number => actorRule(delegation.actors, grants.actorSelectors, actor, labelsOf);
+    const stranger = subject.actors.find((actor) => ruleOf(actor) < 0);
     if (stranger !== undefined) {
       return deny(
         "DelegationNotAllowed",
@@ -214,9 +216,14 @@ function decideAs(input: DecideInput, meter: CostMeter, asEnforced: AsEnforced):
       );
     }
     chainRecord = subject.actors.map((actor) => {
-      const index = actorRule(delegation.actors, actor);
+      const index = ruleOf(actor);
       const rule = delegation.actors[index];
-      const what = rule?.serviceAccount === undefined ? `subject ${rule?.subject ?? ""}` : `service account ${rule.serviceAccount.namespace}/${rule.serviceAccount.name}`;
+      const what =
+        rule?.serviceAccount !== undefined
+          ? `service account ${rule.serviceAccount.namespace}/${rule.serviceAccount.name}`
+          : rule?.serviceAccounts !== undefined
+            ? `service accounts ${rule.serviceAccounts.names?.join(", ") ?? "any"} in namespaces selected by labels`
+            : `subject ${rule?.subject ?? ""}`;
       return { actor: actor.sub, allowedBy: `${under} spec.delegation.actors[${index}] (${what})` };
     });
   }
@@ -508,12 +515,25 @@ function describeCaller(subject: Subject): string {
 }
 
 /** Index of the first rule that lets `actor` act, or -1. */
-function actorRule(allowed: readonly PolicyActor[], actor: Actor): number {
-  return allowed.findIndex((rule) => actorAllowed(rule, actor));
+function actorRule(
+  allowed: readonly PolicyActor[],
+  selectors: ReadonlyMap<number, CompiledSelector> | undefined,
+  actor: Actor,
+  labelsOf: NamespaceLabels,
+): number {
+  return allowed.findIndex((rule, i) => actorAllowed(rule, selectors?.get(i), actor, labelsOf));
 }
 
-function actorAllowed(rule: PolicyActor, actor: Actor): boolean {
+function actorAllowed(rule: PolicyActor, selector: CompiledSelector | undefined, actor: Actor, labelsOf: NamespaceLabels): boolean {
   if (rule.subject !== undefined) return rule.subject === actor.sub;
+  if (rule.serviceAccounts !== undefined) {
+    // A set of service accounts by their namespace's labels; a namespace whose labels are unknown matches nothing.
+    const sa = actor.serviceAccount;
+    if (sa === undefined || selector === undefined) return false;
+    if (rule.serviceAccounts.names !== undefined && !rule.serviceAccounts.names.includes(sa.name)) return false;
+    const labels = labelsOf(sa.namespace);
+    return labels !== undefined && selector.matches(labels);
+  }
   const sa = rule.serviceAccount;
   return (
     sa !== undefined &&
