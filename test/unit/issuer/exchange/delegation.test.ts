@@ -16,7 +16,7 @@ import type { InactiveReason } from "../../../../controller/src/issuer/metrics.t
 import type { Decider, DecideInput } from "../../../../controller/src/issuer/exchange/decider.ts";
 import { createTokenExchange, type DpopHeader, type ExchangeOutcome } from "../../../../controller/src/issuer/exchange/exchange.ts";
 import { mintAccessToken } from "../../../../controller/src/issuer/exchange/mint.ts";
-import { generateKeyRecord, loadSigningKey } from "../../../../controller/src/issuer/keys/keys.ts";
+import { generateKeyRecord, loadSigningKey, signJws } from "../../../../controller/src/issuer/keys/keys.ts";
 import type { PodInfo } from "../../../../controller/src/issuer/subject/pod-lookup.ts";
 import { JwksSubjectVerifier } from "../../../../controller/src/issuer/subject/subject-verifier.ts";
 import type { Decision, DenialReason } from "../../../../controller/src/policy/types.ts";
@@ -315,6 +315,36 @@ describe("delegation grants", () => {
         expect(actors).toEqual(chain.map(sub));
       }),
       { numRuns: 60 },
+    );
+  });
+
+  it("property: a Tessera-signed subject token with any claims whatever never makes the issuer fail", async () => {
+    const value = fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 8 }), fc.string(), { maxKeys: 3 }));
+    const claims = fc.record(
+      {
+        may_act: fc.oneof(value, fc.record({ sub: fc.constantFrom(sub("planner"), "x"), "tessera.dev/namespace": fc.constantFrom("agents", 1), "tessera.dev/serviceaccount": fc.constantFrom("planner", "") })),
+        act: fc.oneof(value, fc.record({ sub: fc.string(), iss: fc.string(), act: value })),
+        scope: value,
+        "tessera.dev/delegation": fc.oneof(value, fc.record({ audiences: fc.oneof(value, fc.constant(["payments"])) })),
+        "tessera.dev/pod": fc.oneof(value, fc.constant({ namespace: "shop", name: "api-0", uid: "pod-uid-1" })),
+        "tessera.dev/policy": fc.oneof(value, fc.constant({ kind: "TokenPolicy", namespace: "shop", name: "api" })),
+        "tessera.dev/namespace": fc.oneof(value, fc.constant("shop")),
+        "tessera.dev/serviceaccount": fc.oneof(value, fc.constant("api")),
+      },
+      { requiredKeys: [] },
+    );
+    const { exchange } = setup();
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
+    await fc.assert(
+      fc.asyncProperty(claims, async (extra) => {
+        const now = Math.floor(NOW.getTime() / 1000);
+        const payload = { ...extra, iss: TESSERA_ISSUER, aud: TESSERA_ISSUER, sub: "system:serviceaccount:shop:api", iat: now, exp: now + 60, jti: "j" };
+        const input = `${b64({ alg: signingKey.alg, typ: "at+jwt", kid: signingKey.kid })}.${b64(payload)}`;
+        const token = `${input}.${signJws(signingKey, Buffer.from(input, "ascii")).toString("base64url")}`;
+        const outcome = await exchange(form({ subject_token: token, ...withActor(agentToken("planner")) }));
+        expect(outcome.status).toBeLessThan(500);
+      }),
+      { numRuns: 200 },
     );
   });
 });

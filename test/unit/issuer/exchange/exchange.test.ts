@@ -295,7 +295,7 @@ describe("token exchange", () => {
         fc.oneof(
           fc.string(),
           fc.dictionary(
-            fc.constantFrom("grant_type", "subject_token", "subject_token_type", "audience", "resource", "scope", "actor_token", "actor_token_type", "requested_token_type"),
+            fc.constantFrom("grant_type", "subject_token", "subject_token_type", "audience", "resource", "scope", "actor_token", "actor_token_type", "requested_token_type", "may_act"),
             fc.oneof(fc.string(), fc.constant(subjectToken), fc.constant(GRANT_TYPE_TOKEN_EXCHANGE), fc.constant(TOKEN_TYPE_JWT)),
           ).map((d) => new URLSearchParams(d).toString()),
         ),
