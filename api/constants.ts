@@ -110,6 +110,14 @@ export const CLAIM_ENVIRONMENT = "tessera.dev/environment";
 export const CLAIM_NAMESPACE = "tessera.dev/namespace";
 /** Claim holding the subject's service account name. */
 export const CLAIM_SERVICE_ACCOUNT = "tessera.dev/serviceaccount";
+/**
+ * Claim of a delegation grant naming who may use it (RFC 8693 section 4.4): { sub, tessera.dev/namespace,
+ * tessera.dev/serviceaccount }. A Tessera token carrying it is a grant, accepted only as a subject_token together with
+ * an actor credential that proves the named actor.
+ */
+export const CLAIM_MAY_ACT = "may_act";
+/** Claim of a delegation grant holding the audiences the actor may get tokens for: { audiences: string[] }. */
+export const CLAIM_DELEGATION = "tessera.dev/delegation";
 /** Prefix every Tessera-owned claim starts with; policies may not set claims under it. */
 export const TESSERA_CLAIM_PREFIX = "tessera.dev/";
 
@@ -132,6 +140,13 @@ export const GRANT_TYPE_TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token
 export const TOKEN_TYPE_JWT = "urn:ietf:params:oauth:token-type:jwt";
 /** Token type of an access token (RFC 8693 section 3): what the issuer returns. */
 export const TOKEN_TYPE_ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token";
+/**
+ * Tessera's token-exchange parameter asking for a delegation grant instead of an access token: the subject of the
+ * actor allowed to use it (system:serviceaccount:NAMESPACE:NAME). audience and scope name what is delegated.
+ */
+export const PARAM_MAY_ACT = "may_act";
+/** Longest lifetime of a delegation grant in seconds: the delegating workload asks again for a longer delegation. */
+export const DELEGATION_GRANT_MAX_TTL_SECONDS = 300;
 /** Media type of a form-encoded request body. */
 export const MEDIA_TYPE_FORM = "application/x-www-form-urlencoded";
 /** Media type of JSON responses. */
@@ -414,3 +429,14 @@ export const DPOP_SIGNING_ALGORITHMS = ["ES256", "EdDSA"] as const;
 export const ENV_DPOP = "TESSERA_DPOP";
 /** Sidecar endpoint that signs a DPoP proof for the workload: POST { method, url, access_token?, nonce? } -> { proof }. */
 export const SIDECAR_PATH_PROOF = "/v1/proof";
+/**
+ * Sidecar local API: GET ?actor=SUB&audience=A[&scope=S]: a delegation grant minted for this pod, naming the actor (a
+ * service account's subject) that may use it for audience A with at most scopes S. Hand the grant to the actor; never
+ * this pod's own token.
+ */
+export const SIDECAR_PATH_DELEGATION = "/v1/delegation";
+/**
+ * Sidecar local API: POST {"grant", "audience", "scope"?}: exchanges a delegation grant this pod received for a token,
+ * this pod's own projected token attached as the actor's proof of identity.
+ */
+export const SIDECAR_PATH_ACT = "/v1/act";

@@ -44,6 +44,14 @@ export interface AudienceCaller {
   readonly scopes: readonly string[];
 }
 
+/** What an audience accepts from delegated callers (tokens whose act chain is not empty). */
+export interface AudienceDelegation {
+  /** Longest act chain a token for this audience may carry, 0..8; 0 refuses every delegated token. */
+  readonly maxChainLength: number;
+  /** Scopes a delegated token may carry (each defined in spec.scopes); absent means what the caller entries admit. */
+  readonly scopes?: readonly string[];
+}
+
 export interface TokenAudienceSpec {
   /** The audience (the `aud` value), in canonical form: scheme and host lower-case, no default port, no trailing slash. */
   readonly audience: string;
@@ -64,6 +72,8 @@ export interface TokenAudienceSpec {
    * caller's policy says, so the owner's API never receives a bearer token from Tessera.
    */
   readonly requireDPoP?: boolean;
+  /** What the owner accepts from delegated callers; absent leaves it to the callers' policies. */
+  readonly delegation?: AudienceDelegation;
   /**
    * Audit: the contract decides nothing (the audience is decided as if it did not exist) and decisions record what
    * it would have refused, clamped or admitted. Default Enforce.

@@ -80,16 +80,27 @@ export interface ServiceAccountRef {
 
 /** One kind of actor that may act for the subject (RFC 8693 `act`); exactly one field is set. */
 export interface PolicyActor {
-  /** Actor is a Kubernetes service account (its projected token is the actor_token). */
+  /** Actor is a Kubernetes service account (it proves itself with its own projected token beside the grant). */
   readonly serviceAccount?: ServiceAccountRef;
   /** Actor is a Tessera access token holder whose `sub` equals this value. */
   readonly subject?: string;
+  /** Actor is any service account in the namespaces this selects (by their labels), optionally only those names. */
+  readonly serviceAccounts?: ActorServiceAccounts;
+}
+
+/** A set of service accounts that may act, by namespace labels and optionally by name. */
+export interface ActorServiceAccounts {
+  readonly namespaceSelector: LabelSelector;
+  /** Only these service account names in the selected namespaces; absent means any. */
+  readonly names?: readonly string[];
 }
 
 /** Who may act for the subject and how long the chain may grow. */
 export interface PolicyDelegation {
   /** Actors allowed to act for the subject; a request with any other actor is denied. */
   readonly actors: readonly PolicyActor[];
+  /** Scopes an actor may be given (each among scopes.allowed); absent means every scope the policy allows. */
+  readonly scopes?: readonly string[];
   /** Longest `act` chain allowed, counting the new actor (1 = direct delegation only), 1..8. */
   readonly maxChainLength: number;
 }

@@ -3,6 +3,7 @@ import type { DemoRunner } from "./runner.ts";
 import type { DemoContext } from "./steps/context.ts";
 import { editPolicy } from "./steps/edit.ts";
 import { squatAndRefuse } from "./steps/owner.ts";
+import { delegateToAgent } from "./steps/delegate.ts";
 import { explainAndDeny } from "./steps/explain.ts";
 import { callPaymentsApi } from "./steps/api.ts";
 import { installAndStart } from "./steps/install.ts";
@@ -12,7 +13,7 @@ import { startSidecar } from "./steps/sidecar.ts";
 import { readToken } from "./steps/token.ts";
 
 /** Step ids, as they appear in the --json report. */
-export const STEP_IDS = ["install", "policies", "pod", "sidecar", "token", "api", "explain", "edit", "owner"] as const;
+export const STEP_IDS = ["install", "policies", "pod", "sidecar", "token", "api", "explain", "edit", "owner", "delegate"] as const;
 
 export async function runDemoSteps(runner: DemoRunner, ctx: DemoContext): Promise<void> {
   const nowSeconds = (): number => Math.floor(ctx.now() / 1000);
@@ -27,4 +28,5 @@ export async function runDemoSteps(runner: DemoRunner, ctx: DemoContext): Promis
   await runner.step("owner", "Ask for another team's API: its owner's contract says no, and is named", () =>
     squatAndRefuse(ctx, sidecar, controller),
   );
+  await runner.step("delegate", "Delegate reads to an agent with a grant; every abuse is refused", () => delegateToAgent(ctx, sidecar, controller));
 }

@@ -9,6 +9,7 @@ import {
   PATH_WATCH,
   TOKEN_TYPE_ACCESS_TOKEN,
   TOKEN_TYPE_JWT,
+  PARAM_MAY_ACT,
 } from "../../api/constants.ts";
 import type { EntitlementChange, EntitlementChangeReason, OAuthErrorResponse } from "../../api/exchange.ts";
 import { ENTITLEMENT_CHANGE_REASONS, OAUTH_ERROR_CODES } from "../../api/exchange.ts";
@@ -17,6 +18,7 @@ import type { HttpResponse, HttpTransport } from "./http-transport.ts";
 import { TransportError } from "./http-transport.ts";
 import type { DpopSigner } from "./dpop-key.ts";
 import type { TokenKey } from "./token-key.ts";
+import type { ActRequest, DelegationRequest } from "./delegation-request.ts";
 import { keyId } from "./token-key.ts";
 
 /** A token the issuer granted. `scope` is the granted scope when the issuer said it. */
@@ -58,6 +60,10 @@ export type WatchOutcome =
 
 export interface IssuerClient {
   exchange(subjectToken: string, key: TokenKey, signal?: AbortSignal): Promise<ExchangeOutcome>;
+  /** Asks for a delegation grant naming `request.actor`, with this pod's own projected token as subject. */
+  delegate(subjectToken: string, request: DelegationRequest): Promise<ExchangeOutcome>;
+  /** Exchanges a received grant, this pod's own projected token attached as the actor's credential. */
+  act(ownToken: string, request: ActRequest): Promise<ExchangeOutcome>;
   watch(subjectToken: string, since: string, signal?: AbortSignal): Promise<WatchOutcome>;
 }
 
@@ -103,12 +109,23 @@ export function issuerClient(options: IssuerClientOptions): IssuerClient {
   };
 
   async function exchangeOnce(subjectToken: string, key: TokenKey, withProof: boolean, signal: AbortSignal | undefined): Promise<Sent> {
+    return post(subjectToken, key, {}, withProof, signal);
+  }
+
+  async function post(
+    subjectToken: string,
+    key: TokenKey,
+    extra: Readonly<Record<string, string>>,
+    withProof: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<Sent> {
     const form = new URLSearchParams({
       grant_type: GRANT_TYPE_TOKEN_EXCHANGE,
       subject_token: subjectToken,
       subject_token_type: TOKEN_TYPE_JWT,
       requested_token_type: TOKEN_TYPE_ACCESS_TOKEN,
       audience: key.audience,
+      ...extra,
     });
     if (key.scopes.length > 0) form.set("scope", key.scopes.join(" "));
     const proof = withProof && options.dpop !== undefined ? options.dpop.proof({ method: "POST", url: tokenUrl.href }) : undefined;
@@ -126,7 +143,30 @@ export function issuerClient(options: IssuerClientOptions): IssuerClient {
     });
   }
 
+  /** One exchange the workload asked for (not cached): a proof when the pod binds always, or once the issuer asks. */
+  async function onDemand(subjectToken: string, key: TokenKey, extra: Readonly<Record<string, string>>): Promise<ExchangeOutcome> {
+    const proofFirst = options.dpop !== undefined && options.dpopMode === "always";
+    let sent = await post(subjectToken, key, extra, proofFirst, undefined);
+    if (!proofFirst && options.dpop !== undefined && "response" in sent && sent.response.status === 400 && parseOAuthError(sent.response.body)?.error === "invalid_dpop_proof") {
+      sent = await post(subjectToken, key, extra, true, undefined);
+    }
+    if ("failure" in sent) return { kind: "failed", failure: sent.failure };
+    const res = sent.response;
+    if (res.status !== 200) return classifyError(res);
+    const token = parseTokenResponse(res.body);
+    return token === undefined
+      ? { kind: "failed", failure: { code: "ISSUER_BAD_RESPONSE", message: "token response is not RFC 8693 JSON" } }
+      : { kind: "issued", token };
+  }
+
   return {
+    delegate(subjectToken, request) {
+      // A grant is never bound: the actor, not this pod, presents it.
+      return onDemand(subjectToken, { audience: request.audience, scopes: request.scopes }, { [PARAM_MAY_ACT]: request.actor });
+    },
+    act(ownToken, request) {
+      return onDemand(request.grant, { audience: request.audience, scopes: request.scopes }, { actor_token: ownToken, actor_token_type: TOKEN_TYPE_JWT });
+    },
     async exchange(subjectToken, key, signal) {
       const id = keyId(key);
       const proofFirst = options.dpop !== undefined && (options.dpopMode === "always" || boundKeys.has(id));

@@ -6,12 +6,12 @@ import { pino } from "pino";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
 import { parseConfig } from "./config.ts";
-import { ConfigError } from "./errors.ts";
+import { ConfigError, SidecarError } from "./errors.ts";
 import { nodeTransport } from "./http-transport.ts";
 import { generateDpopSigner } from "./dpop-key.ts";
-import { issuerClient } from "./issuer-client.ts";
+import { issuerClient, type ExchangeOutcome } from "./issuer-client.ts";
 import { Metrics } from "./metrics.ts";
-import { startLocalServers } from "./server.ts";
+import { startLocalServers, type OnDemandResult } from "./server.ts";
 import { subjectTokenFile } from "./subject-token.ts";
 import { TokenCache } from "./token-cache.ts";
 import { tokenFiles } from "./token-files.ts";
@@ -68,6 +68,18 @@ export async function startSidecar(config: Config, logger: Logger): Promise<Side
       },
     },
   });
+  // The pod's own projected token, read now, is the subject of a grant it asks for and the actor's proof when it acts.
+  const onDemand = async (send: (ownToken: string) => Promise<ExchangeOutcome>): Promise<OnDemandResult> => {
+    let own: string;
+    try {
+      own = (await subject.read()).token;
+    } catch (err) {
+      if (err instanceof SidecarError) return { kind: "unavailable", code: err.code, message: err.message };
+      throw err;
+    }
+    const outcome = await send(own);
+    return outcome.kind === "failed" ? { kind: "unavailable", code: outcome.failure.code, message: outcome.failure.message } : outcome;
+  };
   const servers = await startLocalServers({
     api: {
       get: (key) => service.get(key),
@@ -75,6 +87,8 @@ export async function startSidecar(config: Config, logger: Logger): Promise<Side
       readiness: () => service.readiness(),
       metricsText: () => metrics.render(service.gauges()),
       proof: (request) => dpop.proof(request),
+      delegate: (request) => onDemand((own) => issuer.delegate(own, request)),
+      act: (request) => onDemand((own) => issuer.act(own, request)),
     },
     logger: logger.child({ component: "local-api" }),
     now,

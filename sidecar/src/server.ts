@@ -9,6 +9,8 @@ import {
   PATH_METRICS,
   PATH_READYZ,
   SIDECAR_GUARD_HEADER,
+  SIDECAR_PATH_ACT,
+  SIDECAR_PATH_DELEGATION,
   SIDECAR_PATH_PROOF,
   SIDECAR_PATH_TOKEN,
 } from "../../api/constants.ts";
@@ -21,6 +23,14 @@ import { requestTargets } from "./request-target.ts";
 import type { TokenKey } from "./token-key.ts";
 import { TokenResponses } from "./token-response.ts";
 import type { TokenResult } from "./token-service.ts";
+import { MAX_ACT_BODY_BYTES, parseActRequest, parseDelegationQuery, type ActRequest, type DelegationRequest } from "./delegation-request.ts";
+import type { Denial, IssuedToken } from "./issuer-client.ts";
+
+/** The issuer's answer to an exchange the workload asked for now and that is not cached (a grant, an actor's token). */
+export type OnDemandResult =
+  | { readonly kind: "issued"; readonly token: IssuedToken }
+  | { readonly kind: "denied"; readonly denial: Denial }
+  | { readonly kind: "unavailable"; readonly code: SidecarErrorCode; readonly message: string };
 
 /** What the local endpoint needs from the rest of the sidecar. */
 export interface LocalApi {
@@ -31,6 +41,10 @@ export interface LocalApi {
   metricsText(): string;
   /** A DPoP proof signed with the pod's key (the key never leaves the sidecar). */
   proof(request: ProofRequest): string;
+  /** A delegation grant for another workload, minted for this pod. */
+  delegate(request: DelegationRequest): Promise<OnDemandResult>;
+  /** A token from a grant this pod received, this pod's own identity attached as the actor. */
+  act(request: ActRequest): Promise<OnDemandResult>;
 }
 
 /** Error body of the local API: the OAuth shape, plus the sidecar's own code when the sidecar (not the issuer) failed. */
@@ -53,7 +67,7 @@ export interface HandlerOptions {
 export type ListenerRole = "local" | "probe" | "metrics";
 
 const ROUTES: Readonly<Record<ListenerRole, ReadonlySet<string>>> = {
-  local: new Set([PATH_HEALTHZ, PATH_READYZ, PATH_METRICS, SIDECAR_PATH_TOKEN, SIDECAR_PATH_PROOF]),
+  local: new Set([PATH_HEALTHZ, PATH_READYZ, PATH_METRICS, SIDECAR_PATH_TOKEN, SIDECAR_PATH_PROOF, SIDECAR_PATH_DELEGATION, SIDECAR_PATH_ACT]),
   probe: new Set([PATH_HEALTHZ, PATH_READYZ]),
   metrics: new Set([PATH_METRICS]),
 };
@@ -99,6 +113,7 @@ export function localHandler(options: HandlerOptions): (req: http.IncomingMessag
       return undefined;
     }
     if (route === SIDECAR_PATH_PROOF) return serveProof(req, res);
+    if (route === SIDECAR_PATH_ACT) return serveAct(req, res);
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.setHeader("allow", "GET, HEAD");
       sendError(res, 405, { error: "invalid_request", error_description: "only GET is supported" });
@@ -121,8 +136,74 @@ export function localHandler(options: HandlerOptions): (req: http.IncomingMessag
         res.setHeader("cache-control", "no-store");
         res.end(api.metricsText());
         return undefined;
+      case SIDECAR_PATH_DELEGATION:
+        return serveDelegation(req, res);
       default:
         return serveToken(req, res, target.query);
+    }
+  }
+
+  /** GET /v1/delegation: a grant for the named actor; the pod's own token never leaves the sidecar. */
+  function serveDelegation(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> | undefined {
+    if (refusedAsForeign(req, res)) return undefined;
+    const request = parseDelegationQuery(new URL(req.url ?? "/", "http://localhost").searchParams);
+    if (typeof request === "string") {
+      sendError(res, 400, { error: "invalid_request", error_description: request });
+      return undefined;
+    }
+    return api.delegate(request).then((result) => {
+      answerOnDemand(res, result);
+    });
+  }
+
+  /** POST /v1/act: a received grant exchanged for a token, with this pod's identity as the actor's proof. */
+  function serveAct(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> | undefined {
+    if (req.method !== "POST") {
+      res.setHeader("allow", "POST");
+      sendError(res, 405, { error: "invalid_request", error_description: "use POST with a JSON body" });
+      return undefined;
+    }
+    if (refusedAsForeign(req, res)) return undefined;
+    const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
+    if (type !== MEDIA_TYPE_JSON) {
+      sendError(res, 415, { error: "invalid_request", error_description: `send the body as ${MEDIA_TYPE_JSON}` });
+      return undefined;
+    }
+    return readLocalBody(req, MAX_ACT_BODY_BYTES).then(async (body) => {
+      if (body === undefined) {
+        res.setHeader("connection", "close");
+        sendError(res, 413, { error: "invalid_request", error_description: `the body exceeds ${MAX_ACT_BODY_BYTES} bytes` });
+        return;
+      }
+      const request = parseActRequest(body);
+      if (typeof request === "string") {
+        sendError(res, 400, { error: "invalid_request", error_description: request });
+        return;
+      }
+      answerOnDemand(res, await api.act(request));
+    });
+  }
+
+  function answerOnDemand(res: http.ServerResponse, result: OnDemandResult): void {
+    switch (result.kind) {
+      case "issued": {
+        const t = result.token;
+        sendJson(res, 200, {
+          access_token: t.accessToken,
+          issued_token_type: t.issuedTokenType,
+          token_type: t.tokenType,
+          expires_in: t.expiresInSeconds,
+          ...(t.scope === undefined ? {} : { scope: t.scope }),
+        });
+        return;
+      }
+      case "denied":
+        sendError(res, result.denial.status === 400 ? 400 : 403, result.denial.error);
+        return;
+      case "unavailable":
+        res.setHeader("retry-after", "1");
+        sendError(res, 503, { error: "temporarily_unavailable", error_description: result.message, tessera_sidecar_error: result.code });
+        return;
     }
   }
 

@@ -31,7 +31,7 @@ export const nodeTimers: Timers = {
 
 export interface TokenServiceOptions {
   readonly cache: TokenCache;
-  readonly issuer: IssuerClient;
+  readonly issuer: Pick<IssuerClient, "exchange" | "watch">;
   readonly subject: SubjectTokenSource;
   readonly files: TokenFiles | undefined;
   readonly metrics: Metrics;

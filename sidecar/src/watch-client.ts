@@ -19,7 +19,7 @@ export interface WatchHandlers {
 }
 
 export interface WatchClientOptions {
-  readonly issuer: IssuerClient;
+  readonly issuer: Pick<IssuerClient, "exchange" | "watch">;
   readonly subject: SubjectTokenSource;
   readonly handlers: WatchHandlers;
   readonly metrics: Metrics;

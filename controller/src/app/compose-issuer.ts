@@ -19,7 +19,10 @@ import type { FetchJson } from "../issuer/subject/fetch-json.ts";
 import type { NamespaceLookup, PodLookup } from "../issuer/subject/pod-lookup.ts";
 import type { TokenReviewer } from "../issuer/subject/token-review-verifier.ts";
 import type { NamespaceLabels, PolicySet } from "../policy/index.ts";
-import { cappedExplainEngine, engineDecider } from "./engine-adapters.ts";
+import { cappedExplainEngine, engineDecider, policySetLookup } from "./engine-adapters.ts";
+import { createTokenLiveness } from "../issuer/audit/token-liveness.ts";
+
+const NO_REVOCATIONS = { isRevoked: () => false };
 
 /** The audit half (introspect, revoke, explain): mounted on the issuer's server when given. */
 export interface AuditParts {
@@ -88,7 +91,15 @@ export function composeIssuer(parts: IssuerParts): Issuer {
           now,
           logger,
         });
+  // Grants and actor tokens are checked as introspection checks them: the same revocation list and policy reads when
+  // the audit half is mounted; without it nothing can be revoked by jti, and policies are read from the live set.
+  const liveness = createTokenLiveness({
+    revocations: audit?.revocations ?? NO_REVOCATIONS,
+    pods: parts.pods,
+    policies: audit?.policies ?? policySetLookup(parts.policies),
+  });
   const issuer = createIssuer({
+    liveness,
     config,
     fetchJson: parts.fetchJson,
     ...(parts.tokenReviewer === undefined ? {} : { tokenReviewer: parts.tokenReviewer }),

@@ -216,6 +216,11 @@ export function cachePolicyLookup(caches: Pick<Caches, "tokenPolicies" | "cluste
   };
 }
 
+/** Policies by reference as the live PolicySet holds them (a rejected policy reads as gone: its tokens are not trusted). */
+export function policySetLookup(policies: () => PolicySet): PolicyLookup {
+  return { get: (ref) => policies().get(ref)?.source };
+}
+
 /** Every policy in the controller's caches, as the validating webhook lists them. */
 export function cachePolicySource(caches: Pick<Caches, "tokenPolicies" | "clusterTokenPolicies">): { list(): readonly AnyTokenPolicy[] } {
   return { list: () => [...caches.tokenPolicies.list(), ...caches.clusterTokenPolicies.list()] };

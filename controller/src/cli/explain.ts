@@ -9,11 +9,13 @@ import type { ExplainReport } from "../issuer/explain/explainer.ts";
 import { formatExplainReport } from "../issuer/explain/format.ts";
 import { localExplainer } from "../issuer/explain/local.ts";
 
-export const EXPLAIN_USAGE = `Usage: tessera explain --namespace NS --pod NAME [--audience A]... [--scope S]... [--json]
+export const EXPLAIN_USAGE = `Usage: tessera explain --namespace NS --pod NAME [--audience A]... [--scope S]... [--actor SUB]... [--json]
          (--issuer URL --ca FILE --token-file FILE | --kubeconfig FILE [--cluster-name N --environment E])
 
 Shows which policies match the pod, each condition's result, the guardrails, and the claims a token would carry.
 Without --audience, explains every audience the pod's tessera.dev/audiences annotation names.
+  --actor                     explain a delegated token: each actor acting for the pod, current actor first, as
+                              system:serviceaccount:NAMESPACE:NAME; shows the chain and the rule that let each act
   --issuer/--ca/--token-file  ask the issuer's explain endpoint, authenticating with a service-account token
   --kubeconfig                read the pod and policies with your own credentials and evaluate locally
 `;
@@ -27,6 +29,7 @@ export type ExplainArgs =
       readonly pod: string;
       readonly audiences: readonly string[];
       readonly scopes: readonly string[];
+      readonly actors: readonly string[];
       readonly json: boolean;
       readonly target:
         | { readonly mode: "issuer"; readonly issuer: string; readonly caFile: string; readonly tokenFile: string }
@@ -47,6 +50,7 @@ export function parseExplainArgs(argv: readonly string[]): ExplainArgs {
         pod: { type: "string" },
         audience: { type: "string", multiple: true },
         scope: { type: "string", multiple: true },
+        actor: { type: "string", multiple: true },
         json: { type: "boolean" },
         issuer: { type: "string" },
         ca: { type: "string" },
@@ -71,6 +75,7 @@ export function parseExplainArgs(argv: readonly string[]): ExplainArgs {
     pod: v.pod,
     audiences: v.audience ?? [],
     scopes: (v.scope ?? []).flatMap((s) => s.split(/\s+/)).filter((s) => s !== ""),
+    actors: v.actor ?? [],
     json: v.json === true,
   };
   if (v.kubeconfig !== undefined) {
@@ -88,12 +93,16 @@ export function parseExplainArgs(argv: readonly string[]): ExplainArgs {
 }
 
 /** The explain endpoint's URL for a query. */
-export function explainUrl(issuer: string, q: { namespace: string; pod: string; audiences: readonly string[]; scopes: readonly string[] }): URL {
+export function explainUrl(
+  issuer: string,
+  q: { namespace: string; pod: string; audiences: readonly string[]; scopes: readonly string[]; actors?: readonly string[] },
+): URL {
   const url = new URL(PATH_EXPLAIN, issuer.endsWith("/") ? issuer : `${issuer}/`);
   url.searchParams.set("namespace", q.namespace);
   url.searchParams.set("pod", q.pod);
   for (const audience of q.audiences) url.searchParams.append("audience", audience);
   if (q.scopes.length > 0) url.searchParams.set("scope", q.scopes.join(" "));
+  for (const actor of q.actors ?? []) url.searchParams.append("actor", actor);
   return url;
 }
 

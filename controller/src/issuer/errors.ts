@@ -30,6 +30,14 @@ export type IssuerErrorCode =
   | "NamespaceNotFound"
   // Delegation.
   | "ActorInvalid"
+  /** An actor_token came with a subject token that is not a delegation grant (the old raw-token flow). */
+  | "ActorRequiresGrant"
+  /** A delegation grant came without an actor credential. */
+  | "ActorRequired"
+  /** The proven actor is not the one the grant's may_act names. */
+  | "ActorNotPermitted"
+  /** The subject token is a Tessera token that is no usable delegation grant (not a grant, revoked, pod gone). */
+  | "GrantInvalid"
   // The issuer's own dependencies.
   | "KeysUnavailable"
   | "KeyStoreConflict"
@@ -69,6 +77,10 @@ const OAUTH_CODE: Readonly<Record<IssuerErrorCode, OAuthErrorCode>> = {
   PodTerminating: "invalid_grant",
   NamespaceNotFound: "invalid_grant",
   ActorInvalid: "invalid_grant",
+  ActorRequiresGrant: "invalid_request",
+  ActorRequired: "invalid_request",
+  ActorNotPermitted: "invalid_grant",
+  GrantInvalid: "invalid_grant",
   KeysUnavailable: "temporarily_unavailable",
   KeyStoreConflict: "server_error",
   KeyStoreInvalid: "server_error",

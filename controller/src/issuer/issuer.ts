@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { Decider } from "./exchange/decider.ts";
 import type { DecisionRecorder } from "./record/decision-recorder.ts";
 import type { EntitlementFeed } from "./exchange/entitlement-feed.ts";
+import type { TokenLiveness } from "./audit/token-liveness.ts";
 import { createTokenExchange } from "./exchange/exchange.ts";
 import type { FetchJson } from "./subject/fetch-json.ts";
 import type { Handler } from "./http.ts";
@@ -70,6 +71,8 @@ export interface IssuerDeps {
   readonly tokenReviewer?: TokenReviewer;
   readonly pods: PodLookup;
   readonly namespaces: NamespaceLookup;
+  /** The live checks introspection applies, for every Tessera token presented in an exchange (grants, actors). */
+  readonly liveness: TokenLiveness;
   readonly decider: Decider;
   readonly recorder: DecisionRecorder;
   readonly keyStore: KeyStore;
@@ -130,6 +133,8 @@ export function createIssuer(deps: IssuerDeps): Issuer {
     recorder: deps.recorder,
     cluster: config.cluster,
     issuer: config.issuerUrl,
+    serviceAccountIssuer: config.serviceAccountIssuer,
+    liveness: deps.liveness,
     now,
     newId: deps.newId,
     logger,

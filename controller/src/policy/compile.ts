@@ -259,7 +259,7 @@ function compileGrants(
   }
   const claims = compileClaims(spec.claims ?? [], errors, expressions);
   const conditions = compileConditions(spec.conditions ?? [], errors, expressions, ref);
-  if (spec.delegation !== undefined) checkDelegation(spec.delegation, errors);
+  const actorSelectors = spec.delegation === undefined ? undefined : checkDelegation(spec.delegation, spec.scopes?.allowed ?? [], errors);
   return {
     subjects,
     audiences,
@@ -269,6 +269,7 @@ function compileGrants(
     claims,
     conditions,
     ...(spec.delegation === undefined ? {} : { delegation: spec.delegation }),
+    ...(actorSelectors === undefined || actorSelectors.size === 0 ? {} : { actorSelectors }),
     requireDpop: spec.requireDPoP === true,
   };
 }
@@ -326,13 +327,25 @@ function compileConditions(
   return out;
 }
 
-function checkDelegation(delegation: PolicyDelegation, errors: CompileError[]): void {
+function checkDelegation(delegation: PolicyDelegation, allowedScopes: readonly string[], errors: CompileError[]): Map<number, CompiledSelector> {
+  const selectors = new Map<number, CompiledSelector>();
+  (delegation.scopes ?? []).forEach((scope, i) => {
+    if (!allowedScopes.includes(scope)) {
+      errors.push({ path: `spec.delegation.scopes[${i}]`, message: `scope '${scope}' is not among scopes.allowed; an actor can be given only what the policy grants` });
+    }
+  });
   if (delegation.actors.length === 0) {
     errors.push({ path: "spec.delegation.actors", message: "name at least one actor, or omit delegation" });
   }
   delegation.actors.forEach((actor, i) => {
-    if ((actor.serviceAccount === undefined) === (actor.subject === undefined)) {
-      errors.push({ path: `spec.delegation.actors[${i}]`, message: "set exactly one of serviceAccount and subject" });
+    const set = [actor.serviceAccount, actor.subject, actor.serviceAccounts].filter((x) => x !== undefined).length;
+    if (set !== 1) {
+      errors.push({ path: `spec.delegation.actors[${i}]`, message: "set exactly one of serviceAccount, serviceAccounts and subject" });
+    }
+    if (actor.serviceAccounts !== undefined) {
+      const compiled = compileSelector(actor.serviceAccounts.namespaceSelector, `spec.delegation.actors[${i}].serviceAccounts.namespaceSelector`);
+      if (compiled.ok) selectors.set(i, compiled.selector);
+      else errors.push(...compiled.errors);
     }
   });
   const length = delegation.maxChainLength;
@@ -342,6 +355,7 @@ function checkDelegation(delegation: PolicyDelegation, errors: CompileError[]): 
       message: `maxChainLength must be a whole number from 1 to ${MAX_CHAIN_LENGTH}`,
     });
   }
+  return selectors;
 }
 
 /** A guardrails-only ClusterTokenPolicy must not look as if it granted something. */

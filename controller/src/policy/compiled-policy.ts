@@ -44,6 +44,8 @@ export interface CompiledGrants {
   readonly claims: readonly CompiledClaim[];
   readonly conditions: readonly CompiledCondition[];
   readonly delegation?: PolicyDelegation;
+  /** The compiled namespaceSelector of each delegation actor that sets serviceAccounts, by the actor's index. */
+  readonly actorSelectors?: ReadonlyMap<number, CompiledSelector>;
   /** Tokens granted under this policy must be DPoP-bound (spec.requireDPoP). */
   readonly requireDpop: boolean;
 }

@@ -24,6 +24,7 @@ import { auditedRulesFor, auditRecord, canonicalRequest, MAX_AUDITED_RULES_PER_D
 import { combineGuardrails } from "./guardrails.ts";
 import { conditionApplies, type AsEnforced } from "./enforcement.ts";
 import { formatRef } from "./refs.ts";
+import type { CompiledSelector } from "./selector.ts";
 import { admit, firstFailure, type Admission } from "./audience/admit.ts";
 import { canonicalAudience } from "./audience/canonical.ts";
 import { describeOwner, resolveOwner, type AudienceOwner, type NamespaceLabels } from "./audience/owner.ts";
@@ -31,6 +32,7 @@ import type {
   Actor,
   AudienceEvaluation,
   ConditionResult,
+  DelegationLink,
   DenyingParty,
   Decision,
   DeniedDecision,
@@ -99,6 +101,7 @@ function decideAs(input: DecideInput, meter: CostMeter, asEnforced: AsEnforced):
   const { subject, policies, now, id } = input;
   const common = { id, at: now.toISOString(), subject, request: input.request };
   let audienceRecord: AudienceEvaluation[] = [];
+  let chainRecord: DelegationLink[] | undefined;
   const deny = (
     reason: DenialReason,
     message: string,
@@ -109,6 +112,7 @@ function decideAs(input: DecideInput, meter: CostMeter, asEnforced: AsEnforced):
     ...common,
     evaluations,
     audiences: audienceRecord,
+    ...(chainRecord === undefined ? {} : { delegation: chainRecord }),
     allowed: false,
     reason,
     message,
@@ -189,7 +193,8 @@ function decideAs(input: DecideInput, meter: CostMeter, asEnforced: AsEnforced):
     if (delegation === undefined) {
       return deny("DelegationNotAllowed", `${under} accepts no actor for this subject`, matched.evaluations, policy);
     }
-    const stranger = subject.actors.find((actor) => !actorAllowed(delegation.actors, actor));
+    const ruleOf = (actor: Actor): number => actorRule(delegation.actors, grants.actorSelectors, actor, labelsOf);
+    const stranger = subject.actors.find((actor) => ruleOf(actor) < 0);
     if (stranger !== undefined) {
       return deny(
         "DelegationNotAllowed",
@@ -210,6 +215,17 @@ function decideAs(input: DecideInput, meter: CostMeter, asEnforced: AsEnforced):
         byGuardrail ? "operator" : undefined,
       );
     }
+    chainRecord = subject.actors.map((actor) => {
+      const index = ruleOf(actor);
+      const rule = delegation.actors[index];
+      const what =
+        rule?.serviceAccount !== undefined
+          ? `service account ${rule.serviceAccount.namespace}/${rule.serviceAccount.name}`
+          : rule?.serviceAccounts !== undefined
+            ? `service accounts ${rule.serviceAccounts.names?.join(", ") ?? "any"} in namespaces selected by labels`
+            : `subject ${rule?.subject ?? ""}`;
+      return { actor: actor.sub, allowedBy: `${under} spec.delegation.actors[${index}] (${what})` };
+    });
   }
 
   // Conditions: all evaluated for the record; the first failure decides, unless the budget ran out: then the
@@ -264,6 +280,15 @@ function decideAs(input: DecideInput, meter: CostMeter, asEnforced: AsEnforced):
         scopes = scopes.filter((s) => scopeAllowed(guardrails, s));
         clamps.push(`default scopes ${dropped.join(", ")} dropped by ${guardrails.allowedScopes?.by ?? "guardrails"}`);
       }
+    }
+  }
+
+  // Delegable scopes: an actor holds only what the subject's policy lets it be given.
+  const delegable = grants.delegation?.scopes;
+  if (subject.actors.length > 0 && delegable !== undefined) {
+    const kept = scopes.find((s) => !delegable.includes(s));
+    if (kept !== undefined) {
+      return deny("DelegationNotAllowed", `${under} does not let an actor be given scope '${kept}' (delegable: ${delegable.join(", ") || "none"})`, evaluations, policy);
     }
   }
 
@@ -337,6 +362,24 @@ function decideAs(input: DecideInput, meter: CostMeter, asEnforced: AsEnforced):
         clamps.push(`default scopes ${dropped.join(", ")} dropped: not admitted by ${ownerName}`);
       }
     }
+    const accepts = contract.delegation;
+    if (subject.actors.length > 0 && accepts !== undefined) {
+      if (subject.actors.length > accepts.maxChainLength) {
+        return deny(
+          "AudienceOwnerDenied",
+          accepts.maxChainLength === 0
+            ? `${ownerName} accepts no delegated token for audience '${owner.audience}'`
+            : `${ownerName} accepts delegation chains of at most ${accepts.maxChainLength} actors for audience '${owner.audience}', not ${subject.actors.length}`,
+          evaluations,
+          policy,
+          "owner",
+        );
+      }
+      const refused = scopes.find((s) => accepts.scopes !== undefined && !accepts.scopes.has(s));
+      if (refused !== undefined) {
+        return deny("AudienceOwnerDenied", `${ownerName} does not let an actor hold scope '${refused}' for audience '${owner.audience}'`, evaluations, policy, "owner");
+      }
+    }
     if (contract.maxTtlSeconds !== undefined && ttlSeconds > contract.maxTtlSeconds) {
       clamps.push(`ttl clamped from ${ttlSeconds}s to ${contract.maxTtlSeconds}s by ${ownerName}`);
       ttlSeconds = contract.maxTtlSeconds;
@@ -399,7 +442,15 @@ function decideAs(input: DecideInput, meter: CostMeter, asEnforced: AsEnforced):
     clamps,
     ...(dpopRequiredBy.length > 0 ? { dpopRequiredBy } : {}),
   };
-  return { ...common, evaluations, audiences: audienceRecord, allowed: true, policy: policy.ref, grant };
+  return {
+    ...common,
+    evaluations,
+    audiences: audienceRecord,
+    ...(chainRecord === undefined ? {} : { delegation: chainRecord }),
+    allowed: true,
+    policy: policy.ref,
+    grant,
+  };
 }
 
 /** The same evaluations as decide, for people: nothing is minted and nothing is recorded as issued. */
@@ -463,17 +514,33 @@ function describeCaller(subject: Subject): string {
   return `service account ${subject.serviceAccount.namespace}/${subject.serviceAccount.name}`;
 }
 
-function actorAllowed(allowed: readonly PolicyActor[], actor: Actor): boolean {
-  return allowed.some((rule) => {
-    if (rule.subject !== undefined) return rule.subject === actor.sub;
-    const sa = rule.serviceAccount;
-    return (
-      sa !== undefined &&
-      actor.serviceAccount !== undefined &&
-      sa.namespace === actor.serviceAccount.namespace &&
-      sa.name === actor.serviceAccount.name
-    );
-  });
+/** Index of the first rule that lets `actor` act, or -1. */
+function actorRule(
+  allowed: readonly PolicyActor[],
+  selectors: ReadonlyMap<number, CompiledSelector> | undefined,
+  actor: Actor,
+  labelsOf: NamespaceLabels,
+): number {
+  return allowed.findIndex((rule, i) => actorAllowed(rule, selectors?.get(i), actor, labelsOf));
+}
+
+function actorAllowed(rule: PolicyActor, selector: CompiledSelector | undefined, actor: Actor, labelsOf: NamespaceLabels): boolean {
+  if (rule.subject !== undefined) return rule.subject === actor.sub;
+  if (rule.serviceAccounts !== undefined) {
+    // A set of service accounts by their namespace's labels; a namespace whose labels are unknown matches nothing.
+    const sa = actor.serviceAccount;
+    if (sa === undefined || selector === undefined) return false;
+    if (rule.serviceAccounts.names !== undefined && !rule.serviceAccounts.names.includes(sa.name)) return false;
+    const labels = labelsOf(sa.namespace);
+    return labels !== undefined && selector.matches(labels);
+  }
+  const sa = rule.serviceAccount;
+  return (
+    sa !== undefined &&
+    actor.serviceAccount !== undefined &&
+    sa.namespace === actor.serviceAccount.namespace &&
+    sa.name === actor.serviceAccount.name
+  );
 }
 
 function describeGuardrails(g: EffectiveGuardrails, withBuiltIn = true): string[] {

@@ -168,11 +168,20 @@ interface DecisionCommon {
   readonly evaluations: readonly PolicyEvaluation[];
   /** Each requested audience's owner and what it said; empty when the decision stopped before owners were asked. */
   readonly audiences: readonly AudienceEvaluation[];
+  /** When actors act for the subject and the policy accepted them: each link, current actor first, and why. */
+  readonly delegation?: readonly DelegationLink[];
   /**
    * Every audited rule that could apply to this request and what it would have done; absent when none could. The
    * rest of the decision is made as if these rules did not exist.
    */
   readonly audit?: readonly AuditRecord[];
+}
+
+/** One actor of a delegation chain and the rule of the subject's policy that let it act. */
+export interface DelegationLink {
+  readonly actor: string;
+  /** e.g. "TokenPolicy/workspaces/calendar spec.delegation.actors[0] (service account agents/planner)". */
+  readonly allowedBy: string;
 }
 
 export interface AllowedDecision extends DecisionCommon {

@@ -33,6 +33,13 @@ export const SCENARIO = {
   otherAudience: "https://inventory.internal.example",
   /** Step 9: the checkout team's own policy for the ledger API, whose owner admits only the sandbox notebooks. */
   squat: { audience: "https://ledger.internal.example", scope: "ledger.write", policyName: "ledger-writes" },
+  /** Step 10: checkout lets the planner agent read payments for it; charging stays checkout's own. */
+  delegation: {
+    agent: { namespace: "agents", serviceAccount: "planner" },
+    audience: "https://payments.internal.example",
+    scope: "payments.read",
+    kept: "payments.charge",
+  },
   /** The claim step 7 adds to the policy. */
   addedClaim: { name: "region", expression: '"eu-west-1"', value: "eu-west-1" },
 } as const;

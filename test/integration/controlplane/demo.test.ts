@@ -192,7 +192,23 @@ describe("npm run demo", () => {
     expect(String(squat.decision["message"])).toContain("TokenAudience ledger/ledger-api (team ledger, contact ledger@example.com)");
   });
 
-  it("step 10: leaves no webhook, pod, CA ConfigMap, policy edit or process behind", async () => {
+  it("step 10: checkout delegates reads to the planner with a grant, the planner acts, and every abuse is refused", () => {
+    const step = data(report, "delegate") as {
+      grant: { status: number; claims: Record<string, unknown> };
+      token: Record<string, unknown>;
+      abuses: { what: string; status: number; error: string; reason: string | null }[];
+    };
+    expect(step.grant.claims).toMatchObject({ scope: "payments.read", may_act: { sub: "system:serviceaccount:agents:planner" } });
+    expect(step.token).toMatchObject({ sub: "system:serviceaccount:checkout:checkout-api", scope: "payments.read", act: { sub: "system:serviceaccount:agents:planner" } });
+    expect(step.abuses.map((a) => [a.status, a.error, a.reason])).toEqual([
+      [400, "invalid_scope", null],
+      [403, "access_denied", "DelegationNotAllowed"],
+      [403, "access_denied", "DelegationNotAllowed"],
+      [400, "invalid_grant", null],
+    ]);
+  });
+
+  it("step 11: leaves no webhook, pod, CA ConfigMap, policy edit or process behind", async () => {
     const results = (data(report, "cleanup", "results") as { what: string; ok: boolean }[]);
     expect(results.filter((r) => !r.ok)).toEqual([]);
     expect(await webhookStatus(kube)).toEqual([404, 404]);

@@ -194,26 +194,29 @@ describe("token exchange against the real control plane", () => {
     expect(answer.body).toMatchObject({ error: "invalid_target", tessera_reason: "AudienceNotAllowed" });
   });
 
-  it("issues a delegated token with act when the policy allows the actor", async () => {
+  it("issues a delegated token with act through a grant the workload asked for, with the actor proving itself", async () => {
     const planner = await workload(agents, "planner", "planner-0");
-    const answer = await exchange(issuer, form(api.token, { actor_token: planner.token, actor_token_type: TOKEN_TYPE_JWT }));
-    expect(answer.status).toBe(200);
+    const grant = await exchange(issuer, form(api.token, { may_act: `system:serviceaccount:${agents}:planner` }));
+    expect(grant.status, JSON.stringify(grant.body)).toBe(200);
+    const grantToken = (grant.body as TokenExchangeResponse).access_token;
+    const answer = await exchange(issuer, form(grantToken, { actor_token: planner.token, actor_token_type: TOKEN_TYPE_JWT }));
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
     const claims = JSON.parse(
       Buffer.from((answer.body as TokenExchangeResponse).access_token.split(".")[1] ?? "", "base64url").toString(),
     ) as { act?: { sub: string } };
     expect(claims.act?.sub).toBe(`system:serviceaccount:${agents}:planner`);
   });
 
-  it("denies a delegation chain with an actor the policy does not name", async () => {
-    const intruder = await workload(agents, "intruder", "intruder-0");
-    const answer = await exchange(issuer, form(api.token, { actor_token: intruder.token, actor_token_type: TOKEN_TYPE_JWT }));
+  it("denies a grant for an actor the policy does not name", async () => {
+    const answer = await exchange(issuer, form(api.token, { may_act: `system:serviceaccount:${agents}:intruder` }));
     expect(answer.body).toMatchObject({ error: "access_denied", tessera_reason: "DelegationNotAllowed" });
   });
 
-  it("refuses a broken actor token with invalid_grant", async () => {
+  it("refuses an actor whose pod is gone with invalid_grant", async () => {
     const planner = await workload(agents, "planner", "planner-gone");
     await deletePod(agents, "planner-gone");
-    const answer = await exchange(issuer, form(api.token, { actor_token: planner.token, actor_token_type: TOKEN_TYPE_JWT }));
+    const grant = (await exchange(issuer, form(api.token, { may_act: `system:serviceaccount:${agents}:planner` }))).body as TokenExchangeResponse;
+    const answer = await exchange(issuer, form(grant.access_token, { actor_token: planner.token, actor_token_type: TOKEN_TYPE_JWT }));
     expect(answer.body).toMatchObject({ error: "invalid_grant" });
     expect((answer.body as OAuthErrorResponse).error_description).toMatch(/^actor_token: /);
   });

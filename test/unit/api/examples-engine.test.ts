@@ -149,7 +149,7 @@ describe("the example policies with the policy engine", () => {
       subject: workspace([agent("planner")]),
       audience: "https://calendar.internal.example",
       scopes: ["calendar.write"],
-      expected: { allowed: false, reason: "ConditionFailed", message: expect.stringContaining("may only request read scopes") },
+      expected: { allowed: false, reason: "DelegationNotAllowed", message: expect.stringContaining("calendar.write") },
     },
     {
       name: "an agent the policy does not name may not act",

@@ -6,14 +6,16 @@ import { explainUrl, parseExplainArgs, runExplain } from "../../../controller/sr
 const remote = ["--issuer", "https://tessera.example", "--ca", "ca.pem", "--token-file", "token"];
 
 describe("tessera explain arguments", () => {
-  it("parses the issuer mode with repeated audiences and space-separated scopes", () => {
-    expect(parseExplainArgs(["--namespace", "payments", "--pod", "api", "--audience", "a", "--audience", "b", "--scope", "x y", ...remote])).toEqual({
+  it("parses the issuer mode with repeated audiences, space-separated scopes and a delegation chain", () => {
+    const chain = ["--actor", "system:serviceaccount:agents:searcher", "--actor", "system:serviceaccount:agents:planner"];
+    expect(parseExplainArgs(["--namespace", "payments", "--pod", "api", "--audience", "a", "--audience", "b", "--scope", "x y", ...chain, ...remote])).toEqual({
       ok: true,
       help: false,
       namespace: "payments",
       pod: "api",
       audiences: ["a", "b"],
       scopes: ["x", "y"],
+      actors: ["system:serviceaccount:agents:searcher", "system:serviceaccount:agents:planner"],
       json: false,
       target: { mode: "issuer", issuer: "https://tessera.example", caFile: "ca.pem", tokenFile: "token" },
     });

@@ -230,6 +230,69 @@ describe("delegation", () => {
     ]);
   });
 
+  it("records each link of the chain and the rule that let it act, current actor first", () => {
+    const alice = { sub: "user:alice", iss: "https://tessera.example" };
+    expect(run(policySet(delegating), subject({ actors: [planner, alice] })).delegation).toEqual([
+      { actor: "system:serviceaccount:agents:planner", allowedBy: "TokenPolicy/payments/p spec.delegation.actors[0] (service account agents/planner)" },
+      { actor: "user:alice", allowedBy: "TokenPolicy/payments/p spec.delegation.actors[1] (subject user:alice)" },
+    ]);
+  });
+
+  it.each([
+    ["grants an actor a delegable scope", ["read"], "allowed"],
+    ["refuses an actor a scope the policy keeps for the subject itself", ["write"], "DelegationNotAllowed"],
+  ])("%s", (_name, scopes, expected) => {
+    const narrowing = tokenPolicy("p", {
+      scopes: { allowed: ["read", "write"] },
+      delegation: { actors: [{ serviceAccount: { namespace: "agents", name: "planner" } }], maxChainLength: 1, scopes: ["read"] },
+    });
+    const d = run(policySet(narrowing), subject({ actors: [planner] }), request(undefined, scopes));
+    expect(d.allowed ? "allowed" : d.reason).toBe(expected);
+    // The subject itself keeps every scope its policy allows.
+    expect(run(policySet(narrowing), subject(), request(undefined, scopes)).allowed).toBe(true);
+  });
+
+  it.each([
+    ["an agent in a namespace the selector picks", "agents", { "tessera.dev/agents": "true" }, true],
+    ["an agent in a namespace without the label", "agents", {}, false],
+    ["an agent in a namespace whose labels are unknown", "elsewhere", undefined, false],
+  ])("lets service accounts act by namespace selector: %s", (_name, namespace, labels, allowed) => {
+    const bySelector = tokenPolicy("p", {
+      delegation: { actors: [{ serviceAccounts: { namespaceSelector: { matchLabels: { "tessera.dev/agents": "true" } }, names: ["planner"] } }], maxChainLength: 1 },
+    });
+    const d = decide({
+      subject: subject({ actors: [saActor(namespace, "planner")] }),
+      request: request(),
+      policies: policySet(bySelector),
+      now: NOW,
+      id: "d",
+      namespaceLabels: (name) => (name === namespace ? labels : undefined),
+    });
+    expect(d.allowed ? "allowed" : d.reason).toBe(allowed ? "allowed" : "DelegationNotAllowed");
+    if (d.allowed) expect(d.delegation?.[0]?.allowedBy).toContain("spec.delegation.actors[0] (service accounts planner in namespaces selected by labels)");
+  });
+
+  it("lets only the names listed act when a selector names them", () => {
+    const bySelector = tokenPolicy("p", {
+      delegation: { actors: [{ serviceAccounts: { namespaceSelector: {}, names: ["planner"] } }], maxChainLength: 1 },
+    });
+    const d = decide({ subject: subject({ actors: [saActor("agents", "intruder")] }), request: request(), policies: policySet(bySelector), now: NOW, id: "d", namespaceLabels: () => ({}) });
+    expect(d.allowed ? "allowed" : d.reason).toBe("DelegationNotAllowed");
+  });
+
+  it.each([
+    ["two kinds in one actor entry", [{ subject: "x", serviceAccounts: { namespaceSelector: {} } }], "spec.delegation.actors[0]"],
+    ["a selector that does not compile", [{ serviceAccounts: { namespaceSelector: { matchExpressions: [{ key: "k", operator: "In" as const }] } } }], "spec.delegation.actors[0].serviceAccounts.namespaceSelector.matchExpressions[0].values"],
+  ])("refuses to compile %s", (_name, actors, path) => {
+    const result = compilePolicy(tokenPolicy("p", { delegation: { actors, maxChainLength: 1 } }));
+    expect(result.ok ? [] : result.errors.map((e) => e.path)).toContain(path);
+  });
+
+  it("refuses to compile a delegable scope the policy does not allow", () => {
+    const result = compilePolicy(tokenPolicy("p", { scopes: { allowed: ["read"] }, delegation: { actors: [{ subject: "x" }], maxChainLength: 1, scopes: ["admin"] } }));
+    expect(result.ok ? [] : result.errors.map((e) => e.path)).toEqual(["spec.delegation.scopes[0]"]);
+  });
+
   it("denies delegation entirely where the guardrail sets the chain length to zero", () => {
     const d = run(policySet(baseline({ maxDelegationChainLength: 0 }), delegating), subject({ actors: [planner] }));
     expect(denial(d)).toEqual(["DelegationChainTooLong", expect.stringContaining("exceeds 0")]);

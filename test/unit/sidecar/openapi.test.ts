@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { PATH_HEALTHZ, PATH_METRICS, PATH_READYZ, SIDECAR_DEFAULT_PORT, SIDECAR_GUARD_HEADER, SIDECAR_PATH_PROOF, SIDECAR_PATH_TOKEN } from "../../../api/constants.ts";
+import { PATH_HEALTHZ, PATH_METRICS, PATH_READYZ, SIDECAR_DEFAULT_PORT, SIDECAR_GUARD_HEADER, SIDECAR_PATH_ACT, SIDECAR_PATH_DELEGATION, SIDECAR_PATH_PROOF, SIDECAR_PATH_TOKEN } from "../../../api/constants.ts";
 import { OAUTH_ERROR_CODES } from "../../../api/exchange.ts";
 import { SIDECAR_ERROR_CODES } from "../../../sidecar/src/errors.ts";
 
@@ -21,7 +21,7 @@ describe("docs/sidecar-openapi.yaml", () => {
   it("describes exactly the sidecar's endpoints on its default port", async () => {
     const doc = await load();
     expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.paths).sort()).toEqual([PATH_HEALTHZ, PATH_METRICS, PATH_READYZ, SIDECAR_PATH_PROOF, SIDECAR_PATH_TOKEN].sort());
+    expect(Object.keys(doc.paths).sort()).toEqual([PATH_HEALTHZ, PATH_METRICS, PATH_READYZ, SIDECAR_PATH_ACT, SIDECAR_PATH_DELEGATION, SIDECAR_PATH_PROOF, SIDECAR_PATH_TOKEN].sort());
     expect(doc.servers[0]?.url).toBe(`http://127.0.0.1:${SIDECAR_DEFAULT_PORT}`);
   });
 

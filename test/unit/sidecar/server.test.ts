@@ -12,6 +12,7 @@ import { startLocalServers } from "../../../sidecar/src/server.ts";
 import type { TokenKey } from "../../../sidecar/src/token-key.ts";
 import { tokenKey } from "../../../sidecar/src/token-key.ts";
 import type { TokenResult } from "../../../sidecar/src/token-service.ts";
+import type { ActRequest, DelegationRequest } from "../../../sidecar/src/delegation-request.ts";
 import { capturedLogger, manualClock, rawGet } from "./helpers.ts";
 
 const clock = manualClock();
@@ -35,6 +36,8 @@ const held = (accessToken: string, lifetimeMs = 299_500): TokenResult => ({
 const heldSync = held("held-token", 600_000);
 
 const signer = generateDpopSigner({ now: clock.now });
+const delegations: DelegationRequest[] = [];
+const acts: ActRequest[] = [];
 
 const api: LocalApi = {
   get(key) {
@@ -65,6 +68,18 @@ const api: LocalApi = {
   readiness: () => ready,
   metricsText: () => "tessera_sidecar_ready 1\n",
   proof: (request) => signer.proof(request),
+  delegate: (request) => {
+    delegations.push(request);
+    return Promise.resolve(
+      request.actor.endsWith(":stranger")
+        ? { kind: "denied", denial: { status: 403, error: { error: "access_denied", error_description: "not allowed to act", tessera_reason: "DelegationNotAllowed" } } }
+        : { kind: "issued", token: { accessToken: "grant-token", issuedTokenType: "urn:ietf:params:oauth:token-type:access_token", tokenType: "Bearer", expiresInSeconds: 300, scope: request.scopes.join(" ") } },
+    );
+  },
+  act: (request) => {
+    acts.push(request);
+    return Promise.resolve({ kind: "issued", token: { accessToken: "acting-token", issuedTokenType: "urn:ietf:params:oauth:token-type:access_token", tokenType: "DPoP", expiresInSeconds: 120, scope: undefined } });
+  },
 };
 
 let servers: LocalServers;
@@ -345,5 +360,58 @@ describe("Unix socket", () => {
   it("still requires the guard header over the socket", async () => {
     const res = await rawGet({ socketPath }, "/v1/token?audience=https%3A%2F%2Fpayments.example", { host: "localhost" });
     expect(res.status).toBe(400);
+  });
+});
+
+describe("local delegation endpoints", () => {
+  const grant = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln";
+  const act = (body: string, headers: Record<string, string> = { ...guard, host: host(), "content-type": "application/json" }) =>
+    rawGet({ port: servers.port }, "/v1/act", headers, "POST", body);
+
+  it("mints a grant for the named actor, audience and scopes, answered like a token", async () => {
+    const res = await get("/v1/delegation?actor=system:serviceaccount:agents:planner&audience=https%3A%2F%2Fcalendar.example&scope=calendar.read");
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ access_token: "grant-token", expires_in: 300, scope: "calendar.read" });
+    expect(res.headers["cache-control"]).toBe("no-store");
+    expect(delegations.at(-1)).toEqual({ actor: "system:serviceaccount:agents:planner", audience: "https://calendar.example", scopes: ["calendar.read"] });
+  });
+
+  it.each([
+    ["no actor", "/v1/delegation?audience=https%3A%2F%2Fcalendar.example"],
+    ["an actor that is not a service account", "/v1/delegation?actor=user:alice&audience=https%3A%2F%2Fcalendar.example"],
+    ["two actors", "/v1/delegation?actor=system:serviceaccount:a:b&actor=system:serviceaccount:a:c&audience=x"],
+    ["no audience", "/v1/delegation?actor=system:serviceaccount:agents:planner"],
+  ])("refuses a delegation request with %s", async (_name, target) => {
+    const before = delegations.length;
+    const res = await get(target);
+    expect(res.status).toBe(400);
+    expect(delegations).toHaveLength(before);
+  });
+
+  it("passes the issuer's refusal of a grant through", async () => {
+    const res = await get("/v1/delegation?actor=system:serviceaccount:agents:stranger&audience=x");
+    expect(res.status).toBe(403);
+    expect(JSON.parse(res.body)).toMatchObject({ tessera_reason: "DelegationNotAllowed" });
+  });
+
+  it("requires the guard header for a grant", async () => {
+    expect((await get("/v1/delegation?actor=system:serviceaccount:agents:planner&audience=x", { host: host() })).status).toBe(400);
+  });
+
+  it("exchanges a received grant as this pod, the grant in the body and never in the URL", async () => {
+    const res = await act(JSON.stringify({ grant, audience: "https://calendar.example", scope: "calendar.read" }));
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ access_token: "acting-token", token_type: "DPoP", expires_in: 120 });
+    expect(acts.at(-1)).toEqual({ grant, audience: "https://calendar.example", scopes: ["calendar.read"] });
+  });
+
+  it.each([
+    ["GET", "/v1/act", 405],
+    ["a body that is not JSON", "nope", 400],
+    ["a grant that is not a JWT", JSON.stringify({ grant: "x", audience: "a" }), 400],
+    ["no audience", JSON.stringify({ grant }), 400],
+  ])("refuses an act request with %s", async (name, body, status) => {
+    const res = name === "GET" ? await get(body) : await act(body);
+    expect(res.status).toBe(status);
   });
 });

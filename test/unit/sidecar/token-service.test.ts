@@ -24,7 +24,7 @@ function harness(script: (key: TokenKey, subject: string, n: number, clock: { ms
   const clock = manualClock();
   let subjectToken: string | SidecarError = fakeJwt(Math.floor(clock.ms() / 1000) + 3600, "subject-1");
   const exchanges: Array<{ key: TokenKey; subject: string }> = [];
-  const issuer: IssuerClient = {
+  const issuer: Pick<IssuerClient, "exchange" | "watch"> = {
     exchange(subject, key) {
       exchanges.push({ key, subject });
       return Promise.resolve(script(key, subject, exchanges.length, clock));

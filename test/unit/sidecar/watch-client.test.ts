@@ -17,7 +17,7 @@ function run(outcomes: WatchOutcome[]) {
   const done = new Promise<void>((resolve) => {
     finish = resolve;
   });
-  const issuer: IssuerClient = {
+  const issuer: Pick<IssuerClient, "exchange" | "watch"> = {
     exchange: () => Promise.reject(new Error("not used")),
     watch(subject, since, signal) {
       polls.push({ since, subject });

@@ -1,22 +1,16 @@
 // RFC 7662 introspection: strict verification with Tessera's own keys, then live checks of revocation, pod and policy.
 
 import type { IntrospectionResponse } from "../../../../api/exchange.ts";
-import type { AnyTokenPolicy } from "../../../../api/token-policy.ts";
 import type { TesseraKeyLookup } from "../keys/access-token.ts";
 import { decodeCompactJws, verifySignature } from "../keys/jws.ts";
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from "../keys/keys.ts";
 import type { InactiveReason, IssuerMetrics } from "../metrics.ts";
 import type { PodLookup } from "../subject/pod-lookup.ts";
-import { inactiveReason, tokenBinding, type PolicyState, type TokenBinding } from "./introspection-rules.ts";
 import type { RevocationChecker } from "./revocation.ts";
 import { isAccessTokenTyp } from "../subject/service-account-token.ts";
+import { createTokenLiveness, type PolicyLookup, type TokenLiveness } from "./token-liveness.ts";
 
-/** Policy lookup by reference (the controller's informer cache in production). */
-export interface PolicyLookup {
-  get(
-    ref: Readonly<{ kind: "TokenPolicy" | "ClusterTokenPolicy"; namespace?: string; name: string }>,
-  ): AnyTokenPolicy | undefined | Promise<AnyTokenPolicy | undefined>;
-}
+export type { PolicyLookup } from "./token-liveness.ts";
 
 /** The only answer for an inactive token (RFC 7662 section 2.2): nothing about why, nothing about the token. */
 export const INACTIVE: IntrospectionResponse = Object.freeze({ active: false });
@@ -76,19 +70,14 @@ export function verifyForIntrospection(
   return { ok: true, claims: payload };
 }
 
-async function policyState(policies: PolicyLookup, binding: TokenBinding): Promise<PolicyState> {
-  const policy = await policies.get(binding.policy);
-  if (policy === undefined) return { found: false };
-  const revokeBefore = policy.spec.revokeBefore;
-  return revokeBefore === undefined ? { found: true } : { found: true, revokeBefore };
-}
-
 /** Answers introspection requests; gathering (I/O) happens here, the decision in introspection-rules.ts. */
 export class Introspector {
   readonly #options: IntrospectorOptions;
+  readonly #liveness: TokenLiveness;
 
   constructor(options: IntrospectorOptions) {
     this.#options = options;
+    this.#liveness = createTokenLiveness(options);
   }
 
   /**
@@ -100,12 +89,7 @@ export class Introspector {
     const nowSeconds = Math.floor(o.now().getTime() / 1000);
     const verified = verifyForIntrospection(token, o.keys, o.issuer, o.algorithms ?? SIGNING_ALGORITHMS, nowSeconds);
     if (!verified.ok) return this.#inactive(verified.reason);
-    const binding = tokenBinding(verified.claims);
-    const jti = verified.claims["jti"];
-    if (binding === undefined || typeof jti !== "string") return this.#inactive("invalid");
-    const revoked = o.revocations.isRevoked(jti);
-    const [pod, policy] = await Promise.all([o.pods.get(binding.pod.namespace, binding.pod.name), policyState(o.policies, binding)]);
-    const reason = inactiveReason(binding, { revoked, pod, policy });
+    const reason = await this.#liveness.inactiveReason(verified.claims);
     if (reason !== undefined) return this.#inactive(reason);
     o.metrics?.observeIntrospection({ active: true });
     // The claims first, then active, so no claim can pose as the active flag.

@@ -1,8 +1,11 @@
 // The token-exchange pipeline: parse, verify, bind to the pod, build the subject, decide, mint, record, respond.
 import type { Logger } from "pino";
 import type { OAuthErrorCode, OAuthErrorResponse, TokenExchangeResponse } from "../../../../api/exchange.ts";
-import type { Actor, DeniedDecision, DenialReason } from "../../policy/types.ts";
-import { actorsFromActClaim, verifyAccessToken, type TesseraKeyLookup } from "../keys/access-token.ts";
+import type { AllowedDecision, DeniedDecision, DenialReason, Subject } from "../../policy/types.ts";
+import { verifyAccessToken, type TesseraKeyLookup } from "../keys/access-token.ts";
+import type { TokenLiveness } from "../audit/token-liveness.ts";
+import { proveActor } from "./actor-credential.ts";
+import { checkGrantUse, grantClaims, namedActor, readGrant, type DelegationGrant } from "./delegation-grant.ts";
 import type { Decider } from "./decider.ts";
 import type { DecisionRecorder } from "../record/decision-recorder.ts";
 import { IssuerError, httpStatusOf, isIssuerError } from "../errors.ts";
@@ -11,11 +14,11 @@ import type { SigningKey } from "../keys/keys.ts";
 import { mintAccessToken } from "./mint.ts";
 import { checkPodBinding, type NamespaceLookup, type PodLookup } from "../subject/pod-lookup.ts";
 import type { PodRateLimiter } from "./pod-rate-limit.ts";
-import { parseExchangeRequest } from "./request.ts";
+import { parseExchangeRequest, type ExchangeRequest, type MayAct } from "./request.ts";
 import { DEFAULT_LEEWAY_SECONDS, isAccessTokenTyp, type ServiceAccountIdentity } from "../subject/service-account-token.ts";
-import { actorFromServiceAccount, subjectFromToken, type ClusterInfo } from "../subject/subject.ts";
+import { subjectFromGrant, subjectFromToken, type ClusterInfo } from "../subject/subject.ts";
 import type { SubjectVerifier } from "../subject/subject-verifier.ts";
-import { CLAIM_CONFIRMATION, CLAIM_NAMESPACE, CLAIM_SERVICE_ACCOUNT } from "../../../../api/constants.ts";
+import { DELEGATION_GRANT_MAX_TTL_SECONDS, TOKEN_TYPE_BEARER } from "../../../../api/constants.ts";
 import { tokenRequestProofs } from "./dpop-proof.ts";
 import { bindingFor } from "./token-binding.ts";
 
@@ -27,8 +30,12 @@ export interface ExchangeDeps {
   readonly keys: TesseraKeyLookup & { current(): SigningKey };
   readonly recorder: DecisionRecorder;
   readonly cluster: ClusterInfo;
-  /** Tessera's issuer URL; also the audience an actor's Tessera token must carry. */
+  /** Tessera's issuer URL; also the audience a delegation grant and an actor's Tessera token must carry. */
   readonly issuer: string;
+  /** The cluster's service-account issuer: iss of an actor proven by its projected token. */
+  readonly serviceAccountIssuer: string;
+  /** The live checks introspection applies (revoked jti, pod gone, revokeBefore), for every Tessera token presented. */
+  readonly liveness: TokenLiveness;
   readonly now: () => Date;
   readonly newId: () => string;
   readonly logger: Logger;
@@ -86,72 +93,98 @@ export type DpopHeader = string | readonly string[] | undefined;
 /** Creates the exchange handler. It never throws: every failure becomes an OAuth error outcome. */
 export function createTokenExchange(deps: ExchangeDeps): (body: string, dpop?: DpopHeader) => Promise<ExchangeOutcome> {
   const proofs = tokenRequestProofs(deps.issuer);
+  const nowSeconds = () => Math.floor(deps.now().getTime() / 1000);
 
   async function bindToPod(identity: ServiceAccountIdentity) {
     return checkPodBinding(identity, await deps.pods.get(identity.namespace, identity.pod.name));
   }
 
-  async function verifyActor(token: string): Promise<Actor[]> {
+  async function namespaceOf(name: string) {
+    const namespace = await deps.namespaces.get(name);
+    if (namespace === undefined) throw new IssuerError("NamespaceNotFound", `namespace ${name} does not exist`);
+    return namespace;
+  }
+
+  /** Only a verified, bound pod spends a share: a caller cannot spend another pod's or grow the map at will. */
+  function takeRate(podUid: string, what: string): void {
+    const rate = deps.rateLimiter?.take(podUid, deps.now().getTime());
+    if (rate !== undefined && !rate.allowed) {
+      throw new IssuerError("RateLimited", `${what} exchanges too often; retry in ${rate.retryAfterSeconds} s`, {
+        retryAfterSeconds: rate.retryAfterSeconds,
+      });
+    }
+  }
+
+  /** A Tessera token as subject_token: only a live delegation grant. */
+  async function verifyGrant(token: string): Promise<DelegationGrant> {
+    let claims: Readonly<Record<string, unknown>>;
     try {
-      const header = decodeCompactJws(token).header;
-      if (isAccessTokenTyp(header["typ"])) {
-        // A Tessera token held by the actor: its own act chain continues behind it.
-        const verified = verifyAccessToken(
-          token,
-          deps.keys,
-          { issuer: deps.issuer, audience: deps.issuer, leewaySeconds: DEFAULT_LEEWAY_SECONDS },
-          Math.floor(deps.now().getTime() / 1000),
-        );
-        // A bound token presented without a proof of its key is a bearer use of it: what binding exists to stop.
-        if (verified.claims[CLAIM_CONFIRMATION] !== undefined) {
-          throw new IssuerError("ActorInvalid", "actor_token: a DPoP-bound token cannot be an actor token; use the actor's projected token");
-        }
-        const namespace = verified.claims[CLAIM_NAMESPACE];
-        const name = verified.claims[CLAIM_SERVICE_ACCOUNT];
-        const current: Actor = {
-          sub: verified.sub,
-          iss: deps.issuer,
-          ...(typeof namespace === "string" && typeof name === "string" ? { serviceAccount: { namespace, name } } : {}),
-        };
-        return [current, ...actorsFromActClaim(verified.claims["act"])];
-      }
-      // Otherwise the projected token of the actor's own pod, held to the same rules as a subject token.
-      const identity = await deps.verifier.verify(token);
-      await bindToPod(identity);
-      return [actorFromServiceAccount(identity)];
+      claims = verifyAccessToken(token, deps.keys, { issuer: deps.issuer, audience: deps.issuer, leewaySeconds: DEFAULT_LEEWAY_SECONDS }, nowSeconds()).claims;
     } catch (error) {
-      if (isIssuerError(error) && error.oauthError === "invalid_grant") {
-        throw new IssuerError("ActorInvalid", `actor_token: ${error.message}`, { cause: error });
+      if (isIssuerError(error)) {
+        throw new IssuerError("GrantInvalid", `subject_token: a Tessera access token is a subject token only as a delegation grant; ${error.message}`, {
+          cause: error,
+        });
       }
       throw error;
     }
+    const grant = readGrant(claims);
+    // The checks introspection applies, through the same code: a revoked grant, or one whose pod or policy moved on, is dead.
+    const reason = await deps.liveness.inactiveReason(claims);
+    if (reason !== undefined) throw new IssuerError("GrantInvalid", `subject_token: the delegation grant is no longer valid (${reason})`);
+    return grant;
   }
 
   async function run(body: string, dpop: DpopHeader): Promise<ExchangeOutcome> {
     const request = parseExchangeRequest(body);
     // Checked before the subject token (a bad proof is refused cheaply) but recorded only after the pod is verified and
     // within its rate, so only a real pod's own exchanges can occupy the replay cache.
-    const proof = proofs.check(dpop, Math.floor(deps.now().getTime() / 1000));
-    const identity = await deps.verifier.verify(request.subjectToken);
-    const pod = await bindToPod(identity);
-    // Only now is the key a verified, bound pod: a caller cannot spend another pod's share or grow the map at will.
-    const rate = deps.rateLimiter?.take(pod.uid, deps.now().getTime());
-    if (rate !== undefined && !rate.allowed) {
-      throw new IssuerError("RateLimited", `pod ${pod.namespace}/${pod.name} exchanges too often; retry in ${rate.retryAfterSeconds} s`, {
-        retryAfterSeconds: rate.retryAfterSeconds,
+    const proof = proofs.check(dpop, nowSeconds());
+
+    let subject: Subject;
+    let scopes = request.scopes;
+    if (isAccessTokenTyp(decodeCompactJws(request.subjectToken).header["typ"])) {
+      // A delegation grant: usable only by the actor it names, proven by the actor's own credential, never alone.
+      const grant = await verifyGrant(request.subjectToken);
+      if (request.actorToken === undefined) {
+        throw new IssuerError("ActorRequired", `a delegation grant is accepted only with actor_token: the credential of ${grant.mayAct.sub} itself`);
+      }
+      const proven = await proveActor(deps, request.actorToken, proof?.jkt);
+      ({ scopes } = checkGrantUse(grant, proven.actor, request));
+      takeRate(proven.podUid, `actor ${proven.actor.sub}`);
+      if (proof !== undefined) proofs.consume(proof, nowSeconds());
+      const pod = await deps.pods.get(grant.pod.namespace, grant.pod.name);
+      if (pod === undefined || pod.uid !== grant.pod.uid || pod.serviceAccountName !== grant.serviceAccount.name) {
+        throw new IssuerError("GrantInvalid", "subject_token: the delegating pod is gone");
+      }
+      subject = subjectFromGrant({
+        serviceAccount: grant.serviceAccount,
+        pod,
+        namespace: await namespaceOf(grant.serviceAccount.namespace),
+        cluster: deps.cluster,
+        actors: [proven.actor, ...grant.chain],
       });
+    } else {
+      // The pod's own projected token: the pod asks in its own name, for a token or for a grant to hand to an actor.
+      if (request.actorToken !== undefined) {
+        throw new IssuerError(
+          "ActorRequiresGrant",
+          "actor_token is accepted only with a delegation grant as subject_token; the delegating workload asks its sidecar for one (may_act) and never hands over its own token",
+        );
+      }
+      const identity = await deps.verifier.verify(request.subjectToken);
+      const pod = await bindToPod(identity);
+      takeRate(pod.uid, `pod ${pod.namespace}/${pod.name}`);
+      if (proof !== undefined) proofs.consume(proof, nowSeconds());
+      subject = subjectFromToken({ identity, pod, namespace: await namespaceOf(identity.namespace), cluster: deps.cluster, actors: [] });
     }
-    if (proof !== undefined) proofs.consume(proof, Math.floor(deps.now().getTime() / 1000));
-    const namespace = await deps.namespaces.get(identity.namespace);
-    if (namespace === undefined) {
-      throw new IssuerError("NamespaceNotFound", `namespace ${identity.namespace} does not exist`);
-    }
-    const actors = request.actorToken === undefined ? [] : await verifyActor(request.actorToken);
-    const subject = subjectFromToken({ identity, pod, namespace, cluster: deps.cluster, actors });
+
+    const mayAct = request.mayAct;
     const now = deps.now();
+    // Asking for a grant is decided as if the named actor already acted: the policy must let it act, for these scopes.
     const decision = deps.decider.decide({
-      subject,
-      request: { audiences: request.audiences, scopes: request.scopes },
+      subject: mayAct === undefined ? subject : { ...subject, actors: [namedActor(mayAct, deps.serviceAccountIssuer), ...subject.actors] },
+      request: { audiences: request.audiences, scopes },
       now,
       id: deps.newId(),
     });
@@ -159,6 +192,7 @@ export function createTokenExchange(deps: ExchangeDeps): (body: string, dpop?: D
       deps.recorder.record(decision, {});
       return denialOutcome(decision);
     }
+    if (mayAct !== undefined) return grantOutcome(decision, subject, mayAct, now, request.requestedTokenType);
     const binding = bindingFor(decision, proof?.jkt);
     const minted = mintAccessToken({
       decision,
@@ -179,6 +213,43 @@ export function createTokenExchange(deps: ExchangeDeps): (body: string, dpop?: D
         expires_in: minted.expiresIn,
         // RFC 8693 section 2.2.1: scope is returned when it differs from what was asked.
         ...(sameSet(granted, request.scopes) ? {} : { scope: granted.join(" ") }),
+      },
+    };
+  }
+
+  /**
+   * Mints a delegation grant: audience the issuer (no API accepts it), the decided scopes, the chain so far (without
+   * the named actor, who has not acted yet), may_act, a short life, and never bound to the delegator's key.
+   */
+  function grantOutcome(
+    decision: AllowedDecision,
+    subject: Subject,
+    mayAct: MayAct,
+    now: Date,
+    issuedType: ExchangeRequest["requestedTokenType"],
+  ): ExchangeOutcome {
+    const ttlSeconds = Math.min(decision.grant.ttlSeconds, DELEGATION_GRANT_MAX_TTL_SECONDS);
+    const asGrant: AllowedDecision = {
+      ...decision,
+      subject,
+      grant: { ...decision.grant, audiences: [deps.issuer], claims: {}, ttlSeconds },
+    };
+    const minted = mintAccessToken({
+      decision: asGrant,
+      key: deps.keys.current(),
+      issuer: deps.issuer,
+      now,
+      extraClaims: grantClaims(mayAct, deps.serviceAccountIssuer, decision.grant.audiences),
+    });
+    deps.recorder.record(decision, { jti: decision.id });
+    return {
+      status: 200,
+      body: {
+        access_token: minted.token,
+        issued_token_type: issuedType,
+        token_type: TOKEN_TYPE_BEARER,
+        expires_in: minted.expiresIn,
+        scope: decision.grant.scopes.join(" "),
       },
     };
   }

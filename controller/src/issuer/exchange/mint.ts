@@ -25,6 +25,8 @@ export interface MintInput {
   readonly now: Date;
   /** Thumbprint of the DPoP key the token is bound to (cnf.jkt); absent for a bearer token. */
   readonly jkt?: string;
+  /** Claims only the issuer sets beyond the usual ones (a delegation grant's may_act); never from a policy. */
+  readonly extraClaims?: Readonly<Record<string, unknown>>;
 }
 
 export interface MintedToken {
@@ -53,7 +55,13 @@ function encodedHeaderOf(key: SigningKey): string {
 }
 
 /** The claim set of an allowed decision; pure, for tests and explain. */
-export function accessTokenClaims(decision: AllowedDecision, issuer: string, now: Date, jkt?: string): Record<string, unknown> {
+export function accessTokenClaims(
+  decision: AllowedDecision,
+  issuer: string,
+  now: Date,
+  jkt?: string,
+  extraClaims?: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
   const { subject, grant, policy } = decision;
   const iat = Math.floor(now.getTime() / 1000);
   const sub = `${K8S_SERVICE_ACCOUNT_SUBJECT_PREFIX}${subject.serviceAccount.namespace}:${subject.serviceAccount.name}`;
@@ -64,6 +72,7 @@ export function accessTokenClaims(decision: AllowedDecision, issuer: string, now
   }
   const act = actClaimFor(subject.actors);
   Object.assign(claims, {
+    ...extraClaims,
     iss: issuer,
     sub,
     aud: grant.audiences.length === 1 ? grant.audiences[0] : [...grant.audiences],
@@ -97,7 +106,7 @@ export function accessTokenClaims(decision: AllowedDecision, issuer: string, now
 
 /** Signs the claims of `decision` with the current key. */
 export function mintAccessToken(input: MintInput): MintedToken {
-  const claims = accessTokenClaims(input.decision, input.issuer, input.now, input.jkt);
+  const claims = accessTokenClaims(input.decision, input.issuer, input.now, input.jkt, input.extraClaims);
   const signingInput = `${encodedHeaderOf(input.key)}.${b64(claims)}`;
   const signature = signJws(input.key, Buffer.from(signingInput, "ascii")).toString("base64url");
   return { token: `${signingInput}.${signature}`, claims, expiresIn: input.decision.grant.ttlSeconds };

@@ -1,6 +1,8 @@
 // Parses an RFC 8693 token-exchange form body into a checked request, with size limits and actionable errors.
 import {
   GRANT_TYPE_TOKEN_EXCHANGE,
+  K8S_SERVICE_ACCOUNT_SUBJECT_PREFIX,
+  PARAM_MAY_ACT,
   TOKEN_TYPE_ACCESS_TOKEN,
   TOKEN_TYPE_JWT,
 } from "../../../../api/constants.ts";
@@ -34,11 +36,20 @@ export interface ExchangeRequest {
   readonly audiences: readonly string[];
   /** Scope tokens in request order, duplicates removed; empty when the request named none. */
   readonly scopes: readonly string[];
+  /** Set when a delegation grant is asked for: the one actor allowed to use it. */
+  readonly mayAct?: MayAct;
   /** The token type asked for; TOKEN_TYPE_ACCESS_TOKEN when absent. */
   readonly requestedTokenType: typeof TOKEN_TYPE_ACCESS_TOKEN | typeof TOKEN_TYPE_JWT;
 }
 
+/** The actor a delegation grant names: a service account, by its subject. */
+export interface MayAct {
+  readonly sub: string;
+  readonly serviceAccount: { readonly namespace: string; readonly name: string };
+}
+
 const SINGLE_VALUED = [
+  PARAM_MAY_ACT,
   "grant_type",
   "subject_token",
   "subject_token_type",
@@ -104,14 +115,32 @@ export function parseExchangeRequest(body: string): ExchangeRequest {
   const audienceList = checkAudiences(audiences, resources);
   const scopes = parseScope(single.get("scope"));
   const requestedTokenType = parseRequestedTokenType(single.get("requested_token_type"));
+  const mayActValue = single.get(PARAM_MAY_ACT);
+  const mayAct = mayActValue === undefined ? undefined : parseMayAct(mayActValue);
 
   return {
     subjectToken,
     ...(actorToken === undefined ? {} : { actorToken }),
     audiences: audienceList,
     scopes,
+    ...(mayAct === undefined ? {} : { mayAct }),
     requestedTokenType,
   };
+}
+
+// A namespace is a DNS label; a service account name a DNS subdomain.
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const SERVICE_ACCOUNT = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+/** The actor a grant is for: only a service account's subject, so the actor can prove it with its own projected token. */
+export function parseMayAct(value: string): MayAct {
+  checkLength(PARAM_MAY_ACT, value, REQUEST_LIMITS.shortChars * 2);
+  const rest = value.startsWith(K8S_SERVICE_ACCOUNT_SUBJECT_PREFIX) ? value.slice(K8S_SERVICE_ACCOUNT_SUBJECT_PREFIX.length) : undefined;
+  const [namespace, name, extra] = rest?.split(":") ?? [];
+  if (namespace === undefined || name === undefined || extra !== undefined || !NAMESPACE.test(namespace) || !SERVICE_ACCOUNT.test(name)) {
+    throw invalid(`${PARAM_MAY_ACT} must name a service account as ${K8S_SERVICE_ACCOUNT_SUBJECT_PREFIX}NAMESPACE:NAME`);
+  }
+  return { sub: value, serviceAccount: { namespace, name } };
 }
 
 function requiredToken(single: Map<SingleValued, string>, name: "subject_token" | "actor_token", what: string): string {

@@ -3,7 +3,8 @@
 import { randomUUID } from "node:crypto";
 import { ANNOTATION_AUDIENCES, ANNOTATION_SCOPES } from "../../../../api/constants.ts";
 import { buildSubject } from "../../policy/subject.ts";
-import type { AudienceEvaluation, Decision, DenialReason, DenyingParty, Subject, TokenRequest } from "../../policy/types.ts";
+import type { Actor, AudienceEvaluation, Decision, DelegationLink, DenialReason, DenyingParty, Subject, TokenRequest } from "../../policy/types.ts";
+import { parseMayAct } from "../exchange/request.ts";
 import { policyLabel } from "../record/decision-log.ts";
 import { AuditEndpointError } from "../audit/errors.ts";
 import { accessTokenClaims } from "../exchange/mint.ts";
@@ -29,6 +30,11 @@ export interface ExplainQuery {
   readonly pod: string;
   readonly audiences: readonly string[];
   readonly scopes: readonly string[];
+  /**
+   * A delegation chain to explain, current actor first, each a service account's subject
+   * (system:serviceaccount:NAMESPACE:NAME): what the pod's delegated token would be, as if each had proven itself.
+   */
+  readonly actors?: readonly string[];
 }
 
 /** One candidate policy, in precedence order. */
@@ -74,6 +80,8 @@ export interface ExplainedRequest {
   };
   /** The claims a token would carry (without the per-token jti, iat, nbf, exp). */
   readonly claims?: Readonly<Record<string, unknown>>;
+  /** The delegation chain, current actor first, and the rule that let each actor act. */
+  readonly delegation?: readonly DelegationLink[];
   /**
    * Audited rules that could apply and what each would have done if enforced; the decision above is made without
    * them. Optional on the wire: an issuer older than audit mode sends none.
@@ -116,6 +124,14 @@ export function requestsFor(query: ExplainQuery, pod: PodInfo): { audiences: str
   return audiences.map((audience) => ({ audiences: [audience], scopes }));
 }
 
+function actorOf(sub: string): Actor {
+  try {
+    return { sub, iss: "", serviceAccount: parseMayAct(sub).serviceAccount };
+  } catch {
+    throw new AuditEndpointError("InvalidRequest", `actor '${sub}' is not a service account's subject (system:serviceaccount:NAMESPACE:NAME)`);
+  }
+}
+
 /** Pure: a decision reshaped for people. */
 export function explainDecision(
   decision: Decision,
@@ -138,6 +154,7 @@ export function explainDecision(
   });
   const base = {
     request: { audiences: decision.request.audiences, scopes: decision.request.scopes },
+    ...(decision.delegation === undefined ? {} : { delegation: decision.delegation }),
     allowed: decision.allowed,
     ...(decision.policy === undefined ? {} : { policy: { ref: policyLabel(decision.policy), generation: decision.policy.generation } }),
     policies,
@@ -191,7 +208,9 @@ export class Explainer {
     if (requests.length === 0) {
       throw new AuditEndpointError("InvalidRequest", `name an audience: the pod has no ${ANNOTATION_AUDIENCES} annotation`);
     }
-    const subject = subjectForPod(pod, namespace, o.cluster);
+    // The actors' issuer is not known here; explain shows who acts and why, which does not depend on it.
+    const actors = (query.actors ?? []).map(actorOf);
+    const subject = { ...subjectForPod(pod, namespace, o.cluster), actors };
     const now = o.now();
     return {
       pod: { namespace: pod.namespace, name: pod.name, uid: pod.uid, serviceAccount: pod.serviceAccountName },

@@ -65,6 +65,8 @@ function requestLines(explained: ExplainedRequest): string[] {
     ["Decision", decision],
   ];
   if (!explained.allowed && explained.message !== undefined) head.push(["Why", explained.message]);
+  // The chain, current actor first (the outermost act), each with the rule that let it act.
+  (explained.delegation ?? []).forEach((link, i) => head.push([i === 0 ? "Acting" : "  for", `${link.actor}: allowed by ${link.allowedBy}`]));
   for (const owner of explained.owners ?? []) head.push(["Owner", ownerText(owner)]);
   if (explained.granted !== undefined) {
     head.push(["Granted", `scopes ${list(explained.granted.scopes)}; ttl ${explained.granted.ttlSeconds}s`]);

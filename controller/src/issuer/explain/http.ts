@@ -1,4 +1,4 @@
-// HTTP shell of explain: GET ?namespace=&pod=[&audience=...][&scope=...] for an authenticated, allowlisted caller.
+// HTTP shell of explain: GET ?namespace=&pod=[&audience=...][&scope=...][&actor=...] for an authenticated, allowlisted caller.
 
 import type { Logger } from "pino";
 import type { CallerAuthenticator } from "../audit/caller-auth.ts";
@@ -19,7 +19,7 @@ export interface ExplainHandlerOptions {
 /** Parses the query; undefined with a message when it is unusable. */
 export function parseExplainQuery(
   search: URLSearchParams,
-): { ok: true; namespace: string; pod: string; audiences: string[]; scopes: string[] } | { ok: false; message: string } {
+): { ok: true; namespace: string; pod: string; audiences: string[]; scopes: string[]; actors: string[] } | { ok: false; message: string } {
   const namespace = search.getAll("namespace");
   const pod = search.getAll("pod");
   const [ns] = namespace;
@@ -33,7 +33,12 @@ export function parseExplainQuery(
   if ([...audiences, ...scopes].some((v) => v.length === 0 || v.length > MAX_VALUE_CHARS) || audiences.length > MAX_VALUES || scopes.length > 64) {
     return { ok: false, message: `at most ${MAX_VALUES} audiences and 64 scopes, each 1-${MAX_VALUE_CHARS} characters` };
   }
-  return { ok: true, namespace: ns, pod: name, audiences, scopes };
+  // A delegation chain, current actor first (repeated actor parameters).
+  const actors = search.getAll("actor");
+  if (actors.length > 8 || actors.some((v) => v.length === 0 || v.length > MAX_VALUE_CHARS)) {
+    return { ok: false, message: `at most 8 actors, each 1-${MAX_VALUE_CHARS} characters` };
+  }
+  return { ok: true, namespace: ns, pod: name, audiences, scopes, actors };
 }
 
 export function createExplainHandler(options: ExplainHandlerOptions): Handler {

@@ -36,6 +36,23 @@ export function subjectFromToken(inputs: SubjectInputs): Subject {
   });
 }
 
+/** What the subject of a delegated exchange is built from: the grant's verified claims and its pod, looked up live. */
+export interface GrantSubjectInputs {
+  readonly serviceAccount: { readonly namespace: string; readonly name: string };
+  /** The delegating pod, already checked against the grant's binding. */
+  readonly pod: PodInfo;
+  readonly namespace: NamespaceInfo;
+  readonly cluster: ClusterInfo;
+  /** The proven actor first, then the chain the grant carries. */
+  readonly actors: readonly Actor[];
+}
+
+/** Pure: the subject a delegation grant stands for, with the chain of actors acting for it. */
+export function subjectFromGrant(inputs: GrantSubjectInputs): Subject {
+  const { serviceAccount, pod, namespace, cluster, actors } = inputs;
+  return buildSubject({ serviceAccount, namespace, pod, cluster, actors });
+}
+
 /** The actor a verified projected token of another pod stands for. */
 export function actorFromServiceAccount(identity: ServiceAccountIdentity): Actor {
   return {

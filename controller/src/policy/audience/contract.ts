@@ -40,6 +40,8 @@ export interface CompiledContract {
   readonly requiredClaims: readonly string[];
   /** Tokens for this audience must be DPoP-bound (spec.requireDPoP). */
   readonly requireDpop: boolean;
+  /** What the owner accepts from delegated callers (spec.delegation); absent leaves it to the callers' policies. */
+  readonly delegation?: { readonly maxChainLength: number; readonly scopes?: ReadonlySet<string> };
   /** spec.enforcement is Audit: the audience is decided as if the contract did not exist; what it would decide is recorded. */
   readonly audited?: true;
 }
@@ -112,6 +114,7 @@ export function compileContract(obj: TokenAudience, expressions: ExpressionCompi
   });
   const requireDpop: unknown = spec.requireDPoP;
   if (requireDpop !== undefined && typeof requireDpop !== "boolean") errors.push({ path: "spec.requireDPoP", message: "requireDPoP is true or false" });
+  const delegation = compileDelegation(spec.delegation, scopes, errors);
   if (errors.length > 0 || spec.audience === undefined || spec.owner === undefined) return { ok: false, ref, errors };
   return {
     ok: true,
@@ -124,8 +127,28 @@ export function compileContract(obj: TokenAudience, expressions: ExpressionCompi
       ...(ttl === undefined ? {} : { maxTtlSeconds: ttl }),
       requiredClaims,
       requireDpop: requireDpop === true,
+      ...(delegation === undefined ? {} : { delegation }),
       ...(audited ? { audited: true as const } : {}),
     },
+  };
+}
+
+function compileDelegation(
+  delegation: TokenAudience["spec"]["delegation"],
+  defined: ReadonlyMap<string, string>,
+  errors: CompileError[],
+): CompiledContract["delegation"] {
+  if (delegation === undefined) return undefined;
+  const max: unknown = delegation.maxChainLength;
+  if (typeof max !== "number" || !Number.isInteger(max) || max < 0 || max > 8) {
+    errors.push({ path: "spec.delegation.maxChainLength", message: "maxChainLength must be a whole number from 0 (no delegated tokens) to 8" });
+  }
+  (delegation.scopes ?? []).forEach((scope, i) => {
+    if (!defined.has(scope)) errors.push({ path: `spec.delegation.scopes[${i}]`, message: `scope '${scope}' is not defined in spec.scopes` });
+  });
+  return {
+    maxChainLength: typeof max === "number" ? max : 0,
+    ...(delegation.scopes === undefined ? {} : { scopes: new Set(delegation.scopes) }),
   };
 }
 

@@ -56,6 +56,8 @@ function setup() {
     recorder: { record: () => undefined },
     cluster: { name: "eu-1", environment: "prod" },
     issuer: TESSERA_ISSUER,
+    serviceAccountIssuer: RULES.issuer,
+    liveness: { inactiveReason: () => Promise.resolve(undefined) },
     now: () => NOW,
     newId: () => randomUUID(),
     logger: logs.logger,

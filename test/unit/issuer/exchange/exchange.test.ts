@@ -14,12 +14,11 @@ import type { Decider, DecideInput } from "../../../../controller/src/issuer/exc
 import { createTokenExchange, type ExchangeOutcome } from "../../../../controller/src/issuer/exchange/exchange.ts";
 import { IssuerError } from "../../../../controller/src/issuer/errors.ts";
 import { generateKeyRecord, loadSigningKey } from "../../../../controller/src/issuer/keys/keys.ts";
-import { mintAccessToken } from "../../../../controller/src/issuer/exchange/mint.ts";
 import { PodRateLimiter } from "../../../../controller/src/issuer/exchange/pod-rate-limit.ts";
 import type { NamespaceInfo, PodInfo, PodLookup } from "../../../../controller/src/issuer/subject/pod-lookup.ts";
 import { JwksSubjectVerifier, type SubjectVerifier } from "../../../../controller/src/issuer/subject/subject-verifier.ts";
 import { TokenReviewSubjectVerifier } from "../../../../controller/src/issuer/subject/token-review-verifier.ts";
-import type { Actor, Decision, DenialReason } from "../../../../controller/src/policy/types.ts";
+import type { Decision, DenialReason } from "../../../../controller/src/policy/types.ts";
 import {
   keySetOf,
   NOW,
@@ -28,13 +27,12 @@ import {
   RULES,
   signToken,
   silentLogger,
-  SUBJECT,
   TESSERA_ISSUER,
 } from "../fixtures.ts";
 import { captureLogger } from "../capture-logger.ts";
 
 const clusterKey = rsaClusterKey();
-const CI_ACTOR: Actor = { sub: "system:serviceaccount:ci:pipeline", iss: TESSERA_ISSUER, serviceAccount: { namespace: "ci", name: "pipeline" } };
+const LIVE = { inactiveReason: () => Promise.resolve(undefined) };
 const signingKey = loadSigningKey(generateKeyRecord("ES256", NOW, NOW));
 
 const POD: PodInfo = {
@@ -93,6 +91,8 @@ function setup(
     recorder: { record: (decision, outcome) => recorded.push({ decision, ...outcome }) },
     cluster: { name: "eu-1", environment: "prod" },
     issuer: TESSERA_ISSUER,
+    serviceAccountIssuer: RULES.issuer,
+    liveness: LIVE,
     now: () => NOW,
     newId: () => `d-${++n}`,
     logger,
@@ -214,63 +214,20 @@ describe("token exchange", () => {
     expect(err(await exchange(body())).error).toBe("invalid_grant");
   });
 
-  it("accepts a delegating pod's projected token as actor and passes the chain to the decider", async () => {
+  it("refuses an actor_token beside a projected subject token: a workload's own token is never delegated", async () => {
     const { exchange, recorded } = setup();
-    ok(await exchange(body({ actor_token: agentToken, actor_token_type: TOKEN_TYPE_JWT })));
-    expect(recorded[0]?.decision.subject.actors).toEqual([
-      { sub: "system:serviceaccount:agents:planner", iss: RULES.issuer, serviceAccount: { namespace: "agents", name: "planner" } },
-    ]);
+    const outcome = err(await exchange(body({ actor_token: agentToken, actor_token_type: TOKEN_TYPE_JWT })));
+    expect(outcome).toMatchObject({ error: "invalid_request" });
+    expect(outcome.error_description).toMatch(/delegation grant/);
+    expect(recorded).toHaveLength(0);
   });
 
-  it("extends the chain of an actor's Tessera token issued for the issuer itself", async () => {
-    const { exchange, recorded } = setup();
-    // The planner holds a Tessera token for Tessera's own audience, itself acting for a CI pipeline.
-    const plannerToken = mintAccessToken({
-      decision: {
-        audiences: [],
-        id: "d-planner",
-        at: NOW.toISOString(),
-        subject: { ...SUBJECT, serviceAccount: { namespace: "agents", name: "planner" }, actors: [CI_ACTOR] },
-        request: { audiences: [TESSERA_ISSUER], scopes: [] },
-        evaluations: [],
-        allowed: true,
-        policy: { kind: "ClusterTokenPolicy", name: "agents", generation: 1 },
-        grant: { audiences: [TESSERA_ISSUER], scopes: [], ttlSeconds: 300, claims: {}, clamps: [] },
-      },
-      key: signingKey,
-      issuer: TESSERA_ISSUER,
-      now: NOW,
-    }).token;
-    ok(await exchange(body({ actor_token: plannerToken, actor_token_type: TOKEN_TYPE_JWT })));
-    expect(recorded[0]?.decision.subject.actors).toEqual([
-      { sub: "system:serviceaccount:agents:planner", iss: TESSERA_ISSUER, serviceAccount: { namespace: "agents", name: "planner" } },
-      CI_ACTOR,
-    ]);
-  });
-
-  it("refuses a Tessera token minted for another audience as actor token", async () => {
-    const { exchange, recorded } = setup();
+  it("refuses a Tessera access token as subject token unless it is a delegation grant", async () => {
+    const { exchange } = setup();
     const first = ok(await exchange(body({ audience: "payments" })));
-    const outcome = err(await exchange(body({ actor_token: first.access_token, actor_token_type: TOKEN_TYPE_JWT })));
+    const outcome = err(await exchange(body({ subject_token: first.access_token, actor_token: agentToken, actor_token_type: TOKEN_TYPE_JWT })));
     expect(outcome.error).toBe("invalid_grant");
-    expect(outcome.error_description).toMatch(/^actor_token: /);
-    expect(recorded).toHaveLength(1);
-  });
-
-  it("refuses a broken actor token with invalid_grant", async () => {
-    const { exchange } = setup();
-    const forged = `${agentToken.slice(0, agentToken.lastIndexOf("."))}.AAAA`;
-    const response = err(await exchange(body({ actor_token: forged, actor_token_type: TOKEN_TYPE_JWT })));
-    expect(response).toMatchObject({ error: "invalid_grant" });
-  });
-
-  it("denies an actor the policy does not allow", async () => {
-    const { exchange } = setup();
-    const self = signToken(clusterKey, projectedClaims());
-    expect(err(await exchange(body({ actor_token: self, actor_token_type: TOKEN_TYPE_JWT })))).toMatchObject({
-      error: "access_denied",
-      tessera_reason: "DelegationNotAllowed",
-    });
+    expect(outcome.error_description).toMatch(/^subject_token: /);
   });
 
   it("answers temporarily_unavailable before the first signing key exists", async () => {
@@ -290,6 +247,8 @@ describe("token exchange", () => {
         recorder: { record: () => undefined },
         cluster: { name: "eu-1", environment: "prod" },
         issuer: TESSERA_ISSUER,
+        serviceAccountIssuer: RULES.issuer,
+        liveness: LIVE,
         now: () => NOW,
         newId: () => "x",
         logger: silentLogger,
@@ -336,7 +295,7 @@ describe("token exchange", () => {
         fc.oneof(
           fc.string(),
           fc.dictionary(
-            fc.constantFrom("grant_type", "subject_token", "subject_token_type", "audience", "resource", "scope", "actor_token", "actor_token_type", "requested_token_type"),
+            fc.constantFrom("grant_type", "subject_token", "subject_token_type", "audience", "resource", "scope", "actor_token", "actor_token_type", "requested_token_type", "may_act"),
             fc.oneof(fc.string(), fc.constant(subjectToken), fc.constant(GRANT_TYPE_TOKEN_EXCHANGE), fc.constant(TOKEN_TYPE_JWT)),
           ).map((d) => new URLSearchParams(d).toString()),
         ),

@@ -106,6 +106,32 @@ describe("explain", () => {
     expect(report.pod).toEqual({ namespace: "payments", name: "api-7d9f", uid: "uid-1", serviceAccount: "api" });
   });
 
+  it("explains a delegated token: the chain reaches the engine, and each link is shown with the rule that let it act", async () => {
+    const chains: string[][] = [];
+    const explainer = new Explainer({
+      pods: { get: () => pod },
+      namespaces: { get: () => ({ name: "payments", labels: {} }) },
+      engine: {
+        explain: (input) => {
+          chains.push(input.subject.actors.map((a) => a.sub));
+          const delegation = input.subject.actors.map((a, i) => ({ actor: a.sub, allowedBy: `TokenPolicy/payments/ledger spec.delegation.actors[${i}]` }));
+          return { decision: { ...allowed, request: input.request, subject: input.subject, delegation }, guardrails: [] };
+        },
+      },
+      cluster: { name: "east-1", environment: "prod" },
+      issuer: ISSUER,
+      now: () => new Date("2026-11-23T01:00:00Z"),
+    });
+    const actors = ["system:serviceaccount:agents:searcher", "system:serviceaccount:agents:planner"];
+    const report = await explainer.explain({ namespace: "payments", pod: "api-7d9f", audiences: ["a"], scopes: [], actors });
+    expect(chains).toEqual([actors]);
+    const text = formatExplainReport(report);
+    expect(text).toMatch(/\nActing +system:serviceaccount:agents:searcher: allowed by TokenPolicy\/payments\/ledger spec\.delegation\.actors\[0\]\n {2}for +system:serviceaccount:agents:planner: allowed by /);
+    await expect(explainer.explain({ namespace: "payments", pod: "api-7d9f", audiences: ["a"], scopes: [], actors: ["user:alice"] })).rejects.toSatisfy((e) =>
+      isAuditEndpointError(e, "InvalidRequest"),
+    );
+  });
+
   it("reports a missing pod as PodNotFound", async () => {
     const explainer = new Explainer({
       pods: { get: () => undefined },
@@ -149,7 +175,8 @@ describe("explain", () => {
   });
 
   it.each([
-    ["a full query", "namespace=payments&pod=api&audience=a&audience=b&scope=x%20y&scope=z", { audiences: ["a", "b"], scopes: ["x", "y", "z"] }],
+    ["a full query", "namespace=payments&pod=api&audience=a&audience=b&scope=x%20y&scope=z", { audiences: ["a", "b"], scopes: ["x", "y", "z"], actors: [] }],
+    ["a delegation chain", "namespace=payments&pod=api&actor=system:serviceaccount:agents:planner", { actors: ["system:serviceaccount:agents:planner"] }],
     ["no pod", "namespace=payments", undefined],
     ["two namespaces", "namespace=a&namespace=b&pod=p", undefined],
     ["a bad name", "namespace=Pay_ments&pod=p", undefined],

@@ -269,3 +269,48 @@ describe("names are refused in every spelling", () => {
     expect(d.allowed && Object.getPrototypeOf(d.grant.claims)).toBeNull();
   });
 });
+
+describe("the audience's owner has its say on delegated tokens", () => {
+  const planner = { sub: "system:serviceaccount:agents:planner", iss: "https://kubernetes.default.svc", serviceAccount: { namespace: "agents", name: "planner" } };
+  const delegating = tokenPolicy("orders-please", {
+    subjects: { serviceAccounts: ["billing"] },
+    audiences: [ORDERS],
+    scopes: { allowed: ["orders.read", "orders.write"] },
+    delegation: { actors: [{ serviceAccount: { namespace: "agents", name: "planner" } }], maxChainLength: 2 },
+  }, "team-b");
+  const admitBoth = (delegation?: TokenAudienceSpec["delegation"]) =>
+    contract("orders", "team-a", {
+      callers: [{ name: "billing", serviceAccounts: [{ namespace: "team-b", name: "billing" }], scopes: ["orders.read", "orders.write"] }],
+      ...(delegation === undefined ? {} : { delegation }),
+    });
+  const asAgent = (policies: PolicySet, scopes: readonly string[], actors = [planner]) =>
+    decide({
+      subject: subject({ namespace: "team-b", serviceAccount: "billing", namespaceLabels: TEAM_B_LABELS, actors }),
+      request: request([ORDERS], scopes),
+      policies,
+      now: NOW,
+      id: "d",
+      namespaceLabels: (ns) => LABELS[ns],
+    });
+
+  it.each<[string, TokenAudienceSpec["delegation"], readonly string[], number, string]>([
+    ["without a delegation block, the callers' policies decide", undefined, ["orders.write"], 1, "allowed orders.write"],
+    ["maxChainLength 0 refuses every delegated token", { maxChainLength: 0 }, ["orders.read"], 1, "AudienceOwnerDenied by owner"],
+    ["a chain longer than the owner accepts is refused", { maxChainLength: 1 }, ["orders.read"], 2, "AudienceOwnerDenied by owner"],
+    ["an actor may hold a scope the owner lets actors hold", { maxChainLength: 1, scopes: ["orders.read"] }, ["orders.read"], 1, "allowed orders.read"],
+    ["an actor never holds a scope the owner keeps for the caller itself", { maxChainLength: 1, scopes: ["orders.read"] }, ["orders.write"], 1, "AudienceOwnerDenied by owner"],
+  ])("%s", (_name, delegation, scopes, chain, expected) => {
+    const d = asAgent(set([delegating, owners(ownedByTeamA)], [admitBoth(delegation)]), scopes, Array.from({ length: chain }, () => planner));
+    expect(outcome(d)).toBe(expected);
+  });
+
+  it("leaves tokens the caller asks in its own name alone", () => {
+    const d = asBilling(set([delegating, owners(ownedByTeamA)], [admitBoth({ maxChainLength: 0 })]), ["orders.write"]);
+    expect(outcome(d)).toBe("allowed orders.write");
+  });
+
+  it("refuses to compile a delegated scope the contract does not define", () => {
+    const result = compileContract(admitBoth({ maxChainLength: 1, scopes: ["admin"] }));
+    expect(result.ok ? [] : result.errors.map((e) => e.path)).toEqual(["spec.delegation.scopes[0]"]);
+  });
+});
