@@ -4,10 +4,15 @@
 # manager) and run as the non-root user 65532, the UID the chart and the injected sidecar expect.
 
 ARG NODE_MAJOR=24
+# Base images: the published ones by default. A build that cannot reach their registry passes stand-ins with the
+# same contents (Node.js and npm in the build base; Node.js as the entrypoint, user 65532, in the runtime base), as
+# the node tier does with images it makes from the machine's Node.js (docs/development.md, "The node tier").
+ARG BUILD_BASE=node:${NODE_MAJOR}-bookworm-slim
+ARG RUNTIME_BASE=gcr.io/distroless/nodejs${NODE_MAJOR}-debian12:nonroot
 
 # `npm run build`: compile api/, controller/src and sidecar/src to dist/ (tsc rewrites the .ts import specifiers to
 # .js), then bundle the sidecar and its dependencies into the one file dist/sidecar/tessera-sidecar.mjs (esbuild).
-FROM node:${NODE_MAJOR}-bookworm-slim AS build
+FROM ${BUILD_BASE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
@@ -19,12 +24,12 @@ COPY sidecar/bundle.ts ./sidecar/bundle.ts
 RUN npm run build
 
 # The controller's production dependencies, exactly as locked.
-FROM node:${NODE_MAJOR}-bookworm-slim AS controller-deps
+FROM ${BUILD_BASE} AS controller-deps
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts
 
-FROM gcr.io/distroless/nodejs${NODE_MAJOR}-debian12:nonroot AS controller
+FROM ${RUNTIME_BASE} AS controller
 WORKDIR /app
 # package.json carries "type": "module", which the compiled ES modules need.
 COPY --from=build /src/package.json ./
@@ -39,7 +44,7 @@ CMD ["dist/controller/src/main.js"]
 # The sidecar runs in every opted-in pod, so it ships as one bundled file: no node_modules, no package.json (the
 # .mjs extension makes it an ES module). It loads faster and holds less memory than the tsc output with its
 # node_modules (docs/sidecar.md, "Resource use"). The licences of the bundled packages travel with it.
-FROM gcr.io/distroless/nodejs${NODE_MAJOR}-debian12:nonroot AS sidecar
+FROM ${RUNTIME_BASE} AS sidecar
 WORKDIR /app
 COPY --from=build /src/dist/sidecar/tessera-sidecar.mjs /src/dist/sidecar/THIRD_PARTY_LICENSES.txt ./
 USER 65532:65532

@@ -41,6 +41,8 @@ export interface ApiserverArgsParams {
   readonly extraAudiences: readonly string[];
   /** Address to bind and advertise; loopback unless the node tier asks for its bridge address (pods dial it). */
   readonly bindAddress?: string;
+  /** `iss` of service-account tokens; the apiserver's URL unless a cluster-style name is wanted. */
+  readonly serviceAccountIssuer?: string;
   /** Set when kubelets will register: the apiserver's client certificate for them and the CA of their serving certs. */
   readonly nodes?: NodeApiserverParams;
   /** --authentication-config file, when the apiserver should also trust external JWT issuers. */
@@ -78,6 +80,7 @@ function nodeArgs(nodes: NodeApiserverParams): string[] {
 export function apiserverArgs(p: ApiserverArgsParams): string[] {
   const host = p.bindAddress ?? "127.0.0.1";
   const url = apiserverUrl(p.securePort, host);
+  const issuer = p.serviceAccountIssuer ?? url;
   const args = [
     `--etcd-servers=${p.etcdUrl}`,
     `--bind-address=${host}`,
@@ -90,12 +93,12 @@ export function apiserverArgs(p: ApiserverArgsParams): string[] {
     `--client-ca-file=${p.clientCaFile}`,
     `--service-cluster-ip-range=${SERVICE_CIDR}`,
     "--allow-privileged=true",
-    `--service-account-issuer=${url}`,
+    `--service-account-issuer=${issuer}`,
     // The default JWKS URI advertises an in-cluster address that does not exist here.
     `--service-account-jwks-uri=${url}/openid/v1/jwks`,
     `--service-account-key-file=${p.saPublicKeyFile}`,
     `--service-account-signing-key-file=${p.saPrivateKeyFile}`,
-    `--api-audiences=${[url, ...p.extraAudiences].join(",")}`,
+    `--api-audiences=${[issuer, ...p.extraAudiences].join(",")}`,
     "--profiling=false",
   ];
   if (p.nodes === undefined) {

@@ -35,6 +35,8 @@ export function binaryPaths(cacheDir: string): BinaryPaths {
     kubelet: at("kubelet"),
     "kube-controller-manager": at("kube-controller-manager"),
     "kube-scheduler": at("kube-scheduler"),
+    "kube-proxy": at("kube-proxy"),
+    coredns: at("coredns"),
     pause: at("pause"),
     promtool: at("promtool"),
   };

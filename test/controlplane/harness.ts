@@ -38,6 +38,11 @@ export interface ControlPlaneOptions {
    * controller-manager will make default ServiceAccounts, a client certificate to call kubelets with).
    */
   readonly forNodes?: boolean;
+  /**
+   * `iss` of service-account tokens; the apiserver's URL by default. The node tier uses the name clusters built by
+   * kubeadm use (https://kubernetes.default.svc.cluster.local), the default of Tessera's chart.
+   */
+  readonly serviceAccountIssuer?: string;
   /** How long to wait for /readyz (the apiserver needs up to a minute on two cores). */
   readonly readyTimeoutMs?: number;
   /** Progress lines for a person. */
@@ -266,11 +271,13 @@ async function startControlPlaneOnce(options: ControlPlaneOptions): Promise<Cont
     };
     await startEtcd();
 
-    const apiAudiences = [url, ...(options.apiAudiences ?? [DEFAULT_TESSERA_AUDIENCE])];
+    const serviceAccountIssuer = options.serviceAccountIssuer ?? url;
+    const apiAudiences = [serviceAccountIssuer, ...(options.apiAudiences ?? [DEFAULT_TESSERA_AUDIENCE])];
     const args = apiserverArgs({
       etcdUrl,
       securePort: apiPort,
       bindAddress,
+      serviceAccountIssuer,
       ...(forNodes
         ? {
             nodes: {
@@ -341,7 +348,7 @@ async function startControlPlaneOnce(options: ControlPlaneOptions): Promise<Cont
       kubeconfigPath,
       apiserverUrl: url,
       caPem: pki.ca.certPem,
-      serviceAccountIssuer: url,
+      serviceAccountIssuer,
       apiAudiences,
       tempDir,
       binaries: options.binaries,

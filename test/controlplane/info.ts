@@ -8,7 +8,7 @@ export interface ControlPlaneInfo {
   readonly apiserverUrl: string;
   /** CA that signed the apiserver's serving cert and the admin client cert. */
   readonly caPem: string;
-  /** `iss` of service-account tokens; equals apiserverUrl. */
+  /** `iss` of service-account tokens; apiserverUrl unless the control plane was started with another. */
   readonly serviceAccountIssuer: string;
   /** Audiences the apiserver itself accepts in TokenReview (its issuer URL and Tessera's default audience). */
   readonly apiAudiences: readonly string[];

@@ -12,6 +12,8 @@ export const HELM_VERSION = "v3.19.5";
  */
 export const PROMETHEUS_MODULE_VERSION = "v0.316.0";
 
+/** CoreDNS version of the node tier's cluster DNS; must match the pin in coredns/go.mod. */
+export const COREDNS_VERSION = "v1.12.4";
 /** Version of the node tier's pause program (test/controlplane/pause); bump it when its source changes. */
 export const PAUSE_VERSION = "v1";
 
@@ -22,6 +24,8 @@ export type BinaryName =
   | "kubelet"
   | "kube-controller-manager"
   | "kube-scheduler"
+  | "kube-proxy"
+  | "coredns"
   | "pause"
   | "promtool";
 
@@ -29,11 +33,16 @@ export type BinaryName =
 export const CONTROL_PLANE_BINARIES: readonly BinaryName[] = Object.freeze(["kube-apiserver", "etcd", "helm"]);
 /** What the integration tests need besides: promtool for the chart's alerts (the demo and the bench do not). */
 export const CHECK_BINARIES: readonly BinaryName[] = Object.freeze(["promtool"]);
-/** What the node tier needs on top: a kubelet, the controllers a cluster relies on, and the sandbox's pause program. */
+/**
+ * What the node tier needs on top: a kubelet, the controllers a cluster relies on, Services (kube-proxy) and their
+ * names (CoreDNS), and the sandbox's pause program.
+ */
 export const NODE_BINARIES: readonly BinaryName[] = Object.freeze([
   "kubelet",
   "kube-controller-manager",
   "kube-scheduler",
+  "kube-proxy",
+  "coredns",
   "pause",
 ]);
 
@@ -94,6 +103,14 @@ export const BINARIES: Readonly<Record<BinaryName, BinarySpec>> = Object.freeze(
   kubelet: kubernetesBinary("kubelet"),
   "kube-controller-manager": kubernetesBinary("kube-controller-manager"),
   "kube-scheduler": kubernetesBinary("kube-scheduler"),
+  "kube-proxy": kubernetesBinary("kube-proxy"),
+  coredns: {
+    name: "coredns",
+    version: COREDNS_VERSION,
+    moduleDir: "coredns",
+    goPackage: "tessera.dev/test/controlplane/coredns",
+    ldflags: "-s -w",
+  },
   pause: {
     name: "pause",
     version: PAUSE_VERSION,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End to end on a throwaway kind cluster: build and load the images, install the chart, run a workload under a
-# TokenPolicy, fetch a token from inside its pod and verify it against the issuer's JWKS.
+# TokenPolicy, fetch a token from inside its pod and verify it against the issuer's JWKS. The node tier
+# (test/node/injection.test.ts) runs the same story on a real node here and verifies with the same checks.
 # Needs docker, kind, kubectl, helm and node (with `npm ci` done). KEEP=1 keeps the cluster afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -35,6 +36,16 @@ kubectl label namespace e2e tessera.dev/inject=enabled
 kubectl -n tessera get secret tessera-webhook-tls -o jsonpath='{.data.ca\.crt}' | base64 -d > "$WORK/ca.crt"
 kubectl -n e2e create configmap tessera-issuer-ca --from-file=ca.crt="$WORK/ca.crt"
 kubectl apply -f - <<YAML
+apiVersion: tessera.dev/v1alpha1
+kind: ClusterTokenPolicy
+metadata: { name: e2e-audiences }
+spec:
+  owner: { team: platform }
+  # An external API's audience nobody in the cluster owns: the operator opens it to policies.
+  audienceOwnership:
+    - audiences: ["$AUDIENCE"]
+      ownedBy: Open
+---
 apiVersion: v1
 kind: ServiceAccount
 metadata: { name: orders, namespace: e2e }

@@ -7,6 +7,7 @@ import { loadControlPlaneConfig } from "../controlplane/config.ts";
 import type { ControlPlaneInfo } from "../controlplane/info.ts";
 import { nodeTierUnavailableReason, startNodeCluster, type NodeImages, type NodeStartTimings } from "../controlplane/node/node.ts";
 import { CONTROL_PLANE_BINARIES, NODE_BINARIES } from "../controlplane/versions.ts";
+import { installTessera } from "./tessera-install.ts";
 
 /** What node-tier tests get: the cluster, or the reason there is none. */
 export type NodeTier =
@@ -15,6 +16,10 @@ export type NodeTier =
       readonly nodeName: string;
       readonly images: NodeImages;
       readonly timings: NodeStartTimings;
+      /** Tag of Tessera's images on the node, and seconds their build and the chart's install took. */
+      readonly tesseraTag: string;
+      readonly imagesBuildS: number;
+      readonly chartInstallS: number;
     }
   | { readonly available: false; readonly reason: string };
 
@@ -46,8 +51,25 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     log,
   });
   const node = await startNodeCluster({ binaries, cacheDir: config.cacheDir, log });
+  let install;
+  try {
+    install = await installTessera(node, binaries.helm, config.cacheDir, log);
+  } catch (err) {
+    await node.stop().catch((stopErr: unknown) => {
+      log(stopErr instanceof Error ? stopErr.message : String(stopErr));
+    });
+    throw err;
+  }
   project.provide("controlPlane", node.controlPlane.info());
-  project.provide("nodeTier", { available: true, nodeName: node.nodeName, images: node.images, timings: node.timings });
+  project.provide("nodeTier", {
+    available: true,
+    nodeName: node.nodeName,
+    images: node.images,
+    timings: node.timings,
+    tesseraTag: install.images.tag,
+    imagesBuildS: install.images.buildS,
+    chartInstallS: install.installS,
+  });
   return async () => {
     await node.stop();
   };

@@ -42,6 +42,10 @@ export function imageConfigJson(config: ImageConfig, layerDiffId: string, archit
       ...(config.workingDir !== undefined ? { WorkingDir: config.workingDir } : {}),
     },
     rootfs: { type: "layers", diff_ids: [layerDiffId] },
+    // One history entry per layer: builders (buildah) refuse a base whose history and layers disagree. A fixed
+    // date keeps the config, and so the image ID, the same for the same files.
+    created: "1970-01-01T00:00:00Z",
+    history: [{ created: "1970-01-01T00:00:00Z", created_by: "tessera node tier: root filesystem packed as one layer" }],
   });
 }
 

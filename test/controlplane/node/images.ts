@@ -27,7 +27,7 @@ export function tagOf(version: string): string {
 }
 
 /** Packs `rootfs` once per cache key: returns the cached archive when it is there already. */
-async function cachedArchive(
+export async function cachedArchive(
   cacheDir: string,
   fileName: string,
   reference: string,
@@ -62,7 +62,7 @@ export function pauseImage(cacheDir: string, pauseBinary: string, version: strin
 }
 
 /** Downloads Debian's busybox-static package into the cache once (apt-get download), returning the .deb's path. */
-async function busyboxDeb(cacheDir: string): Promise<string> {
+export async function busyboxDeb(cacheDir: string): Promise<string> {
   const debs = join(cacheDir, "debs");
   await mkdir(debs, { recursive: true });
   const find = async (): Promise<string | undefined> =>

@@ -31,6 +31,8 @@ export interface NodeLayout {
   readonly kubeletCertDir: string;
   readonly controllerManagerKubeconfig: string;
   readonly schedulerKubeconfig: string;
+  readonly kubeProxyKubeconfig: string;
+  readonly kubeProxyConfig: string;
   readonly imagesDir: string;
   readonly logsDir: string;
 }
@@ -52,6 +54,8 @@ export function nodeLayout(root: string): NodeLayout {
     kubeletCertDir: join(root, "kubelet", "pki"),
     controllerManagerKubeconfig: join(root, "kube-controller-manager.kubeconfig"),
     schedulerKubeconfig: join(root, "kube-scheduler.kubeconfig"),
+    kubeProxyKubeconfig: join(root, "kube-proxy.kubeconfig"),
+    kubeProxyConfig: join(root, "kube-proxy.yaml"),
     imagesDir: join(root, "images"),
     logsDir: join(root, "logs"),
   };

@@ -1,10 +1,10 @@
 // Starts and stops a one-node cluster on this machine: the control plane harness's etcd and kube-apiserver (bound
 // to the node's bridge address), containerd from Debian's packages, a kubelet, kube-controller-manager and
 // kube-scheduler built from Go modules. Traffic stays on loopback and the node's private bridge.
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { BinaryPaths } from "../build.ts";
 import { ControlPlaneError } from "../errors.ts";
 import { startControlPlane, type ControlPlane } from "../harness.ts";
@@ -13,18 +13,28 @@ import { renderKubeconfig } from "../kubeconfig.ts";
 import { issueCertificate } from "../pki.ts";
 import { freeLoopbackPorts } from "../ports.ts";
 import { ManagedProcess } from "../process.ts";
-import { PAUSE_VERSION } from "../versions.ts";
+import { applyObject } from "../manifests.ts";
+import { COREDNS_VERSION, PAUSE_VERSION } from "../versions.ts";
 import { renderCniConfig } from "./cni-config.ts";
 import { renderContainerdConfig } from "./containerd-config.ts";
 import { controllerManagerArgs, schedulerArgs } from "./controllers-args.ts";
 import { kubeletCgroupDirs, removeCgroupTree } from "./cgroups.ts";
-import { busyboxImage, importImages, pauseImage, type CachedImage } from "./images.ts";
+import { busyboxImage, cachedArchive, importImages, pauseImage, type CachedImage } from "./images.ts";
 import { kubeletArgs, renderKubeletConfig } from "./kubelet-config.ts";
 import { NODE_NAME, NODE_NETWORK, nodeLayout, type NodeLayout } from "./layout.ts";
 import { unmountUnder } from "./mounts.ts";
-import { assertPodNetworkFree, createBridge, deleteBridge } from "./network.ts";
+import {
+  assertPodNetworkFree,
+  createBridge,
+  deleteBridge,
+  disablePodRouting,
+  enablePodRouting,
+  existingLeftoverChains,
+  removeNewLeftoverChains,
+} from "./network.ts";
+import { CLUSTER_DNS_IP, CLUSTER_DOMAIN, clusterDnsManifests, kubeProxyArgs, renderKubeProxyConfig } from "./services-config.ts";
 import { acquireNodeLock, type NodeLock } from "./node-lock.ts";
-import { ensureRuntimePackages } from "./packages.ts";
+import { ensurePackages, RUNTIME_FILES } from "./packages.ts";
 import { killAllTasks, shimPids, taskIds } from "./runtime-processes.ts";
 import { recordSysctls, restoreSysctls, type SysctlSnapshot } from "./sysctls.ts";
 import { waitUntil } from "./wait.ts";
@@ -34,7 +44,10 @@ export interface NodeClusterOptions {
   readonly binaries: BinaryPaths;
   readonly cacheDir: string;
   readonly log?: (line: string) => void;
-  /** How long to wait for another node tier on this machine to finish. */
+  /**
+   * How long to wait for another node tier on this machine to finish (60 min by default: another checkout's whole
+   * test run holds the node while its tests run).
+   */
   readonly lockWaitMs?: number;
 }
 
@@ -52,6 +65,7 @@ export interface NodeStartTimings {
   readonly imagesS: number;
   readonly nodeReadyS: number;
   readonly controllersS: number;
+  readonly clusterDnsS: number;
   readonly totalS: number;
 }
 
@@ -102,13 +116,17 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
   const unavailable = nodeTierUnavailableReason();
   if (unavailable !== undefined) throw new ControlPlaneError("NOT_ROOT", unavailable);
 
+  const lock: NodeLock = await acquireNodeLock(log, options.lockWaitMs ?? 60 * 60_000);
+  // Timed from holding the node: waiting for another run is not the node's start-up.
   const startedAt = Date.now();
-  const lock: NodeLock = await acquireNodeLock(log, options.lockWaitMs ?? 20 * 60_000);
   const state: {
     sysctls?: SysctlSnapshot;
     netnsBefore?: Set<string>;
     cgroupsBefore?: Set<string>;
+    chainsBefore?: Set<string>;
     bridge?: boolean;
+    routing?: boolean;
+    kubeProxy?: ManagedProcess;
     controlPlane?: ControlPlane;
     layout?: NodeLayout;
     containerd?: ManagedProcess;
@@ -141,6 +159,15 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
       });
     }
     await step("stop kubelet", async () => state.kubelet?.stop());
+    if (state.kubeProxy !== undefined) {
+      const kubeProxy = state.kubeProxy;
+      await step("stop kube-proxy", () => kubeProxy.stop());
+      // kube-proxy's own clean-up mode removes every chain and rule it made.
+      await step("remove kube-proxy's rules", async () => {
+        await run(options.binaries["kube-proxy"], ["--cleanup"], { code: "TEARDOWN_INCOMPLETE" });
+        if (state.chainsBefore !== undefined) await removeNewLeftoverChains(state.chainsBefore);
+      });
+    }
     if (layout !== undefined && state.containerd !== undefined) {
       await step("kill remaining tasks", async () => {
         if (state.containerd?.exitDescription === undefined) await killAllTasks(layout.containerdSocket);
@@ -175,6 +202,7 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
         if (left.length > 0) throw new ControlPlaneError("TEARDOWN_INCOMPLETE", `cgroups still in use: ${left.join(", ")}`);
       });
     }
+    if (state.routing === true) await step("remove the pod routing rule", disablePodRouting);
     if (state.bridge === true) await step("delete bridge", deleteBridge);
     if (state.sysctls !== undefined) {
       const snapshot = state.sysctls;
@@ -196,21 +224,26 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
 
   try {
     let phase = Date.now();
-    await ensureRuntimePackages(log);
+    await ensurePackages(RUNTIME_FILES, log);
     const packagesS = seconds(phase);
 
     await assertPodNetworkFree();
     state.sysctls = await recordSysctls();
     state.netnsBefore = await netnsEntries();
     state.cgroupsBefore = new Set(await kubeletCgroupDirs());
+    state.chainsBefore = await existingLeftoverChains();
     await createBridge(log);
     state.bridge = true;
+    state.routing = true;
+    await enablePodRouting();
 
     phase = Date.now();
     const controlPlane = await startControlPlane({
       binaries: options.binaries,
       bindAddress: NODE_NETWORK.gateway,
       forNodes: true,
+      // The issuer name of clusters built by kubeadm, and the default Tessera's chart expects.
+      serviceAccountIssuer: `https://kubernetes.default.svc.${CLUSTER_DOMAIN}`,
       log,
     });
     state.controlPlane = controlPlane;
@@ -225,6 +258,16 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
     phase = Date.now();
     const pause = await pauseImage(options.cacheDir, options.binaries.pause, PAUSE_VERSION);
     const busybox = await busyboxImage(options.cacheDir);
+    const coredns = await cachedArchive(
+      options.cacheDir,
+      `tessera-coredns-${COREDNS_VERSION}.tar`,
+      `localhost/tessera-coredns:${COREDNS_VERSION}`,
+      { entrypoint: ["/coredns"] },
+      async (rootfs) => {
+        await copyFile(options.binaries.coredns, join(rootfs, "coredns"));
+        await chmod(join(rootfs, "coredns"), 0o755);
+      },
+    );
     await writeFile(join(layout.cniConfDir, "10-tessera.conflist"), renderCniConfig({ ipamDataDir: layout.cniIpamDir }));
     await writeFile(layout.containerdConfig, renderContainerdConfig({ layout, sandboxImage: pause.reference }));
     log("starting containerd");
@@ -243,7 +286,7 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
     });
     const containerdS = seconds(phase);
     phase = Date.now();
-    await importImages(layout.containerdSocket, [pause, busybox]);
+    await importImages(layout.containerdSocket, [pause, busybox, coredns]);
     const imagesS = seconds(phase);
 
     phase = Date.now();
@@ -262,6 +305,8 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
     await writeFile(layout.kubeletKubeconfig, await identity(`CN=system:node:${NODE_NAME}, O=system:nodes`), { mode: 0o600 });
     await writeFile(layout.controllerManagerKubeconfig, await identity("CN=system:kube-controller-manager"), { mode: 0o600 });
     await writeFile(layout.schedulerKubeconfig, await identity("CN=system:kube-scheduler"), { mode: 0o600 });
+    // The bootstrap ClusterRoleBinding system:node-proxier grants this user what kube-proxy needs.
+    await writeFile(layout.kubeProxyKubeconfig, await identity("CN=system:kube-proxy"), { mode: 0o600 });
     const kubeletServing = await issueCertificate(
       ca,
       { subject: `CN=${NODE_NAME}`, usage: "server", ipAddresses: [NODE_NETWORK.gateway], dnsNames: [NODE_NAME] },
@@ -272,9 +317,17 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
     await writeFile(kubeletCert, kubeletServing.certPem);
     await writeFile(kubeletKey, kubeletServing.keyPem, { mode: 0o600 });
 
-    const [kubeletPort, healthzPort, controllerManagerPort, schedulerPort] = await freeLoopbackPorts(4);
-    if (kubeletPort === undefined || healthzPort === undefined || controllerManagerPort === undefined || schedulerPort === undefined) {
-      throw new ControlPlaneError("NO_FREE_PORT", "could not reserve four loopback ports");
+    const ports = await freeLoopbackPorts(6);
+    const [kubeletPort, healthzPort, controllerManagerPort, schedulerPort, proxyHealthzPort, proxyMetricsPort] = ports;
+    if (
+      kubeletPort === undefined ||
+      healthzPort === undefined ||
+      controllerManagerPort === undefined ||
+      schedulerPort === undefined ||
+      proxyHealthzPort === undefined ||
+      proxyMetricsPort === undefined
+    ) {
+      throw new ControlPlaneError("NO_FREE_PORT", "could not reserve six loopback ports");
     }
     await writeFile(
       layout.kubeletConfig,
@@ -287,6 +340,7 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
         clientCaFile: controlPlane.pkiFiles.caCert,
         tlsCertFile: kubeletCert,
         tlsPrivateKeyFile: kubeletKey,
+        clusterDns: CLUSTER_DNS_IP,
       }),
     );
     log("starting kubelet");
@@ -326,6 +380,24 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
       cwd: layout.root,
     });
     state.scheduler = scheduler;
+    await writeFile(
+      layout.kubeProxyConfig,
+      renderKubeProxyConfig({
+        kubeconfig: layout.kubeProxyKubeconfig,
+        nodeName: NODE_NAME,
+        healthzPort: proxyHealthzPort,
+        metricsPort: proxyMetricsPort,
+      }),
+    );
+    log("starting kube-proxy");
+    const kubeProxy = new ManagedProcess({
+      name: "kube-proxy",
+      command: options.binaries["kube-proxy"],
+      args: kubeProxyArgs(layout.kubeProxyConfig),
+      logPath: join(layout.logsDir, "kube-proxy.log"),
+      cwd: layout.root,
+    });
+    state.kubeProxy = kubeProxy;
 
     const core = controlPlane.kubeConfig.makeApiClient(CoreV1Api);
     await waitUntil("the node is Ready", 120_000, async () => {
@@ -351,7 +423,23 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
       await core.readNamespacedServiceAccount({ name: "default", namespace: "default" });
       return true;
     });
+    await waitUntil("kube-proxy is healthy", 60_000, async () => {
+      kubeProxy.assertRunning();
+      const res = await fetch(`http://127.0.0.1:${proxyHealthzPort}/healthz`, { signal: AbortSignal.timeout(2_000) });
+      return res.ok;
+    });
     const controllersS = seconds(phase);
+
+    phase = Date.now();
+    for (const object of clusterDnsManifests(coredns.reference)) {
+      await applyObject(controlPlane.kubeConfig, object);
+    }
+    const apps = controlPlane.kubeConfig.makeApiClient(AppsV1Api);
+    await waitUntil("the cluster DNS is available", 120_000, async () => {
+      const deployment = await apps.readNamespacedDeployment({ name: "coredns", namespace: "kube-system" });
+      return (deployment.status?.readyReplicas ?? 0) >= 1;
+    });
+    const clusterDnsS = seconds(phase);
 
     const timings: NodeStartTimings = {
       packagesS,
@@ -360,6 +448,7 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
       imagesS,
       nodeReadyS,
       controllersS,
+      clusterDnsS,
       totalS: seconds(startedAt),
     };
     log(`node cluster up in ${timings.totalS} s`);

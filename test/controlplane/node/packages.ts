@@ -8,12 +8,12 @@ import { run } from "./run.ts";
 export const CNI_BIN_DIR = "/usr/lib/cni";
 
 /** A program (or plugin) the tier runs, and the Debian package that provides it. */
-interface RuntimeFile {
+export interface PackagedFile {
   readonly path: string;
   readonly debianPackage: string;
 }
 
-const RUNTIME_FILES: readonly RuntimeFile[] = [
+export const RUNTIME_FILES: readonly PackagedFile[] = [
   { path: "/usr/bin/containerd", debianPackage: "containerd" },
   { path: "/usr/bin/containerd-shim-runc-v2", debianPackage: "containerd" },
   { path: "/usr/bin/ctr", debianPackage: "containerd" },
@@ -25,6 +25,9 @@ const RUNTIME_FILES: readonly RuntimeFile[] = [
   { path: "/usr/sbin/iptables", debianPackage: "iptables" },
 ];
 
+/** What building Tessera's images from its Dockerfile needs (without a Docker daemon). */
+export const IMAGE_BUILD_FILES: readonly PackagedFile[] = [{ path: "/usr/bin/buildah", debianPackage: "buildah" }];
+
 async function exists(path: string): Promise<boolean> {
   try {
     await access(path, constants.X_OK);
@@ -35,17 +38,17 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** The Debian packages whose files are missing, each named once. */
-export async function missingRuntimePackages(): Promise<string[]> {
+export async function missingPackages(files: readonly PackagedFile[]): Promise<string[]> {
   const missing = new Set<string>();
-  for (const file of RUNTIME_FILES) {
+  for (const file of files) {
     if (!(await exists(file.path))) missing.add(file.debianPackage);
   }
   return [...missing];
 }
 
 /** Installs whatever is missing with apt-get (non-interactive); the package lists are refreshed first. */
-export async function ensureRuntimePackages(log: (line: string) => void): Promise<void> {
-  const missing = await missingRuntimePackages();
+export async function ensurePackages(files: readonly PackagedFile[], log: (line: string) => void): Promise<void> {
+  const missing = await missingPackages(files);
   if (missing.length === 0) return;
   log(`installing ${missing.join(", ")} from Debian's packages (once per machine)`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
@@ -57,9 +60,9 @@ export async function ensureRuntimePackages(log: (line: string) => void): Promis
     timeoutMs: 900_000,
     code: "PACKAGES_FAILED",
   });
-  const still = await missingRuntimePackages();
+  const still = await missingPackages(files);
   if (still.length > 0) {
     throw new ControlPlaneError("PACKAGES_FAILED", `installed, yet still missing files of: ${still.join(", ")}`);
   }
-  log(`installed the runtime packages in ${Math.round((Date.now() - started) / 1000)} s`);
+  log(`installed ${missing.join(", ")} in ${Math.round((Date.now() - started) / 1000)} s`);
 }

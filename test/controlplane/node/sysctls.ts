@@ -3,8 +3,12 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
-/** What the kubelet's container manager sets (pkg/kubelet/cm: setupKernelTunables, and the keys quotas). */
-export const KUBELET_SYSCTLS: readonly string[] = Object.freeze([
+/**
+ * What the kubelet's container manager sets (pkg/kubelet/cm: setupKernelTunables, and the keys quotas), and what
+ * kube-proxy's iptables mode sets (route_localnet, for NodePorts on loopback).
+ */
+export const NODE_SYSCTLS: readonly string[] = Object.freeze([
+  "net.ipv4.conf.all.route_localnet",
   "vm.overcommit_memory",
   "vm.panic_on_oom",
   "kernel.panic",
@@ -20,7 +24,7 @@ function sysctlPath(key: string): string {
 }
 
 /** Current values of `keys`; a key this kernel does not have is left out. */
-export async function recordSysctls(keys: readonly string[] = KUBELET_SYSCTLS): Promise<SysctlSnapshot> {
+export async function recordSysctls(keys: readonly string[] = NODE_SYSCTLS): Promise<SysctlSnapshot> {
   const values = new Map<string, string>();
   for (const key of keys) {
     try {
