@@ -100,7 +100,8 @@ async function main(): Promise<number> {
     });
   } catch (err) {
     if (interrupted.signal.aborted) return new Promise<number>(() => undefined); // the signal handler exits
-    if (!(err instanceof DemoStopped)) {
+    // A stop before any cluster came up has nothing to report on: it fails like any other error.
+    if (!(err instanceof DemoStopped) || cluster === undefined) {
       await finish();
       throw err;
     }
