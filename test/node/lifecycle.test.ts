@@ -3,7 +3,16 @@
 // native sidecar does not keep a finished pod alive.
 import { AppsV1Api, BatchV1Api, type V1Deployment, type V1Job, type V1Pod } from "@kubernetes/client-node";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ANNOTATION_AUDIENCES, API_GROUP, API_VERSION, RESOURCE_TOKEN_POLICIES } from "../../api/constants.ts";
+import {
+  ANNOTATION_AUDIENCES,
+  API_GROUP,
+  API_VERSION,
+  DEFAULT_TESSERA_AUDIENCE,
+  RESOURCE_TOKEN_POLICIES,
+} from "../../api/constants.ts";
+import { issuerHttp } from "../integration/support/issuer-http.ts";
+import { mintProjectedToken } from "../integration/support/tokens.ts";
+import { TESSERA_NAMESPACE } from "./tessera-install.ts";
 import { kubeBody } from "../controlplane/plain.ts";
 import { adminKubeConfig, kubeClients, type KubeClients } from "../integration/support/control-plane.ts";
 import { waitFor } from "../integration/support/wait-for.ts";
@@ -96,6 +105,57 @@ describe.skipIf(!nodeTier().available)("a workload's life on the node tier", () 
     // A figure for docs/benchmarks.md, not an assertion: edit to the first token the application read with it.
     console.log(`[node tier] policy edit reached the running application's token in ${Date.now() - editedAt} ms`);
     expect(claims["tier"]).toBe("gold");
+  });
+
+  it("refuses a deleted pod's token exchange at once", async () => {
+    const namespace = await optedInNamespace(clients, "node-deleted", AUDIENCE);
+    await clients.core.createNamespacedPod({
+      namespace,
+      body: kubeBody<V1Pod>({
+        metadata: { name: "gone", namespace, annotations: { [ANNOTATION_AUDIENCES]: AUDIENCE } },
+        spec: {
+          serviceAccountName: WORKLOAD_SERVICE_ACCOUNT,
+          containers: [{ name: "app", image: requireNode().images.busybox, imagePullPolicy: "Never", command: ["/bin/busybox", "sleep", "3600"] }],
+          terminationGracePeriodSeconds: 1,
+        },
+      }),
+    });
+    const pod = await waitFor(
+      async () => {
+        const current = await clients.core.readNamespacedPod({ name: "gone", namespace });
+        return isReady(current) ? current : undefined;
+      },
+      { timeoutMs: 180_000, intervalMs: 1_000, description: "the pod to become Ready" },
+    );
+    // The subject token the kubelet projects for this pod, requested the same way (bound to the pod).
+    const subjectToken = await mintProjectedToken({
+      namespace,
+      serviceAccount: WORKLOAD_SERVICE_ACCOUNT,
+      pod,
+      audience: DEFAULT_TESSERA_AUDIENCE,
+    });
+    const secret = await clients.core.readNamespacedSecret({ name: "tessera-webhook-tls", namespace: TESSERA_NAMESPACE });
+    const caPem = Buffer.from(secret.data?.["ca.crt"] ?? "", "base64").toString("utf8");
+    const service = await clients.core.readNamespacedService({ name: "tessera", namespace: TESSERA_NAMESPACE });
+    const issuerUrl = `https://${service.spec?.clusterIP ?? ""}:${String(service.spec?.ports?.[0]?.port ?? 443)}`;
+    const issuer = issuerHttp(caPem, 15_000, `tessera.${TESSERA_NAMESPACE}.svc`);
+    expect((await issuer.exchange(issuerUrl, subjectToken, AUDIENCE)).status).toBe(200);
+
+    await clients.core.deleteNamespacedPod({ name: "gone", namespace, gracePeriodSeconds: 0 });
+    await waitFor(
+      async () => {
+        try {
+          await clients.core.readNamespacedPod({ name: "gone", namespace });
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      { timeoutMs: 60_000, description: "the pod to be gone from the API" },
+    );
+    const refused = await issuer.exchange(issuerUrl, subjectToken, AUDIENCE);
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    expect(refused.status).toBeLessThan(500);
   });
 
   it("runs a Job with the sidecar to completion", async () => {

@@ -25,8 +25,12 @@ export interface IssuerHttp {
  * `timeoutMs` is how long a client waits for an answer before giving up (the sidecar's own request timeout is of
  * that order): a fault test reads a reply at that bound as "hung".
  */
-export function issuerHttp(caPem: string, timeoutMs = 15_000): IssuerHttp {
-  const agent = new Agent({ ca: caPem, keepAlive: true, maxSockets: 32 });
+/**
+ * `servername`: the TLS name to expect when the issuer is dialled by address (a Service's ClusterIP), since its
+ * certificate names the Service, not the address.
+ */
+export function issuerHttp(caPem: string, timeoutMs = 15_000, servername?: string): IssuerHttp {
+  const agent = new Agent({ ca: caPem, keepAlive: true, maxSockets: 32, ...(servername !== undefined ? { servername } : {}) });
   const send = (baseUrl: string, path: string, method: string, body: string | undefined, headers: Readonly<Record<string, string>>): Promise<IssuerReply> => {
     const url = new URL(path, baseUrl);
     const started = performance.now();
