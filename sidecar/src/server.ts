@@ -156,8 +156,18 @@ export function localHandler(options: HandlerOptions): (req: http.IncomingMessag
     });
   }
 
-  /** POST /v1/act: a received grant exchanged for a token, with this pod's identity as the actor's proof. */
-  function serveAct(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> | undefined {
+  /**
+   * The checks every local JSON POST endpoint makes, in one place: the method, the guard against requests relayed
+   * from outside the pod, the media type, the body limit and the endpoint's own parser. Answers the refusal itself
+   * and calls `handle` only with a parsed request.
+   */
+  function serveJsonPost<T>(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    maxBytes: number,
+    parse: (body: string) => T | string,
+    handle: (request: T) => void | Promise<void>,
+  ): Promise<void> | undefined {
     if (req.method !== "POST") {
       res.setHeader("allow", "POST");
       sendError(res, 405, { error: "invalid_request", error_description: "use POST with a JSON body" });
@@ -169,17 +179,24 @@ export function localHandler(options: HandlerOptions): (req: http.IncomingMessag
       sendError(res, 415, { error: "invalid_request", error_description: `send the body as ${MEDIA_TYPE_JSON}` });
       return undefined;
     }
-    return readLocalBody(req, MAX_ACT_BODY_BYTES).then(async (body) => {
+    return readLocalBody(req, maxBytes).then(async (body) => {
       if (body === undefined) {
         res.setHeader("connection", "close");
-        sendError(res, 413, { error: "invalid_request", error_description: `the body exceeds ${MAX_ACT_BODY_BYTES} bytes` });
+        sendError(res, 413, { error: "invalid_request", error_description: `the body exceeds ${maxBytes} bytes` });
         return;
       }
-      const request = parseActRequest(body);
+      const request = parse(body);
       if (typeof request === "string") {
         sendError(res, 400, { error: "invalid_request", error_description: request });
         return;
       }
+      await handle(request);
+    });
+  }
+
+  /** POST /v1/act: a received grant exchanged for a token, with this pod's identity as the actor's proof. */
+  function serveAct(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> | undefined {
+    return serveJsonPost(req, res, MAX_ACT_BODY_BYTES, parseActRequest, async (request) => {
       answerOnDemand(res, await api.act(request));
     });
   }
@@ -230,28 +247,7 @@ export function localHandler(options: HandlerOptions): (req: http.IncomingMessag
 
   /** POST /v1/proof: a DPoP proof for one outgoing request of the workload. */
   function serveProof(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> | undefined {
-    if (req.method !== "POST") {
-      res.setHeader("allow", "POST");
-      sendError(res, 405, { error: "invalid_request", error_description: "use POST with a JSON body" });
-      return undefined;
-    }
-    if (refusedAsForeign(req, res)) return undefined;
-    const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
-    if (type !== MEDIA_TYPE_JSON) {
-      sendError(res, 415, { error: "invalid_request", error_description: `send the body as ${MEDIA_TYPE_JSON}` });
-      return undefined;
-    }
-    return readLocalBody(req, MAX_PROOF_BODY_BYTES).then((body) => {
-      if (body === undefined) {
-        res.setHeader("connection", "close");
-        sendError(res, 413, { error: "invalid_request", error_description: `the body exceeds ${MAX_PROOF_BODY_BYTES} bytes` });
-        return;
-      }
-      const request = parseProofRequest(body);
-      if (typeof request === "string") {
-        sendError(res, 400, { error: "invalid_request", error_description: request });
-        return;
-      }
+    return serveJsonPost(req, res, MAX_PROOF_BODY_BYTES, parseProofRequest, (request) => {
       sendJson(res, 200, { proof: api.proof(request) });
     });
   }
