@@ -8,6 +8,7 @@ import { waitFor } from "../integration/support/wait-for.ts";
 import { nodeTier, requireNode } from "./support.ts";
 import { TESSERA_NAMESPACE } from "./tessera-install.ts";
 
+// Skipped only without root, where no node can run (the global setup says why); in CI a missing node fails instead.
 describe.skipIf(!nodeTier().available)("Tessera's chart on the node tier", () => {
   let clients: KubeClients;
 

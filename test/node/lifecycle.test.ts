@@ -32,6 +32,7 @@ const POLLING_APP = [
   `exec /bin/busybox httpd -f -p ${APP_PORT} -h /tmp/www`,
 ].join("\n");
 
+// Skipped only without root, where no node can run (the global setup says why); in CI a missing node fails instead.
 describe.skipIf(!nodeTier().available)("a workload's life on the node tier", () => {
   let clients: KubeClients;
 
