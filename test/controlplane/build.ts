@@ -38,6 +38,7 @@ export function binaryPaths(cacheDir: string): BinaryPaths {
     "kube-proxy": at("kube-proxy"),
     coredns: at("coredns"),
     pause: at("pause"),
+    kubectl: at("kubectl"),
     promtool: at("promtool"),
   };
 }
