@@ -38,6 +38,7 @@ export function binaryPaths(cacheDir: string): BinaryPaths {
     "kube-proxy": at("kube-proxy"),
     coredns: at("coredns"),
     pause: at("pause"),
+    kubectl: at("kubectl"),
     promtool: at("promtool"),
   };
 }
@@ -93,10 +94,11 @@ async function buildOne(spec: BinarySpec, cacheDir: string, env: NodeJS.ProcessE
   try {
     // GOTOOLCHAIN=local: build with the Go on this machine, never download another toolchain.
     const goEnv: NodeJS.ProcessEnv = { ...env, GOTOOLCHAIN: "local", CGO_ENABLED: "0" };
+    const tagArgs = spec.tags !== undefined ? ["-tags", spec.tags] : [];
     if (spec.moduleDir !== undefined) {
       const out = join(work, spec.name);
       await runGo(
-        ["build", "-trimpath", "-o", out, "-ldflags", spec.ldflags, spec.goPackage],
+        ["build", "-trimpath", ...tagArgs, "-o", out, "-ldflags", spec.ldflags, spec.goPackage],
         join(CONTROL_PLANE_DIR, spec.moduleDir),
         goEnv,
       );
@@ -104,7 +106,7 @@ async function buildOne(spec: BinarySpec, cacheDir: string, env: NodeJS.ProcessE
     } else {
       // helm and promtool have no replace directives, so they install straight from their modules at a pinned version.
       await runGo(
-        ["install", "-trimpath", "-ldflags", spec.ldflags, `${spec.goPackage}@${spec.version}`],
+        ["install", "-trimpath", ...tagArgs, "-ldflags", spec.ldflags, `${spec.goPackage}@${spec.version}`],
         work,
         { ...goEnv, GOBIN: work },
       );

@@ -26,6 +26,12 @@ export interface ControlPlaneOptions {
    * starts even while the issuer is unreachable and re-reads the file when it changes.
    */
   readonly authenticationConfig?: Readonly<Record<string, unknown>>;
+  /**
+   * /etc/resolv.conf as the apiserver alone sees it (bind-mounted in a mount namespace of its own; needs root). The
+   * node tier points it at the cluster DNS, as on a control-plane host that resolves with it, so the apiserver finds
+   * Tessera's issuer under its Service name. Unset: the machine's resolver.
+   */
+  readonly resolvConf?: string;
   /** Audiences accepted in TokenReview besides the apiserver's own; Tessera's default audience when unset. */
   readonly apiAudiences?: readonly string[];
   /**
@@ -185,6 +191,34 @@ function isPortClash(err: unknown): boolean {
 }
 
 /**
+ * The apiserver's command line: the binary itself, or, with a resolver file, the binary in a private mount namespace
+ * where that file is /etc/resolv.conf. unshare and sh both exec, so the process is the apiserver (signals reach it).
+ */
+function apiserverCommand(
+  binary: string,
+  args: readonly string[],
+  resolvConfFile: string | undefined,
+): { command: string; args: string[] } {
+  if (resolvConfFile === undefined) return { command: binary, args: [...args] };
+  return {
+    command: "unshare",
+    args: [
+      "--mount",
+      "--propagation",
+      "private",
+      "--",
+      "sh",
+      "-c",
+      'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"',
+      "sh",
+      resolvConfFile,
+      binary,
+      ...args,
+    ],
+  };
+}
+
+/**
  * Starts etcd and kube-apiserver on free loopback ports and waits until the apiserver is ready. Retries on fresh
  * ports when another process grabbed one in the moment between choosing it and binding it.
  */
@@ -248,6 +282,12 @@ async function startControlPlaneOnce(options: ControlPlaneOptions): Promise<Cont
       await writeFile(authenticationConfigFile, JSON.stringify(options.authenticationConfig, null, 2));
     }
 
+    let resolvConfFile: string | undefined;
+    if (options.resolvConf !== undefined) {
+      resolvConfFile = join(tempDir, "apiserver-resolv.conf");
+      await writeFile(resolvConfFile, options.resolvConf);
+    }
+
     const etcdUrl = `http://127.0.0.1:${etcdClientPort}`;
     const startEtcd = async (): Promise<void> => {
       log(`starting etcd on ${etcdUrl}`);
@@ -307,8 +347,7 @@ async function startControlPlaneOnce(options: ControlPlaneOptions): Promise<Cont
       log(`starting kube-apiserver on ${url}`);
       const apiserver = new ManagedProcess({
         name: "kube-apiserver",
-        command: options.binaries["kube-apiserver"],
-        args,
+        ...apiserverCommand(options.binaries["kube-apiserver"], args, resolvConfFile),
         logPath: logPaths.apiserver,
         cwd: tempDir,
       });

@@ -27,6 +27,7 @@ export type BinaryName =
   | "kube-proxy"
   | "coredns"
   | "pause"
+  | "kubectl"
   | "promtool";
 
 /** What the integration tests, the demo and the bench need: a control plane without nodes. */
@@ -35,7 +36,7 @@ export const CONTROL_PLANE_BINARIES: readonly BinaryName[] = Object.freeze(["kub
 export const CHECK_BINARIES: readonly BinaryName[] = Object.freeze(["promtool"]);
 /**
  * What the node tier needs on top: a kubelet, the controllers a cluster relies on, Services (kube-proxy) and their
- * names (CoreDNS), and the sandbox's pause program.
+ * names (CoreDNS), the sandbox's pause program, and kubectl for the image the CI deploy example's Job runs.
  */
 export const NODE_BINARIES: readonly BinaryName[] = Object.freeze([
   "kubelet",
@@ -44,6 +45,7 @@ export const NODE_BINARIES: readonly BinaryName[] = Object.freeze([
   "kube-proxy",
   "coredns",
   "pause",
+  "kubectl",
 ]);
 
 /** Prometheus' release version (3.16.0) from its module version (v0.316.0), for `promtool --version`. */
@@ -61,6 +63,8 @@ export interface BinarySpec {
   /** Go package to build. */
   readonly goPackage: string;
   readonly ldflags: string;
+  /** Go build tags, when the binary is built with some. */
+  readonly tags?: string;
 }
 
 const kubeMinor = /^v1\.(\d+)\./.exec(KUBE_VERSION)?.[1] ?? "0";
@@ -104,6 +108,7 @@ export const BINARIES: Readonly<Record<BinaryName, BinarySpec>> = Object.freeze(
   "kube-controller-manager": kubernetesBinary("kube-controller-manager"),
   "kube-scheduler": kubernetesBinary("kube-scheduler"),
   "kube-proxy": kubernetesBinary("kube-proxy"),
+  kubectl: kubernetesBinary("kubectl"),
   coredns: {
     name: "coredns",
     version: COREDNS_VERSION,
@@ -122,6 +127,9 @@ export const BINARIES: Readonly<Record<BinaryName, BinarySpec>> = Object.freeze(
     name: "promtool",
     version: PROMETHEUS_MODULE_VERSION,
     goPackage: "github.com/prometheus/prometheus/cmd/promtool",
+    // The rule checks need no service discovery; without its cloud clients a cold build downloads and compiles a
+    // fraction of the modules (development.md has the figures).
+    tags: "remove_all_sd",
     ldflags: `-s -w -X github.com/prometheus/common/version.Version=${prometheusRelease(PROMETHEUS_MODULE_VERSION)}`,
   },
 });

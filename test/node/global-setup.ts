@@ -7,7 +7,8 @@ import { loadControlPlaneConfig } from "../controlplane/config.ts";
 import type { ControlPlaneInfo } from "../controlplane/info.ts";
 import { nodeTierUnavailableReason, startNodeCluster, type NodeImages, type NodeStartTimings } from "../controlplane/node/node.ts";
 import { CONTROL_PLANE_BINARIES, NODE_BINARIES } from "../controlplane/versions.ts";
-import { installTessera } from "./tessera-install.ts";
+import { ciDeployImages } from "./example-images.ts";
+import { installTessera, trustTesseraAtTheApiserver } from "./tessera-install.ts";
 
 /** What node-tier tests get: the cluster, or the reason there is none. */
 export type NodeTier =
@@ -20,6 +21,8 @@ export type NodeTier =
       readonly tesseraTag: string;
       readonly imagesBuildS: number;
       readonly chartInstallS: number;
+      /** Seconds from writing the apiserver's AuthenticationConfiguration to it accepting Tessera's tokens. */
+      readonly apiserverTrustS: number;
     }
   | { readonly available: false; readonly reason: string };
 
@@ -52,8 +55,13 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   });
   const node = await startNodeCluster({ binaries, cacheDir: config.cacheDir, log });
   let install;
+  let trustS;
   try {
     install = await installTessera(node, binaries.helm, config.cacheDir, log);
+    // What the CI deploy example needs besides the chart: the images its Job and release name, and an apiserver
+    // that accepts Tessera's tokens.
+    await node.importImages(await ciDeployImages(config.cacheDir, binaries));
+    trustS = await trustTesseraAtTheApiserver(node, log);
   } catch (err) {
     await node.stop().catch((stopErr: unknown) => {
       log(stopErr instanceof Error ? stopErr.message : String(stopErr));
@@ -69,6 +77,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     tesseraTag: install.images.tag,
     imagesBuildS: install.images.buildS,
     chartInstallS: install.installS,
+    apiserverTrustS: trustS,
   });
   return async () => {
     await node.stop();

@@ -32,7 +32,15 @@ import {
   existingLeftoverChains,
   removeNewLeftoverChains,
 } from "./network.ts";
-import { CLUSTER_DNS_IP, CLUSTER_DOMAIN, clusterDnsManifests, kubeProxyArgs, renderKubeProxyConfig } from "./services-config.ts";
+import {
+  CLUSTER_DNS_IP,
+  CLUSTER_DOMAIN,
+  clusterDnsManifests,
+  clusterDnsResolvConf,
+  EMPTY_AUTHENTICATION_CONFIG,
+  kubeProxyArgs,
+  renderKubeProxyConfig,
+} from "./services-config.ts";
 import { acquireNodeLock, type NodeLock } from "./node-lock.ts";
 import { ensurePackages, RUNTIME_FILES } from "./packages.ts";
 import { killAllTasks, shimPids, taskIds } from "./runtime-processes.ts";
@@ -244,6 +252,9 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
       forNodes: true,
       // The issuer name of clusters built by kubeadm, and the default Tessera's chart expects.
       serviceAccountIssuer: `https://kubernetes.default.svc.${CLUSTER_DOMAIN}`,
+      // Like a control-plane host that resolves with the cluster DNS: it reaches Services (Tessera's issuer) by name.
+      resolvConf: clusterDnsResolvConf(),
+      authenticationConfig: EMPTY_AUTHENTICATION_CONFIG,
       log,
     });
     state.controlPlane = controlPlane;

@@ -7,6 +7,24 @@ import { NODE_NETWORK } from "./layout.ts";
 export const CLUSTER_DNS_IP = "10.0.0.10";
 export const CLUSTER_DOMAIN = "cluster.local";
 
+/**
+ * The control-plane host's resolver when it resolves with the cluster DNS: Service names (`tessera.tessera.svc`)
+ * resolve through the search list, and nothing is asked of the machine's own resolvers.
+ */
+export function clusterDnsResolvConf(): string {
+  return [`nameserver ${CLUSTER_DNS_IP}`, `search svc.${CLUSTER_DOMAIN} ${CLUSTER_DOMAIN}`, "options ndots:5", ""].join("\n");
+}
+
+/**
+ * The apiserver's AuthenticationConfiguration before any JWT issuer is trusted. Starting with one lets a test add
+ * Tessera as an issuer later: the apiserver re-reads the file, as an operator's edit would be picked up.
+ */
+export const EMPTY_AUTHENTICATION_CONFIG: Readonly<Record<string, unknown>> = Object.freeze({
+  apiVersion: "apiserver.config.k8s.io/v1",
+  kind: "AuthenticationConfiguration",
+  jwt: [],
+});
+
 export interface KubeProxyConfigParams {
   readonly kubeconfig: string;
   readonly nodeName: string;

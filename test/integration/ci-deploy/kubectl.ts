@@ -12,9 +12,20 @@ export interface KubectlResult {
 
 /** kubectl with only this kubeconfig and a private cache directory; never throws on a non-zero exit. */
 export function kubectl(kubeconfig: string, scratchDir: string, args: readonly string[], stdin?: string): Promise<KubectlResult> {
+  return runKubectl("kubectl", kubeconfig, scratchDir, args, stdin);
+}
+
+/** As kubectl(), with the kubectl at `binary` (the node tier's, built with the cluster's release). */
+export function runKubectl(
+  binary: string,
+  kubeconfig: string,
+  scratchDir: string,
+  args: readonly string[],
+  stdin?: string,
+): Promise<KubectlResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(
-      "kubectl",
+      binary,
       [`--kubeconfig=${kubeconfig}`, `--cache-dir=${join(scratchDir, "kubectl-cache")}`, ...args],
       { env: { PATH: process.env["PATH"] ?? "", HOME: scratchDir }, timeout: 60_000 },
       (error, stdout, stderr) => {

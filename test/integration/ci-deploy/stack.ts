@@ -2,7 +2,6 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { V1Namespace, V1Secret } from "@kubernetes/client-node";
-import { parse } from "yaml";
 import { DEFAULT_TESSERA_AUDIENCE, SECRET_WEBHOOK_TLS } from "../../../api/constants.ts";
 import { renderWebhookConfigurations } from "../../../controller/src/admission/webhook-config.ts";
 import { startControlPlane, type ControlPlane } from "../../controlplane/harness.ts";
@@ -13,20 +12,19 @@ import {
   controlPlaneInfo,
   createPod,
   createServiceAccount,
-  EXAMPLES_DIR,
   kubeBody,
   kubeClients,
   mintProjectedToken,
   waitFor,
   type KubeClients,
 } from "../support/index.ts";
+import { authenticationConfigFor } from "./authentication-config.ts";
 import { freeControllerPorts, issuerUrlOf, spawnController, type SpawnedController } from "../support/controller-launcher.ts";
 
 /** Tessera's own namespace on the private control plane. */
 export const TESSERA_NAMESPACE = "tessera-system";
 /** The service account allowed to call introspection and explain. */
 export const AUDITOR = "auditor";
-export const AUTHENTICATION_CONFIG_PATH = join(EXAMPLES_DIR, "ci-deploy", "apiserver", "authentication-config.yaml");
 
 export interface CiDeployStack {
   readonly controlPlane: ControlPlane;
@@ -39,16 +37,6 @@ export interface CiDeployStack {
   /** Everything the controller process wrote to stdout (JSON log lines, decision records among them). */
   controllerOutput(): string;
   stop(): Promise<void>;
-}
-
-/** The example's AuthenticationConfiguration with the issuer URL and CA of this run filled in. */
-export async function authenticationConfigFor(issuerUrl: string, caPem: string): Promise<Record<string, unknown>> {
-  const config = parse(await readFile(AUTHENTICATION_CONFIG_PATH, "utf8")) as { jwt: { issuer: Record<string, unknown> }[] };
-  const [jwt] = config.jwt;
-  if (jwt === undefined) throw new Error(`${AUTHENTICATION_CONFIG_PATH} has no jwt authenticator`);
-  jwt.issuer["url"] = issuerUrl;
-  jwt.issuer["certificateAuthority"] = caPem;
-  return config;
 }
 
 /**
