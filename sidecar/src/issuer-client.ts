@@ -13,8 +13,10 @@ import {
 } from "../../api/constants.ts";
 import type { EntitlementChange, EntitlementChangeReason, OAuthErrorResponse } from "../../api/exchange.ts";
 import { ENTITLEMENT_CHANGE_REASONS, OAUTH_ERROR_CODES } from "../../api/exchange.ts";
+import type { BackoffPolicy } from "./backoff.ts";
+import { backoffDelayMs } from "./backoff.ts";
 import type { SidecarErrorCode } from "./errors.ts";
-import type { HttpResponse, HttpTransport } from "./http-transport.ts";
+import type { HttpRequest, HttpResponse, HttpTransport } from "./http-transport.ts";
 import { TransportError } from "./http-transport.ts";
 import type { DpopSigner } from "./dpop-key.ts";
 import type { TokenKey } from "./token-key.ts";
@@ -81,7 +83,27 @@ export interface IssuerClientOptions {
    * a token once the issuer refused it without one (the policy requires binding), and from then on.
    */
   readonly dpopMode?: "always" | "when-required";
+  /**
+   * A token request whose connection was refused or broke before an answer is asked again with these pauses while
+   * they fit in `connectionRetryWindowMs` and the exchange's deadline (defaults CONNECTION_RETRY, 5 s).
+   */
+  readonly connectionRetry?: BackoffPolicy;
+  readonly connectionRetryWindowMs?: number;
+  /** Monotonic milliseconds, for that deadline (tests inject a fake one). */
+  readonly clock?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
 }
+
+/**
+ * A refused or broken connection is most often an issuer replica that just died (crashed, OOM-killed): the Service
+ * keeps sending new connections to it until the kubelet reports it and kube-proxy drops it, a second or two.
+ * Asking again soon reaches a live replica; the request got no answer, and an exchange repeated only mints a token
+ * nobody saw, so it is safe to repeat. Quick at first (100, 200, 400, 800, 1600 ms); within a 5 s window, so an
+ * issuer that is down altogether is still reported within seconds and left to the cache's slower backoff.
+ */
+export const CONNECTION_RETRY: BackoffPolicy = Object.freeze({ baseMs: 100, capMs: 2_000, jitter: 0.2 });
+export const CONNECTION_RETRY_WINDOW_MS = 5_000;
 
 /** Token keys remembered as needing a proof; more than a pod holds (MAX_AUDIENCES_PER_POD plus on-demand keys). */
 const MAX_BOUND_KEYS = 256;
@@ -99,6 +121,11 @@ export function issuerClient(options: IssuerClientOptions): IssuerClient {
   const { issuerUrl, transport } = options;
   const exchangeTimeoutMs = options.exchangeTimeoutMs ?? 10_000;
   const watchTimeoutMs = options.watchTimeoutMs ?? 40_000;
+  const retry = options.connectionRetry ?? CONNECTION_RETRY;
+  const retryWindowMs = options.connectionRetryWindowMs ?? CONNECTION_RETRY_WINDOW_MS;
+  const clock = options.clock ?? (() => performance.now());
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const random = options.random ?? Math.random;
 
   const tokenUrl = new URL(`${issuerUrl}${PATH_TOKEN}`);
   // Keys whose policy requires binding: learnt from the issuer's refusal, so later refreshes send a proof at once.
@@ -128,19 +155,37 @@ export function issuerClient(options: IssuerClientOptions): IssuerClient {
       ...extra,
     });
     if (key.scopes.length > 0) form.set("scope", key.scopes.join(" "));
-    const proof = withProof && options.dpop !== undefined ? options.dpop.proof({ method: "POST", url: tokenUrl.href }) : undefined;
-    return send(transport, {
-      method: "POST",
-      url: tokenUrl,
-      headers: {
-        "content-type": MEDIA_TYPE_FORM,
-        accept: MEDIA_TYPE_JSON,
-        ...(proof === undefined ? {} : { [HEADER_DPOP.toLowerCase()]: proof }),
-      },
-      body: form.toString(),
-      timeoutMs: exchangeTimeoutMs,
-      ...(signal === undefined ? {} : { signal }),
-    });
+    const body = form.toString();
+    // A fresh proof per attempt: one a dead replica may have seen is never sent again.
+    return sendRetryingConnection((timeoutMs) => {
+      const proof = withProof && options.dpop !== undefined ? options.dpop.proof({ method: "POST", url: tokenUrl.href }) : undefined;
+      return {
+        method: "POST",
+        url: tokenUrl,
+        headers: {
+          "content-type": MEDIA_TYPE_FORM,
+          accept: MEDIA_TYPE_JSON,
+          ...(proof === undefined ? {} : { [HEADER_DPOP.toLowerCase()]: proof }),
+        },
+        body,
+        timeoutMs,
+        ...(signal === undefined ? {} : { signal }),
+      };
+    }, signal);
+  }
+
+  /** One token request, asked again while its connection is refused or broken and the exchange's deadline allows. */
+  async function sendRetryingConnection(build: (timeoutMs: number) => HttpRequest, signal: AbortSignal | undefined): Promise<Sent> {
+    const started = clock();
+    const deadline = started + exchangeTimeoutMs;
+    const lastRetry = started + Math.min(retryWindowMs, exchangeTimeoutMs);
+    for (let attempt = 1; ; attempt += 1) {
+      const sent = await send(transport, build(Math.max(1, Math.round(deadline - clock()))));
+      if (!("failure" in sent) || !sent.connectionLost || signal?.aborted === true) return sent;
+      const delay = backoffDelayMs(retry, attempt, random);
+      if (clock() + delay >= lastRetry) return sent;
+      await sleep(delay);
+    }
   }
 
   /** One exchange the workload asked for (not cached): a proof when the pod binds always, or once the issuer asks. */
@@ -224,19 +269,20 @@ export function issuerClient(options: IssuerClientOptions): IssuerClient {
   };
 }
 
-type Sent = { readonly response: HttpResponse } | { readonly failure: Failure };
+/** `connectionLost`: the connection was refused or broke before an answer (not a timeout, not our own abort). */
+type Sent = { readonly response: HttpResponse } | { readonly failure: Failure; readonly connectionLost: boolean };
 
-async function send(transport: HttpTransport, request: Parameters<HttpTransport>[0]): Promise<Sent> {
+async function send(transport: HttpTransport, request: HttpRequest): Promise<Sent> {
   try {
     return { response: await transport(request) };
   } catch (err) {
     if (err instanceof TransportError) {
-      if (err.failure === "timeout") return { failure: { code: "ISSUER_TIMEOUT", message: err.message } };
-      if (err.failure === "too_large") return { failure: { code: "ISSUER_BAD_RESPONSE", message: err.message } };
-      return { failure: { code: "ISSUER_UNREACHABLE", message: err.message } };
+      if (err.failure === "timeout") return { failure: { code: "ISSUER_TIMEOUT", message: err.message }, connectionLost: false };
+      if (err.failure === "too_large") return { failure: { code: "ISSUER_BAD_RESPONSE", message: err.message }, connectionLost: false };
+      return { failure: { code: "ISSUER_UNREACHABLE", message: err.message }, connectionLost: err.failure === "network" };
     }
     // A transport that throws something else is still a transport failure, never a crash of the sidecar.
-    return { failure: { code: "ISSUER_UNREACHABLE", message: err instanceof Error ? err.message : "request failed" } };
+    return { failure: { code: "ISSUER_UNREACHABLE", message: err instanceof Error ? err.message : "request failed" }, connectionLost: false };
   }
 }
 

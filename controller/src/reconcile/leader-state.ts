@@ -19,6 +19,13 @@ export interface LeaderState {
   readonly observed?: { readonly key: string; readonly atMs: number };
   /** When we last wrote the lease as holder (our clock); leadership lasts renewDeadline past it. */
   readonly lastRenewMs?: number;
+  /**
+   * The record this process last wrote, and the one it is writing or last failed to write (a reply lost on the way
+   * may still have been applied). Only a lease showing one of them is ours to renew: the identity is the pod's name,
+   * which a container restarted after a crash keeps, and that new process never held its predecessor's lease.
+   */
+  readonly ownRecord?: string;
+  readonly attemptedRecord?: string;
 }
 
 export interface LeaderTiming {
@@ -34,6 +41,22 @@ export type LeaseStep =
 
 function recordKey(spec: LeaseSpec): string {
   return `${spec.holderIdentity ?? ""}|${spec.renewTime ?? ""}|${spec.leaseTransitions ?? 0}`;
+}
+
+/** Remembers the record a write is about to put in the lease, so a reply lost on the way still leaves it ours. */
+export function attemptWrite(state: LeaderState, spec: LeaseSpec): LeaderState {
+  return { ...state, attemptedRecord: recordKey(spec) };
+}
+
+/** The record the apiserver accepted from us, as it returned it. */
+export function recordWritten(state: LeaderState, spec: LeaseSpec): LeaderState {
+  const { attemptedRecord: _done, ...rest } = state;
+  return { ...rest, ownRecord: recordKey(spec) };
+}
+
+function isOwnRecord(state: LeaderState, spec: LeaseSpec): boolean {
+  const key = recordKey(spec);
+  return key === state.ownRecord || key === state.attemptedRecord;
 }
 
 /** Updates what we have observed of the lease (a changed record restarts its expiry clock). */
@@ -69,7 +92,10 @@ export function planStep(
     };
   }
   const holder = lease.spec.holderIdentity ?? "";
-  if (holder === identity) {
+  // Our name on a record we did not write is an earlier process of this pod (crashed, restarted by the kubelet):
+  // like any other holder's, it is taken only once it has gone unrenewed for a lease, so the other replicas, which
+  // have watched it age, take over first and a restarted container does not skip the handover.
+  if (holder === identity && isOwnRecord(state, lease.spec)) {
     return { kind: "update", resourceVersion: lease.resourceVersion, spec: { ...lease.spec, leaseDurationSeconds: durationSeconds, renewTime: nowIso } };
   }
   const leaseMs = (lease.spec.leaseDurationSeconds ?? durationSeconds) * 1000;

@@ -1,7 +1,7 @@
 // Leader election over a coordination.k8s.io/v1 Lease: acquire and renew with resourceVersion concurrency, release on shutdown.
 import type { Logger } from "pino";
 import type { KubeClient } from "../kube/kube-http.ts";
-import { holdsLeadership, observe, planStep, releaseSpec, type LeaderState, type LeaderTiming, type LeaseSpec, type ObservedLease } from "./leader-state.ts";
+import { holdsLeadership, observe, planStep, attemptWrite, recordWritten, releaseSpec, type LeaderState, type LeaderTiming, type LeaseSpec, type ObservedLease } from "./leader-state.ts";
 import { sleep, type Timers } from "./timers.ts";
 
 export interface LeaderElectorOptions {
@@ -113,10 +113,11 @@ export class LeaderElector implements Leadership {
     const step = planStep(identity, this.#state, lease, now(), timing);
     if (step.kind === "wait") return;
     const attemptMs = timers.now();
+    this.#state = attemptWrite(this.#state, step.spec);
     const written = await this.#write(step);
     if (written === undefined) return;
     this.#lastLease = written;
-    this.#state = { ...observe(this.#state, written, timers.now()), lastRenewMs: attemptMs };
+    this.#state = { ...recordWritten(observe(this.#state, written, timers.now()), written.spec), lastRenewMs: attemptMs };
   }
 
   async #loop(): Promise<void> {

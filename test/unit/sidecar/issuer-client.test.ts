@@ -23,7 +23,24 @@ function failing(err: unknown): HttpTransport {
   return () => Promise.reject(err instanceof Error ? err : new Error(String(err)));
 }
 
-const client = (transport: HttpTransport) => issuerClient({ issuerUrl: "https://issuer.example", transport });
+/** A clock that moves only when the client pauses, so retries take no real time; `slept` lists the pauses. */
+function fakeTime(): { clock: () => number; sleep: (ms: number) => Promise<void>; random: () => number; slept: number[] } {
+  let now = 0;
+  const slept: number[] = [];
+  return {
+    clock: () => now,
+    sleep: (ms) => {
+      now += ms;
+      slept.push(ms);
+      return Promise.resolve();
+    },
+    // The middle of the jitter range: every pause is its nominal length.
+    random: () => 0.5,
+    slept,
+  };
+}
+
+const client = (transport: HttpTransport) => issuerClient({ issuerUrl: "https://issuer.example", transport, ...fakeTime() });
 
 describe("issuerClient.exchange", () => {
   it("sends an RFC 8693 form with the subject token, audience and sorted scopes", async () => {
@@ -102,6 +119,81 @@ describe("issuerClient.exchange", () => {
   ])("reports %s as a typed failure", async (_case, err, code) => {
     const outcome = await client(failing(err)).exchange("s", key);
     expect(outcome.kind === "failed" && outcome.failure.code).toBe(code);
+  });
+});
+
+/** Refuses the first `refusals` requests as a dead replica's address does, then answers like `then`. */
+function refusingFirst(refusals: number, then: HttpTransport): { transport: HttpTransport; requests: HttpRequest[] } {
+  const requests: HttpRequest[] = [];
+  const transport: HttpTransport = (req) => {
+    requests.push(req);
+    return requests.length <= refusals ? Promise.reject(new TransportError("network", "request failed: connect ECONNREFUSED 10.0.0.59:443")) : then(req);
+  };
+  return { transport, requests };
+}
+
+const granted = JSON.stringify({ access_token: "a.b.c", issued_token_type: TOKEN_TYPE_ACCESS_TOKEN, token_type: "Bearer", expires_in: 600 });
+
+describe("issuerClient when an issuer replica dies", () => {
+  it("asks again after refused connections, sooner first, and returns the token a live replica grants", async () => {
+    const time = fakeTime();
+    const { transport, requests } = refusingFirst(2, replying(200, granted).transport);
+    const outcome = await issuerClient({ issuerUrl: "https://issuer.example", transport, ...time }).exchange("s", key);
+    expect(outcome).toMatchObject({ kind: "issued", token: { accessToken: "a.b.c" } });
+    expect(requests).toHaveLength(3);
+    expect(time.slept).toEqual([100, 200]);
+  });
+
+  it("gives each attempt only what is left of the exchange's deadline", async () => {
+    const { transport, requests } = refusingFirst(2, replying(200, granted).transport);
+    await issuerClient({ issuerUrl: "https://issuer.example", transport, exchangeTimeoutMs: 5_000, ...fakeTime() }).exchange("s", key);
+    expect(requests.map((r) => r.timeoutMs)).toEqual([5_000, 4_900, 4_700]);
+  });
+
+  it.each([
+    ["the 5 s retry window", 10_000, [100, 200, 400, 800, 1_600]],
+    ["a shorter exchange deadline", 1_000, [100, 200, 400]],
+  ])("stops at %s and reports the issuer unreachable, for the cache's backoff to take over", async (_case, exchangeTimeoutMs, pauses) => {
+    const time = fakeTime();
+    const { transport, requests } = refusingFirst(Number.POSITIVE_INFINITY, replying(200, granted).transport);
+    const outcome = await issuerClient({ issuerUrl: "https://issuer.example", transport, exchangeTimeoutMs, ...time }).exchange("s", key);
+    expect(outcome).toMatchObject({ kind: "failed", failure: { code: "ISSUER_UNREACHABLE" } });
+    expect(time.slept).toEqual(pauses);
+    expect(requests).toHaveLength(pauses.length + 1);
+  });
+
+  it.each([
+    ["a timeout (the exchange's time is spent)", (): Promise<HttpResponse> => Promise.reject(new TransportError("timeout", "no complete response within 10000 ms"))],
+    ["an abort by the caller", (): Promise<HttpResponse> => Promise.reject(new TransportError("aborted", "request aborted"))],
+    ["an oversized answer", (): Promise<HttpResponse> => Promise.reject(new TransportError("too_large", "response body exceeds 262144 bytes"))],
+    ["a 503 (the cache backs off)", (): Promise<HttpResponse> => Promise.resolve({ status: 503, contentType: "application/json", body: JSON.stringify({ error: "temporarily_unavailable", error_description: "x" }) })],
+    ["a denial", (): Promise<HttpResponse> => Promise.resolve({ status: 403, contentType: "application/json", body: JSON.stringify({ error: "access_denied", error_description: "x" }) })],
+  ])("does not repeat %s", async (_case, answer) => {
+    const time = fakeTime();
+    const requests: HttpRequest[] = [];
+    const transport: HttpTransport = (req) => {
+      requests.push(req);
+      return answer();
+    };
+    await issuerClient({ issuerUrl: "https://issuer.example", transport, ...time }).exchange("s", key);
+    expect(requests).toHaveLength(1);
+    expect(time.slept).toEqual([]);
+  });
+
+  it("does not repeat a watch poll (its own loop backs off)", async () => {
+    const time = fakeTime();
+    const { transport, requests } = refusingFirst(1, replying(204, "").transport);
+    expect(await issuerClient({ issuerUrl: "https://issuer.example", transport, ...time }).watch("s", "1")).toMatchObject({ kind: "failed" });
+    expect(requests).toHaveLength(1);
+  });
+
+  it("signs a new DPoP proof for every attempt", async () => {
+    const signer = generateDpopSigner({ now: () => new Date() });
+    const { transport, requests } = refusingFirst(1, replying(200, granted).transport);
+    await issuerClient({ issuerUrl: "https://issuer.example", transport, dpop: signer, dpopMode: "always", ...fakeTime() }).exchange("s", key);
+    const jtis = requests.map((r) => decodeJwt(r.headers["dpop"] ?? "").jti);
+    expect(jtis).toHaveLength(2);
+    expect(new Set(jtis).size).toBe(2);
   });
 });
 
