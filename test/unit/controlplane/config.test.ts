@@ -23,6 +23,7 @@ describe("loadControlPlaneConfig", () => {
       kubelet: "/c/bin/kubelet-v1.34.3",
       "kube-controller-manager": "/c/bin/kube-controller-manager-v1.34.3",
       "kube-scheduler": "/c/bin/kube-scheduler-v1.34.3",
+      kubectl: "/c/bin/kubectl-v1.34.3",
       "kube-proxy": "/c/bin/kube-proxy-v1.34.3",
       coredns: "/c/bin/coredns-v1.12.4",
       pause: "/c/bin/pause-v1",
